@@ -1,0 +1,94 @@
+"""The `qcpilot` command line (typer)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
+SAMPLE = DATA / "sample"
+DEFAULT_DB = DATA / "out" / "qcpilot.duckdb"
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Quebec pilot programs: eligibility and capped selection.")
+err = Console(stderr=True)
+out = Console()
+
+PathsOpt = Annotated[list[str] | None, typer.Option(help="File, directory or glob; repeatable; CSV and Parquet.")]
+
+
+def _fail(message: str, code: int) -> None:
+    err.print(f"[bold red]qcpilot:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def run(
+    applications: PathsOpt = None,
+    experience: PathsOpt = None,
+    wages: PathsOpt = None,
+    db: Annotated[Path, typer.Option(help="DuckDB file to publish.")] = DEFAULT_DB,
+) -> None:
+    """Ingest, validate, evaluate, rank and publish one batch. Without paths: the shipped sample."""
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+    # no telemetry: this machine has no network beyond the package registries, and a batch should not call out
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from flows.pipeline import pipeline  # prefect is imported only when a flow runs
+
+    specs = {
+        "applications": applications or [str(SAMPLE / "applications")],
+        "experience": experience or [str(SAMPLE / "experience")],
+        "wages": wages or [str(SAMPLE / "wages")],
+    }
+    try:
+        result = pipeline(specs=specs, db=str(db), data_dir=str(DATA))
+    except Exception as exc:  # an internal error: say it in one line, publish nothing
+        _fail(f"the run failed ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
+              "nothing was published", 1)
+    if not result.ok:
+        _fail(f"{result.message}; nothing was published", 2)
+    _summary(result)
+
+
+def _summary(result) -> None:
+    c = result.counts
+    t = Table(title=f"qcpilot run {result.run_id} -> {result.db}", show_edge=False)
+    for col in ("extract", "read", "kept", "rejected"):
+        t.add_column(col, justify="right" if col != "extract" else "left")
+    for extract in ("applications", "experience", "wages"):
+        t.add_row(extract, *(f"{c[f'{extract}_{k}']:,}" for k in ("read", "kept", "rejected")))
+    out.print(t)
+    out.print(
+        "eligibility: "
+        + ", ".join(f"{k} {c[k]:,}" for k in ("eligible", "ineligible", "undetermined"))
+    )
+    statuses = {k[len("status_"):]: v for k, v in c.items() if k.startswith("status_")}
+    if any(statuses.values()):
+        out.print("selection: " + ", ".join(f"{k} {v:,}" for k, v in statuses.items()))
+
+
+@app.command()
+def generate(
+    applications: Annotated[int, typer.Option("--applications", help="Number of applications.")] = 3000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same files).")] = 20261121,
+    out_dir: Annotated[Path, typer.Option("--out", help="Output directory.")] = SAMPLE,
+    fmt: Annotated[str, typer.Option("--format", help="sample (CSV + Parquet mix), csv or parquet.")] = "sample",
+) -> None:
+    """Write seeded, realistic extracts (applications, experience, wages) with a few bad rows of each kind."""
+    from flows.generate import write_extracts
+
+    counts = write_extracts(applications, seed, out_dir, fmt, DATA / "reference")
+    out.print(f"wrote {', '.join(f'{k} {v:,}' for k, v in counts.items())} rows to {out_dir}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""Reading extracts and publishing the database. All file I/O of qcpilot is here (transforms stay pure)."""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from transforms.parse import FILE, LINE, parse_frame
+
+CSV_SUFFIXES = {".csv"}
+PARQUET_SUFFIXES = {".parquet", ".pq"}
+SUPPORTED = CSV_SUFFIXES | PARQUET_SUFFIXES
+
+
+class InputError(Exception):
+    """A problem with the inputs that stops the run before anything is published (exit status 2)."""
+
+
+@dataclass(frozen=True)
+class InputFile:
+    extract: str
+    path: str
+    sha256: str
+    rows: int
+
+
+def resolve(specs: list[str]) -> list[Path]:
+    """Files named by paths, directories (all CSV/Parquet files below) and globs, in a stable order."""
+    out: list[Path] = []
+    for spec in specs:
+        p = Path(spec)
+        if p.is_dir():
+            found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED)
+        elif p.is_file():
+            if p.suffix.lower() not in SUPPORTED:
+                raise InputError(f"{spec}: unsupported file type (expected .csv or .parquet)")
+            found = [p]
+        elif glob.has_magic(spec):
+            found = sorted(
+                Path(f) for f in glob.glob(spec, recursive=True)
+                if Path(f).is_file() and Path(f).suffix.lower() in SUPPORTED
+            )
+        else:
+            raise InputError(f"{spec}: no such file or directory")
+        if not found:
+            raise InputError(f"{spec}: no CSV or Parquet file found")
+        out.extend(found)
+    seen: set[Path] = set()
+    return [f for f in out if not (f.resolve() in seen or seen.add(f.resolve()))]
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _scan(path: Path) -> pl.LazyFrame:
+    if path.suffix.lower() in CSV_SUFFIXES:
+        return pl.scan_csv(path, infer_schema=False, encoding="utf8", raise_if_empty=False)
+    return pl.scan_parquet(path)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def read_extract(extract: str, files: list[Path], dtypes: dict[str, pl.DataType]) -> tuple[pl.DataFrame, list[InputFile]]:
+    """All files of one extract, parsed to the contract's dtypes, concatenated in file order.
+
+    Raises InputError naming the file (and the column) when a file cannot be read or lacks a column.
+    """
+    frames, inputs = [], []
+    for path in files:
+        try:
+            lf = _scan(path)
+            names = lf.collect_schema().names()
+        except Exception as exc:  # polars raises several kinds for unreadable files
+            raise InputError(f"{path}: cannot be read ({_first_line(exc)})") from None
+        missing = [c for c in dtypes if c not in names]
+        if missing:
+            cols = ", ".join(f"'{c}'" for c in missing)
+            raise InputError(f"{path}: missing required column {cols} for the {extract} extract")
+        lf = lf.select(list(dtypes)).with_row_index(LINE, offset=1).with_columns(
+            pl.col(LINE).cast(pl.Int64), pl.lit(str(path)).alias(FILE)
+        )
+        try:
+            df = parse_frame(lf, dtypes).collect()
+        except Exception as exc:
+            raise InputError(f"{path}: cannot be read ({_first_line(exc)})") from None
+        frames.append(df)
+        inputs.append(InputFile(extract, str(path), sha256(path), df.height))
+    return pl.concat(frames, how="vertical"), inputs
+
+
+def read_table_if_exists(db: Path, table: str) -> pl.DataFrame | None:
+    """A table of the currently published database, or None (no database, or no such table)."""
+    if not db.exists():
+        return None
+    try:
+        with duckdb.connect(str(db), read_only=True) as con:
+            exists = con.sql(
+                f"SELECT count(*) FROM information_schema.tables WHERE table_name = '{table}'"
+            ).fetchall()[0][0]
+            return con.sql(f"SELECT * FROM {table}").pl() if exists else None
+    except duckdb.Error as exc:
+        raise InputError(f"{db}: the published database cannot be read ({_first_line(exc)})") from None
+
+
+def publish(target: Path, tables: dict[str, pl.DataFrame], views: list[str], run_id: str) -> None:
+    """Build every table into a temporary file beside the target, checkpoint, then atomically replace it.
+
+    A run that fails or is killed before the final rename leaves the previous database intact; readers that
+    have the old file open keep reading it.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{run_id}.tmp")
+    try:
+        con = duckdb.connect(str(tmp))
+        try:
+            for name, df in tables.items():
+                con.register("__frame", df)
+                con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM __frame')
+                con.unregister("__frame")
+            for sql in views:
+                con.execute(sql)
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        os.replace(tmp, target)
+    finally:
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            if leftover.exists():
+                leftover.unlink()

@@ -1,0 +1,92 @@
+"""The `applications` extract: one row per application (contract § applications)."""
+
+import pandera.polars as pa
+import polars as pl
+from pandera.engines import polars_engine
+
+from schemas.enums import (
+    DIPLOMAS,
+    JOB_STATUSES,
+    NOC_PATTERN,
+    PROFILES,
+    PROGRAMS,
+    SCHOLARSHIP,
+    SECTORS,
+    STAY_PURPOSES,
+    STREAMS,
+    STREAMS_BY_PROGRAM,
+    SUBSTREAMS,
+)
+
+_STREAM_OK = pl.any_horizontal(
+    [(pl.col("program") == p) & pl.col("stream").is_in(s) for p, s in STREAMS_BY_PROGRAM.items()]
+)
+
+
+class Applications(pa.DataFrameModel):
+    application_id: str = pa.Field(nullable=False, str_length={"min_value": 1})
+    person_id: str = pa.Field(nullable=False, str_length={"min_value": 1})
+    submitted_at: polars_engine.DateTime = pa.Field(
+        nullable=False, dtype_kwargs={"time_unit": "us", "time_zone": "UTC"}
+    )
+    program: str = pa.Field(nullable=False, isin=PROGRAMS)
+    stream: str = pa.Field(nullable=False, isin=STREAMS)
+    substream: str = pa.Field(nullable=True, isin=SUBSTREAMS)
+    profile: str = pa.Field(nullable=False, isin=PROFILES)
+    birth_date: pl.Date = pa.Field(nullable=False)
+    french_oral_level: pl.Int64 = pa.Field(nullable=True, in_range={"min_value": 1, "max_value": 12})
+    francisation_agreement_signed: bool = pa.Field(nullable=True)
+    self_sufficiency_contract_signed: bool = pa.Field(nullable=False)
+    funds_available_cad: pl.Float64 = pa.Field(nullable=False, ge=0)
+    adults_in_family: pl.Int64 = pa.Field(nullable=False, in_range={"min_value": 1, "max_value": 2})
+    children_under_18: pl.Int64 = pa.Field(nullable=False, ge=0)
+    children_18_plus: pl.Int64 = pa.Field(nullable=False, ge=0)
+    stay_conditions_met: bool = pa.Field(nullable=True)
+    intends_to_settle_in_quebec: bool = pa.Field(nullable=False)
+    quebec_stay_purpose: str = pa.Field(nullable=True, isin=STAY_PURPOSES)
+    spouse_open_work_permit: bool = pa.Field(nullable=False)
+    highest_diploma: str = pa.Field(nullable=False, isin=DIPLOMAS)
+    diploma_from_quebec: bool = pa.Field(nullable=False)
+    diploma_obtained_on: pl.Date = pa.Field(nullable=True)
+    diploma_program_end_on: pl.Date = pa.Field(nullable=True)
+    diploma_full_time_program_months: pl.Int64 = pa.Field(nullable=True, ge=0)
+    diploma_orderly_related: bool = pa.Field(nullable=False)
+    half_program_in_quebec: bool = pa.Field(nullable=True)
+    return_scholarship: str = pa.Field(nullable=False, isin=SCHOLARSHIP)
+    job_status: str = pa.Field(nullable=False, isin=JOB_STATUSES)
+    job_noc_code: str = pa.Field(nullable=True, str_matches=NOC_PATTERN)
+    job_title: str = pa.Field(nullable=True)
+    job_full_time: bool = pa.Field(nullable=True)
+    job_in_quebec: bool = pa.Field(nullable=True)
+    job_sector: str = pa.Field(nullable=True, isin=SECTORS)
+    job_naics_code: str = pa.Field(nullable=True)
+    job_ineligible_sector: bool = pa.Field(nullable=True)
+    job_hourly_wage_cad: pl.Float64 = pa.Field(nullable=True, gt=0)
+    job_annual_salary_cad: pl.Float64 = pa.Field(nullable=True, gt=0)
+    job_weekly_hours: pl.Float64 = pa.Field(nullable=True, gt=0)
+    employer_municipality_code: str = pa.Field(nullable=True)
+    employer_controlled_by_applicant: bool = pa.Field(nullable=True)
+    skills_match_job: bool = pa.Field(nullable=True)
+
+    class Config:
+        strict = False  # extra columns are kept but ignored (contract)
+
+    @pa.dataframe_check(error="application_id is shared with another row (every row sharing it is rejected)")
+    def application_id_unique(cls, data) -> pl.LazyFrame:
+        return data.lazyframe.select(~pl.col("application_id").is_duplicated())
+
+    @pa.dataframe_check(error="stream does not belong to program")
+    def stream_belongs_to_program(cls, data) -> pl.LazyFrame:
+        return data.lazyframe.select(_STREAM_OK.fill_null(True))
+
+    @pa.dataframe_check(error="substream is required for stream ai and not allowed for other streams")
+    def substream_only_for_ai(cls, data) -> pl.LazyFrame:
+        return data.lazyframe.select(
+            ((pl.col("stream") == "ai") == pl.col("substream").is_not_null()).fill_null(True)
+        )
+
+    @pa.dataframe_check(error="profile francisation exists only in program ai_it_vfx")
+    def francisation_only_ai_it_vfx(cls, data) -> pl.LazyFrame:
+        return data.lazyframe.select(
+            ((pl.col("profile") != "francisation") | (pl.col("program") == "ai_it_vfx")).fill_null(True)
+        )

@@ -1,0 +1,75 @@
+"""The evaluation context: applications plus the derived columns the rules read (D, rules version, amounts ...).
+
+Pure frame -> frame functions; reference data arrives as frames.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from transforms.interpretation import SCALE_MAX_ADULTS, SCALE_MAX_CHILDREN, VERSIONS, local_date
+
+
+def rules_version() -> pl.Expr:
+    """§1: the version of the program whose period contains D (null: the program is not in force on D)."""
+    expr = pl.lit(None, pl.String)
+    for program, version, first, last in reversed(VERSIONS):
+        expr = (
+            pl.when((pl.col("program") == program) & pl.col("submitted_on").is_between(first, last))
+            .then(pl.lit(version))
+            .otherwise(expr)
+        )
+    return expr
+
+
+def scale_lookup(scale: pl.DataFrame) -> pl.DataFrame:
+    """Per (scale_year, adults, children 0-3): the base amount, the extra-child increment of that adult count
+    (2 -> 3 children) and the adult-child increment of that year ((2 adults, 0) - (1 adult, 0)). §2."""
+    s = scale.select(
+        pl.col("scale_year").cast(pl.Int64), pl.col("adults").cast(pl.Int64),
+        pl.col("children_under_18").cast(pl.Int64), pl.col("amount_cad").cast(pl.Float64),
+    )
+    amt = {(y, a, c): v for y, a, c, v in s.iter_rows()}  # 24 reference rows, read once per run
+    rows = []
+    for (y, a, c), v in sorted(amt.items()):
+        inc_child = amt.get((y, a, SCALE_MAX_CHILDREN), 0.0) - amt.get((y, a, SCALE_MAX_CHILDREN - 1), 0.0)
+        inc_adult = amt.get((y, 2, 0), 0.0) - amt.get((y, 1, 0), 0.0)
+        rows.append((y, a, c, v, inc_child, inc_adult))
+    return pl.DataFrame(
+        rows, orient="row",
+        schema={"scale_year": pl.Int64, "__adults": pl.Int64, "__children": pl.Int64, "__base": pl.Float64,
+                "__inc_child": pl.Float64, "__inc_adult_child": pl.Float64},
+    )
+
+
+def with_self_sufficiency(ctx: pl.LazyFrame, scale: pl.DataFrame) -> pl.LazyFrame:
+    """§2 Self-sufficiency amount and the scale year used (latest scale_year <= year of D)."""
+    years = sorted(scale.get_column("scale_year").cast(pl.Int64).unique().to_list())
+    year_used = pl.lit(None, pl.Int64)
+    for y in years:  # ascending: the last that is <= year(D) wins
+        year_used = pl.when(pl.col("submitted_on").dt.year() >= y).then(pl.lit(y)).otherwise(year_used)
+    lookup = scale_lookup(scale)
+    return (
+        ctx.with_columns(
+            year_used.alias("scale_year"),
+            pl.col("adults_in_family").clip(upper_bound=SCALE_MAX_ADULTS).alias("__adults"),
+            pl.col("children_under_18").clip(upper_bound=SCALE_MAX_CHILDREN).alias("__children"),
+        )
+        .join(lookup.lazy(), on=["scale_year", "__adults", "__children"], how="left")
+        .with_columns(
+            (
+                pl.col("__base")
+                + (pl.col("children_under_18") - SCALE_MAX_CHILDREN).clip(lower_bound=0) * pl.col("__inc_child")
+                + pl.col("children_18_plus") * pl.col("__inc_adult_child")
+            ).alias("self_sufficiency_amount_cad")
+        )
+        .drop("__adults", "__children", "__base", "__inc_child", "__inc_adult_child")
+    )
+
+
+def base_context(apps: pl.LazyFrame, scale: pl.DataFrame) -> pl.LazyFrame:
+    """Applications with D (`submitted_on`), `rules_version` and the self-sufficiency amount."""
+    ctx = apps.with_columns(local_date(pl.col("submitted_at")).alias("submitted_on")).with_columns(
+        rules_version().alias("rules_version")
+    )
+    return with_self_sufficiency(ctx, scale)

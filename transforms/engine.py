@@ -1,0 +1,135 @@
+"""The rule engine: every rule is a polars expression evaluated over all applications at once.
+
+A rule gives a Kleene condition (true = pass, false = fail, null = unknown), an optional `applies` condition
+(false -> not_applicable) and a `detail` text with the figures behind the outcome. Its scope (program, streams,
+substreams, versions) makes it not_applicable elsewhere. Program rules plug in by being listed in
+`transforms.rules.RULES`; the engine does not change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+PASS, FAIL, NA, UNKNOWN = "pass", "fail", "not_applicable", "unknown"
+OUTCOMES = [PASS, FAIL, NA, UNKNOWN]
+ELIGIBLE, INELIGIBLE, UNDETERMINED = "eligible", "ineligible", "undetermined"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    citation: str
+    text_en: str
+    text_fr: str
+    condition: pl.Expr
+    detail: pl.Expr = field(default_factory=lambda: pl.lit(None, pl.String))
+    applies: pl.Expr | None = None
+    program: str | None = None  # None: every program (general rules)
+    streams: tuple[str, ...] | None = None
+    substreams: tuple[str, ...] | None = None
+    versions: tuple[str, ...] | None = None
+
+    def in_scope(self) -> pl.Expr:
+        """Kleene-free scope test on the application's program, stream, substream and rules version."""
+        ok = pl.lit(True)
+        if self.program is not None:
+            ok = ok & (pl.col("program") == self.program)
+        if self.streams is not None:
+            ok = ok & pl.col("stream").is_in(list(self.streams))
+        if self.substreams is not None:
+            ok = ok & pl.col("substream").is_in(list(self.substreams)).fill_null(False)
+        if self.versions is not None:
+            ok = ok & pl.col("rules_version").is_in(list(self.versions)).fill_null(False)
+        return ok
+
+    def outcome(self) -> pl.Expr:
+        applies = self.in_scope()
+        if self.applies is not None:
+            applies = applies & self.applies.fill_null(True)
+        cond = self.condition
+        return (
+            pl.when(~applies).then(pl.lit(NA))
+            .when(cond.fill_null(False)).then(pl.lit(PASS))
+            .when((~cond).fill_null(False)).then(pl.lit(FAIL))
+            .otherwise(pl.lit(UNKNOWN))
+        )
+
+
+def _o(rule: Rule) -> str:
+    return f"o::{rule.id}"
+
+
+def _d(rule: Rule) -> str:
+    return f"d::{rule.id}"
+
+
+def evaluate_wide(ctx: pl.LazyFrame, rules: list[Rule]) -> pl.LazyFrame:
+    """One row per application: an outcome and a detail column per rule."""
+    cols = []
+    for r in rules:
+        cols.append(r.outcome().alias(_o(r)))
+        cols.append(
+            pl.when(r.outcome() == NA).then(pl.lit(None, pl.String)).otherwise(r.detail.cast(pl.String)).alias(_d(r))
+        )
+    return ctx.select("application_id", "program", "stream", "rules_version", *cols)
+
+
+def rule_results(wide: pl.LazyFrame, rules: list[Rule]) -> pl.LazyFrame:
+    """Long table application × rule, for the rules of the application's program (general rules for all)."""
+    parts = []
+    for r in rules:
+        part = wide
+        if r.program is not None:
+            part = part.filter(pl.col("program") == r.program)
+        parts.append(
+            part.select(
+                "application_id",
+                pl.lit(r.id).alias("rule_id"),
+                pl.col(_o(r)).alias("outcome"),
+                pl.lit(r.citation).alias("citation"),
+                pl.col(_d(r)).alias("detail"),
+            )
+        )
+    return pl.concat(parts)
+
+
+def _ids_where(rules: list[Rule], outcome: str) -> pl.Expr:
+    return pl.concat_list(
+        [pl.when(pl.col(_o(r)) == outcome).then(pl.lit(r.id)).otherwise(pl.lit(None, pl.String)) for r in rules]
+    ).list.drop_nulls()
+
+
+def eligibility(wide: pl.LazyFrame, rules: list[Rule]) -> pl.LazyFrame:
+    """§3 Kleene AND: ineligible if any rule fails, else undetermined if any is unknown, else eligible."""
+    return wide.select(
+        "application_id", "program", "stream", "rules_version",
+        _ids_where(rules, FAIL).alias("failed_rules"),
+        _ids_where(rules, UNKNOWN).alias("unknown_rules"),
+    ).with_columns(
+        pl.when(pl.col("failed_rules").list.len() > 0).then(pl.lit(INELIGIBLE))
+        .when(pl.col("unknown_rules").list.len() > 0).then(pl.lit(UNDETERMINED))
+        .otherwise(pl.lit(ELIGIBLE)).alias("outcome")
+    ).select("application_id", "program", "stream", "rules_version", "outcome", "failed_rules", "unknown_rules")
+
+
+def rules_table(rules: list[Rule]) -> pl.DataFrame:
+    """The `rules` table: every rule with its scope, citation and texts, for analysts to join."""
+    return pl.DataFrame(
+        {
+            "rule_id": [r.id for r in rules],
+            "program": [r.program for r in rules],
+            "streams": [list(r.streams) if r.streams else None for r in rules],
+            "substreams": [list(r.substreams) if r.substreams else None for r in rules],
+            "versions": [list(r.versions) if r.versions else None for r in rules],
+            "citation": [r.citation for r in rules],
+            "text_fr": [r.text_fr for r in rules],
+            "text_en": [r.text_en for r in rules],
+        },
+        schema={
+            "rule_id": pl.String, "program": pl.String, "streams": pl.List(pl.String),
+            "substreams": pl.List(pl.String), "versions": pl.List(pl.String),
+            "citation": pl.String, "text_fr": pl.String, "text_en": pl.String,
+        },
+    )

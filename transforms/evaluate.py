@@ -1,0 +1,63 @@
+"""From parsed extracts to the frames the database holds: validation split, context, rule outcomes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from schemas import MODELS
+from transforms import engine
+from transforms.context import base_context
+from transforms.parse import ROW
+from transforms.rules import RULES
+from transforms.validate import REJECTED_COLUMNS, orphan_spells, schema_reasons, split
+
+
+@dataclass(frozen=True)
+class References:
+    """Reference data (data/reference/), as frames."""
+
+    scale: pl.DataFrame
+    municipalities: pl.DataFrame
+    noc2021: pl.DataFrame
+    concordance: pl.DataFrame
+
+
+def _numbered(df: pl.DataFrame) -> pl.DataFrame:
+    return df.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64))
+
+
+def validate_all(parsed: dict[str, pl.DataFrame]) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+    """Kept rows per extract and one `rejected_rows` frame (every reason of every bad row).
+
+    Spells are checked against the applications that survived their own validation.
+    """
+    kept, rejected = {}, []
+    apps = _numbered(parsed["applications"])
+    kept["applications"], rej = split(apps, schema_reasons(apps, MODELS["applications"]), "applications")
+    rejected.append(rej)
+    spells = _numbered(parsed["experience"])
+    reasons = pl.concat([
+        schema_reasons(spells, MODELS["experience"]),
+        orphan_spells(spells, apps, rej.get_column("application_id")),
+    ])
+    kept["experience"], rej = split(spells, reasons, "experience")
+    rejected.append(rej)
+    wages = _numbered(parsed["wages"])
+    kept["wages"], rej = split(wages, schema_reasons(wages, MODELS["wages"]), "wages")
+    rejected.append(rej)
+    return kept, pl.concat(rejected).cast(REJECTED_COLUMNS)
+
+
+def evaluate(apps: pl.DataFrame, spells: pl.DataFrame, wages: pl.DataFrame, refs: References) -> dict[str, pl.DataFrame]:
+    """The `applications`, `rule_results` and `eligibility` frames, sorted by application (and rule)."""
+    ctx = base_context(apps.lazy(), refs.scale).collect()
+    wide = engine.evaluate_wide(ctx.lazy(), RULES).collect()
+    results = engine.rule_results(wide.lazy(), RULES).collect().sort("application_id", "rule_id")
+    elig = engine.eligibility(wide.lazy(), RULES).collect().sort("application_id")
+    contract_cols = list(MODELS["applications"].to_schema().columns)
+    applications = ctx.select(*contract_cols, "submitted_on", "rules_version", "source_file", "row_number").sort(
+        "application_id"
+    )
+    return {"applications": applications, "rule_results": results, "eligibility": elig}

@@ -1,0 +1,132 @@
+"""Raw extract columns (CSV text or Parquet types) -> the contract's dtypes, with a reason per unreadable value.
+
+Pure polars expressions; the target dtype of every column comes from the pandera model (schemas/).
+CSV conventions (contract): empty field = null; booleans true/false, 1/0, yes/no, oui/non in any case;
+dates YYYY-MM-DD; timestamps ISO 8601 with or without offset (without: local America/Toronto time).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+LOCAL_TZ = "America/Toronto"
+ROW = "__row"  # position of a row in its extract (all files concatenated), the key of every reason
+FILE = "source_file"
+LINE = "row_number"  # 1-based data row within its file (the header is not counted)
+RAW = "__raw"
+PARSE_ERRORS = "__parse_errors"
+
+TRUE_WORDS = ["true", "1", "yes", "oui"]
+FALSE_WORDS = ["false", "0", "no", "non"]
+
+_TS = (
+    r"^(\d{4}-\d{2}-\d{2})"  # date
+    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?"  # time, optional seconds and fraction
+    r"\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$"  # offset
+)
+
+
+def model_dtypes(model) -> dict[str, pl.DataType]:
+    """Column name -> polars dtype of a pandera polars model."""
+    return {name: col.dtype.type for name, col in model.to_schema().columns.items()}
+
+
+def _text(name: str) -> pl.Expr:
+    s = pl.col(name).cast(pl.String).str.strip_chars()
+    return pl.when(s == "").then(None).otherwise(s)
+
+
+def _bool_from_text(name: str) -> pl.Expr:
+    s = _text(name).str.to_lowercase()
+    return pl.when(s.is_in(TRUE_WORDS)).then(True).when(s.is_in(FALSE_WORDS)).then(False).otherwise(None)
+
+
+def local_naive_to_utc(naive: pl.Expr) -> pl.Expr:
+    """A wall-clock time in America/Toronto -> UTC instant.
+
+    Ambiguous times (the repeated hour in November) take the earlier instant; a time that does not exist
+    (the skipped hour in March) is read one hour later, which is what a clock that was not changed showed.
+    """
+    exact = naive.dt.replace_time_zone(LOCAL_TZ, ambiguous="earliest", non_existent="null")
+    shifted = (naive + pl.duration(hours=1)).dt.replace_time_zone(LOCAL_TZ, ambiguous="earliest", non_existent="null")
+    return pl.coalesce(exact, shifted).dt.convert_time_zone("UTC")
+
+
+def _timestamp_from_text(name: str) -> pl.Expr:
+    g = _text(name).str.extract_groups(_TS)
+    date = g.struct.field("1").str.to_date("%Y-%m-%d", strict=False)
+    hh = g.struct.field("2").cast(pl.Int64, strict=False).fill_null(0)
+    mi = g.struct.field("3").cast(pl.Int64, strict=False).fill_null(0)
+    ss = g.struct.field("4").cast(pl.Int64, strict=False).fill_null(0)
+    frac = g.struct.field("5").str.pad_end(6, "0").str.slice(0, 6).cast(pl.Int64, strict=False).fill_null(0)
+    valid_clock = (hh < 24) & (mi < 60) & (ss < 60)
+    naive = date.cast(pl.Datetime("us")) + pl.duration(hours=hh, minutes=mi, seconds=ss, microseconds=frac)
+    naive = pl.when(valid_clock).then(naive)
+    off = g.struct.field("6")
+    sign = pl.when(off.str.starts_with("-")).then(-1).otherwise(1)
+    digits = off.str.replace_all(r"[^0-9]", "")
+    off_min = sign * (
+        digits.str.slice(0, 2).cast(pl.Int64, strict=False) * 60
+        + digits.str.slice(2, 2).cast(pl.Int64, strict=False).fill_null(0)
+    )
+    off_min = pl.when(off.str.to_lowercase() == "z").then(0).otherwise(off_min)
+    with_offset = (naive - pl.duration(minutes=off_min)).dt.replace_time_zone("UTC")
+    return pl.when(off.is_null()).then(local_naive_to_utc(naive)).otherwise(with_offset).cast(pl.Datetime("us", "UTC"))
+
+
+def parse_expr(name: str, target: pl.DataType, source: pl.DataType) -> tuple[pl.Expr, pl.Expr]:
+    """(typed value, reason or null) for one column, given the dtype it arrived with."""
+    col = pl.col(name)
+    present = _text(name).is_not_null() if source == pl.String else col.is_not_null()
+    if source == pl.String:
+        if target == pl.String:
+            typed, what = _text(name), "text"
+        elif target == pl.Boolean:
+            typed, what = _bool_from_text(name), "a boolean (true/false, 1/0, yes/no, oui/non)"
+        elif target == pl.Int64:
+            typed, what = _text(name).cast(pl.Int64, strict=False), "an integer"
+        elif target == pl.Float64:
+            f = _text(name).cast(pl.Float64, strict=False)
+            typed, what = pl.when(f.is_finite()).then(f), "a number"
+        elif target == pl.Date:
+            typed, what = _text(name).str.to_date("%Y-%m-%d", strict=False), "a date YYYY-MM-DD"
+        elif isinstance(target, pl.Datetime):
+            typed, what = _timestamp_from_text(name), "an ISO 8601 timestamp"
+        else:  # pragma: no cover - the contract has no other types
+            raise TypeError(f"no parser for {target}")
+    else:
+        what = {pl.Boolean: "a boolean", pl.Int64: "an integer", pl.Float64: "a number", pl.Date: "a date"}.get(
+            target, "a timestamp" if isinstance(target, pl.Datetime) else "text"
+        )
+        if isinstance(target, pl.Datetime):
+            if isinstance(source, pl.Datetime) and source.time_zone is not None:
+                typed = col.dt.convert_time_zone("UTC").cast(pl.Datetime("us", "UTC"))
+            elif isinstance(source, pl.Datetime | pl.Date):
+                typed = local_naive_to_utc(col.cast(pl.Datetime("us"))).cast(pl.Datetime("us", "UTC"))
+            else:
+                typed = pl.lit(None, dtype=target)
+        elif target == pl.String:
+            typed = _text(name)
+        elif target == pl.Int64 and source.is_float():
+            typed = pl.when(col == col.floor()).then(col.cast(pl.Int64, strict=False))
+        elif target == pl.Float64:
+            f = col.cast(pl.Float64, strict=False)
+            typed = pl.when(f.is_finite()).then(f)
+        else:
+            typed = col.cast(target, strict=False)
+    reason = pl.when(present & typed.is_null()).then(pl.lit(f"{name}: not {what}"))
+    return typed.alias(name), reason
+
+
+def parse_frame(lf: pl.LazyFrame, dtypes: dict[str, pl.DataType]) -> pl.LazyFrame:
+    """Typed contract columns + FILE, LINE, RAW (the values as read, as text) and PARSE_ERRORS (list)."""
+    schema = lf.collect_schema()
+    typed, reasons = [], []
+    for name, target in dtypes.items():
+        t, r = parse_expr(name, target, schema[name])
+        typed.append(t)
+        reasons.append(r)
+    raw = pl.struct([pl.col(n).cast(pl.String) for n in dtypes]).alias(RAW)
+    return lf.select(
+        pl.col(FILE), pl.col(LINE), *typed, raw, pl.concat_list(reasons).list.drop_nulls().alias(PARSE_ERRORS)
+    )
