@@ -15,7 +15,10 @@ DATA = ROOT / "data"
 SAMPLE = DATA / "sample"
 DEFAULT_DB = DATA / "out" / "qcpilot.duckdb"
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Quebec pilot programs: eligibility and capped selection.")
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+    help="Quebec pilot programs: eligibility and capped selection.",
+)
 err = Console(stderr=True)
 out = Console()
 
@@ -35,16 +38,23 @@ def run(
     db: Annotated[Path, typer.Option(help="DuckDB file to publish.")] = DEFAULT_DB,
 ) -> None:
     """Ingest, validate, evaluate, rank and publish one batch. Without paths: the shipped sample."""
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
-    # no telemetry: this machine has no network beyond the package registries, and a batch should not call out
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    from flows.pipeline import pipeline  # prefect is imported only when a flow runs
+    from flows.io import InputError, preflight
+    from schemas import MODELS
 
     specs = {
         "applications": applications or [str(SAMPLE / "applications")],
         "experience": experience or [str(SAMPLE / "experience")],
         "wages": wages or [str(SAMPLE / "wages")],
     }
+    try:  # input problems are found before Prefect starts: fast, and a plain one-line message
+        preflight(specs, {k: list(m.to_schema().columns) for k, m in MODELS.items()})
+    except InputError as exc:
+        _fail(f"{exc}; nothing was published", 2)
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+    # no telemetry: this machine has no network beyond the package registries, and a batch should not call out
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from flows.pipeline import pipeline  # prefect is imported only when a flow runs
+
     try:
         result = pipeline(specs=specs, db=str(db), data_dir=str(DATA))
     except Exception as exc:  # an internal error: say it in one line, publish nothing
@@ -87,7 +97,12 @@ def generate(
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except Exception as exc:  # never a traceback as the user interface
+        err.print(f"[bold red]qcpilot:[/] internal error ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})",
+                  highlight=False, soft_wrap=True)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

@@ -74,6 +74,29 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
+def check_columns(extract: str, path: Path, columns: list[str]) -> pl.LazyFrame:
+    """Open a file lazily; InputError naming the file (and the columns) if it cannot be read or lacks one."""
+    try:
+        lf = _scan(path)
+        names = lf.collect_schema().names()
+    except Exception as exc:  # polars raises several kinds for unreadable files
+        raise InputError(f"{path}: cannot be read ({_first_line(exc)})") from None
+    missing = [c for c in columns if c not in names]
+    if missing:
+        cols = ", ".join(f"'{c}'" for c in missing)
+        raise InputError(f"{path}: missing required column {cols} for the {extract} extract")
+    return lf
+
+
+def preflight(specs: dict[str, list[str]], columns: dict[str, list[str]]) -> dict[str, list[Path]]:
+    """Resolve every extract's files and check they open with every column, before any work starts."""
+    files = {extract: resolve(paths) for extract, paths in specs.items()}
+    for extract, paths in files.items():
+        for path in paths:
+            check_columns(extract, path, columns[extract])
+    return files
+
+
 def read_extract(extract: str, files: list[Path], dtypes: dict[str, pl.DataType]) -> tuple[pl.DataFrame, list[InputFile]]:
     """All files of one extract, parsed to the contract's dtypes, concatenated in file order.
 
@@ -81,16 +104,7 @@ def read_extract(extract: str, files: list[Path], dtypes: dict[str, pl.DataType]
     """
     frames, inputs = [], []
     for path in files:
-        try:
-            lf = _scan(path)
-            names = lf.collect_schema().names()
-        except Exception as exc:  # polars raises several kinds for unreadable files
-            raise InputError(f"{path}: cannot be read ({_first_line(exc)})") from None
-        missing = [c for c in dtypes if c not in names]
-        if missing:
-            cols = ", ".join(f"'{c}'" for c in missing)
-            raise InputError(f"{path}: missing required column {cols} for the {extract} extract")
-        lf = lf.select(list(dtypes)).with_row_index(LINE, offset=1).with_columns(
+        lf = check_columns(extract, path, list(dtypes)).select(list(dtypes)).with_row_index(LINE, offset=1).with_columns(
             pl.col(LINE).cast(pl.Int64), pl.lit(str(path)).alias(FILE)
         )
         try:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
+import polars.selectors as cs
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
@@ -38,14 +39,19 @@ class RunResult:
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
-def ingest(specs: dict[str, list[str]]) -> tuple[dict[str, pl.DataFrame], list[io.InputFile]]:
+def ingest(specs: dict[str, list[str]]) -> tuple[dict[str, pl.DataFrame], list[io.InputFile]] | str:
+    """Read every extract; an input problem comes back as its message (a task that raises logs a traceback)."""
     log = get_run_logger()
     parsed, inputs = {}, []
-    for extract in EXTRACTS:
-        files = io.resolve(specs[extract])
-        parsed[extract], files_read = io.read_extract(extract, files, model_dtypes(MODELS[extract]))
-        inputs.extend(files_read)
-        log.info("ingest %s: %d rows from %d file(s)", extract, parsed[extract].height, len(files))
+    try:
+        for extract in EXTRACTS:
+            files = io.resolve(specs[extract])
+            parsed[extract], files_read = io.read_extract(extract, files, model_dtypes(MODELS[extract]))
+            inputs.extend(files_read)
+            log.info("ingest %s: %d rows from %d file(s)", extract, parsed[extract].height, len(files))
+    except io.InputError as exc:
+        log.warning("ingest stopped: %s", exc)
+        return str(exc)
     return parsed, inputs
 
 
@@ -90,9 +96,12 @@ def pipeline(specs: dict[str, list[str]], db: str, data_dir: str) -> RunResult:
     db_path = Path(db)
     try:
         previous_runs = io.read_table_if_exists(db_path, "runs")
-        parsed, inputs = ingest(specs)
     except io.InputError as exc:
         return RunResult(run_id, ok=False, message=str(exc))
+    ingested = ingest(specs)
+    if isinstance(ingested, str):
+        return RunResult(run_id, ok=False, message=ingested)
+    parsed, inputs = ingested
     kept, rejected = validate(parsed)
     out = evaluate_rules(kept, Path(data_dir))
     selections = rank(out)
@@ -100,6 +109,8 @@ def pipeline(specs: dict[str, list[str]], db: str, data_dir: str) -> RunResult:
         run_id=run_id, started=started, finished=dt.datetime.now(dt.UTC), parsed=parsed, kept=kept,
         rejected=rejected, inputs=inputs, eligibility=out["eligibility"], selections=selections,
     )
+    if previous_runs is not None:  # DuckDB hands timestamps back as Etc/UTC
+        previous_runs = previous_runs.with_columns(cs.datetime().dt.convert_time_zone("UTC"))
     runs = run if previous_runs is None else pl.concat([previous_runs, run], how="diagonal_relaxed")
     tables = {
         **out,

@@ -1,0 +1,108 @@
+"""The Prefect flow and the CLI end to end: published tables, exit status, a failed run leaves the database as it was."""
+
+import hashlib
+import subprocess
+import sys
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from flows import cli, io
+from tests.factories import APP_COLUMNS, SPELL_COLUMNS, WAGE_COLUMNS, app, spell, wage, write_csv
+
+CONTRACT_TABLES = {"applications", "rule_results", "eligibility", "wage_checks", "selections", "rejected_rows", "runs"}
+
+
+@pytest.fixture
+def extracts(tmp_path):
+    write_csv([app(), app(application_id="A2", birth_date="bad"), app(application_id="A3", person_id="P3")],
+              APP_COLUMNS, tmp_path / "apps" / "a.csv")
+    write_csv([spell(), spell(application_id="A3"), spell(application_id="ZZ")], SPELL_COLUMNS,
+              tmp_path / "exp" / "e.csv")
+    write_csv([wage()], WAGE_COLUMNS, tmp_path / "wages" / "w.csv")
+    return tmp_path
+
+
+def invoke(extracts, db, apps_dir="apps"):
+    return CliRunner().invoke(cli.app, [
+        "run", "--applications", str(extracts / apps_dir), "--experience", str(extracts / "exp"),
+        "--wages", str(extracts / "wages"), "--db", str(db),
+    ])
+
+
+def digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_run_publishes_every_contract_table_and_counts(prefect_harness, extracts):
+    db = extracts / "out" / "q.duckdb"
+    result = invoke(extracts, db)
+    assert result.exit_code == 0, result.output
+    assert "applications" in result.output and "rejected" in result.output
+    with duckdb.connect(str(db), read_only=True) as con:
+        tables = {r[0] for r in con.sql("SELECT table_name FROM information_schema.tables").fetchall()}
+        assert CONTRACT_TABLES <= tables
+        run = con.sql("SELECT * FROM runs").pl().row(0, named=True)
+        assert (run["applications_read"], run["applications_kept"], run["applications_rejected"]) == (3, 2, 1)
+        assert (run["experience_read"], run["experience_kept"], run["experience_rejected"]) == (3, 2, 1)
+        assert run["status"] == "completed" and run["finished_at"] >= run["started_at"]
+        assert {i["extract"] for i in run["inputs"]} == {"applications", "experience", "wages"}
+        assert all(len(i["sha256"]) == 64 for i in run["inputs"])
+        assert con.sql("SELECT count(*) FROM eligibility").fetchall()[0][0] == 2
+    # a second run keeps the history of runs
+    assert invoke(extracts, db).exit_code == 0
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.sql("SELECT count(DISTINCT run_id) FROM runs").fetchall()[0][0] == 2
+
+
+def test_missing_column_exits_2_with_one_line_and_publishes_nothing(prefect_harness, extracts):
+    db = extracts / "out" / "q.duckdb"
+    assert invoke(extracts, db).exit_code == 0
+    before = digest(db)
+    cols = [c for c in APP_COLUMNS if c != "profile"]
+    bad = write_csv([app()], cols, extracts / "bad" / "apps.csv")
+    # the real command in its own process, as an operator sees it
+    proc = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "run", "--applications", str(bad), "--experience", str(extracts / "exp"),
+         "--wages", str(extracts / "wages"), "--db", str(db)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        f"qcpilot: {bad}: missing required column 'profile' for the applications extract; nothing was published"
+    )
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert digest(db) == before
+
+
+def test_failure_while_publishing_leaves_previous_database_intact(prefect_harness, extracts, monkeypatch):
+    db = extracts / "out" / "q.duckdb"
+    assert invoke(extracts, db).exit_code == 0
+    before = digest(db)
+    real_connect = duckdb.connect
+
+    class Dying:
+        """A connection that dies after writing a few tables, like a killed run."""
+
+        def __init__(self, *a, **k):
+            self.con, self.n = real_connect(*a, **k), 0
+
+        def execute(self, sql, *a):
+            self.n += 1
+            if self.n > 4:
+                raise duckdb.IOException("disk full")
+            return self.con.execute(sql, *a)
+
+        def __getattr__(self, name):
+            return getattr(self.con, name)
+
+    monkeypatch.setattr(io.duckdb, "connect", Dying)
+    result = invoke(extracts, db)
+    assert result.exit_code == 1
+    assert "nothing was published" in result.output
+    monkeypatch.undo()
+    assert digest(db) == before
+    assert [p.name for p in db.parent.iterdir()] == [db.name]  # no temporary file left behind
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.sql("SELECT count(*) FROM runs").fetchall()[0][0] == 1
