@@ -1,0 +1,39 @@
+"""Table-driven rule book tests: one YAML file per program under tests/cases/ (OpenFisca style).
+
+Each file has a `base` application (overrides of tests.factories.app), optional `base_spells` and `wages`; each
+case gives its overrides, its spells and the expected outcome of the rules it is about.
+"""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.factories import app, spell, wage
+from tests.rules_harness import detail, evaluate_rows, outcome
+
+CASES = Path(__file__).parent / "cases"
+
+
+def _load():
+    for path in sorted(CASES.glob("*.yaml")):
+        doc = yaml.safe_load(path.read_text())
+        for case in doc["cases"]:
+            yield pytest.param(doc, case, id=f"{path.stem}: {case['name']}")
+
+
+def _text(d: dict) -> dict:
+    return {k: ("" if v is None else str(v).lower() if isinstance(v, bool) else str(v)) for k, v in d.items()}
+
+
+@pytest.mark.parametrize(("doc", "case"), list(_load()))
+def test_case(doc, case):
+    row = app(**_text(doc.get("base", {})), **_text(case.get("app", {})))
+    spells = case.get("spells", doc.get("base_spells", []))
+    spells = [spell(application_id=row["application_id"], **_text(s)) for s in spells]
+    wages = [wage(**_text(w)) for w in case.get("wages", doc.get("wages", []))]
+    out = evaluate_rows([row], spells, wages)
+    got = {rule: outcome(out, row["application_id"], rule) for rule in case["expect"]}
+    assert got == case["expect"], {rule: detail(out, row["application_id"], rule) for rule in case["expect"]}
+    for rule, fragment in case.get("detail", {}).items():
+        assert fragment in detail(out, row["application_id"], rule)
