@@ -24,7 +24,7 @@ from transforms import engine
 from transforms.evaluate import evaluate, validate_all
 from transforms.parse import model_dtypes
 from transforms.rules import RULES
-from transforms.tables import empty_selections, empty_wage_checks, runs_row
+from transforms.tables import empty_selections, runs_row
 
 EXTRACTS = ("applications", "experience", "wages")
 
@@ -114,7 +114,6 @@ def pipeline(specs: dict[str, list[str]], db: str, data_dir: str) -> RunResult:
     runs = run if previous_runs is None else pl.concat([previous_runs, run], how="diagonal_relaxed")
     tables = {
         **out,
-        "wage_checks": empty_wage_checks(),
         "selections": selections,
         "rejected_rows": rejected,
         "rules": engine.rules_table(RULES),

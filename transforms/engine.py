@@ -35,7 +35,8 @@ class Rule:
         """Kleene-free scope test on the application's program, stream, substream and rules version."""
         ok = pl.lit(True)
         if self.program is not None:
-            ok = ok & (pl.col("program") == self.program)
+            # a program rule needs a version in force; outside every version only GEN_PROGRAM_IN_FORCE speaks (fails)
+            ok = ok & (pl.col("program") == self.program) & pl.col("rules_version").is_not_null()
         if self.streams is not None:
             ok = ok & pl.col("stream").is_in(list(self.streams))
         if self.substreams is not None:

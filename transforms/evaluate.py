@@ -8,7 +8,7 @@ import polars as pl
 
 from schemas import MODELS
 from transforms import engine
-from transforms.context import base_context
+from transforms.features import evaluation_context
 from transforms.parse import ROW
 from transforms.rules import RULES
 from transforms.validate import REJECTED_COLUMNS, orphan_spells, schema_reasons, split
@@ -51,8 +51,8 @@ def validate_all(parsed: dict[str, pl.DataFrame]) -> tuple[dict[str, pl.DataFram
 
 
 def evaluate(apps: pl.DataFrame, spells: pl.DataFrame, wages: pl.DataFrame, refs: References) -> dict[str, pl.DataFrame]:
-    """The `applications`, `rule_results` and `eligibility` frames, sorted by application (and rule)."""
-    ctx = base_context(apps.lazy(), refs.scale).collect()
+    """The `applications`, `rule_results`, `eligibility` and `wage_checks` frames, sorted by application (and rule)."""
+    ctx, wage_checks = evaluation_context(apps, spells, wages, refs)
     wide = engine.evaluate_wide(ctx.lazy(), RULES).collect()
     results = engine.rule_results(wide.lazy(), RULES).collect().sort("application_id", "rule_id")
     elig = engine.eligibility(wide.lazy(), RULES).collect().sort("application_id")
@@ -60,4 +60,4 @@ def evaluate(apps: pl.DataFrame, spells: pl.DataFrame, wages: pl.DataFrame, refs
     applications = ctx.select(*contract_cols, "submitted_on", "rules_version", "source_file", "row_number").sort(
         "application_id"
     )
-    return {"applications": applications, "rule_results": results, "eligibility": elig}
+    return {"applications": applications, "rule_results": results, "eligibility": elig, "wage_checks": wage_checks}

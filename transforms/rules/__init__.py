@@ -1,7 +1,9 @@
-"""Every rule of the rule book, in the order of spec/rules.md §4. A program's rules live in its own module."""
+"""Every rule of the rule book, in the order of spec/rules.md §4. A program's rules live in its own module,
+with the occupation lists (`code_lists`) and the experience features (`features`) they read."""
 
-from transforms.rules import general
+from transforms.rules import ai_it_vfx, food_processing, general, orderlies
 
-RULES = [*general.RULES]
+PROGRAMS = [ai_it_vfx, food_processing, orderlies]
+RULES = [*general.RULES, *ai_it_vfx.RULES, *food_processing.RULES, *orderlies.RULES]
 
-__all__ = ["RULES"]
+__all__ = ["RULES", "PROGRAMS"]

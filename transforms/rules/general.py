@@ -6,13 +6,7 @@ import polars as pl
 
 from transforms.engine import Rule
 from transforms.interpretation import FRENCH_ORAL_MIN, MIN_AGE, money_ge, months_before
-
-D = pl.col("submitted_on")
-
-
-def _fmt_money(e: pl.Expr) -> pl.Expr:
-    return e.round(2).cast(pl.String)
-
+from transforms.rules.common import D, money
 
 GEN_PROGRAM_IN_FORCE = Rule(
     id="GEN_PROGRAM_IN_FORCE",
@@ -77,8 +71,8 @@ GEN_SELF_SUFFICIENCY = Rule(
     detail=pl.format(
         "contract signed: {}; funds available {} CAD; amount required {} CAD (scale year {}; {} adult(s), {} child(ren) under 18, {} child(ren) 18+)",
         pl.col("self_sufficiency_contract_signed"),
-        _fmt_money(pl.col("funds_available_cad")),
-        _fmt_money(pl.col("self_sufficiency_amount_cad")).fill_null("unknown"),
+        money(pl.col("funds_available_cad")),
+        money(pl.col("self_sufficiency_amount_cad")),
         pl.col("scale_year").cast(pl.String).fill_null("none"),
         pl.col("adults_in_family"), pl.col("children_under_18"), pl.col("children_18_plus"),
     ),

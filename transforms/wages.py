@@ -1,0 +1,75 @@
+"""Wage deciles: the IT/VFX threshold as of the submission date, and where every offered wage sits.
+
+ITV_WAGE_ABOVE_D9 (art. 10 4°, Interpretation in spec/rules.md): the threshold for an occupation (NOC 2021) on
+date D is the mean of the 9th-decile hourly wage, province-wide (`region` = QC), over the 3 most recent reference
+years whose `published_on` is on or before D. Fewer than 3 such years, or no row -> unknown.
+
+Computed once per distinct (NOC 2021 code, D) with a ranked window (never a loop), then joined back to the jobs.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from transforms.interpretation import MONEY_EPS, WAGE_REGION, WAGE_YEARS, WEEKS_PER_YEAR
+
+DECILES = [f"decile_{i}_hourly" for i in range(1, 10)]
+
+
+def hourly_wage() -> pl.Expr:
+    """§2 Hourly wage: given, else annual / (weekly hours × 52); null when neither is computable."""
+    return pl.coalesce(
+        pl.col("job_hourly_wage_cad"),
+        pl.col("job_annual_salary_cad") / (pl.col("job_weekly_hours") * WEEKS_PER_YEAR),
+    )
+
+
+def annual_salary() -> pl.Expr:
+    """§2 Annual salary: given, else hourly × weekly hours × 52."""
+    return pl.coalesce(
+        pl.col("job_annual_salary_cad"),
+        pl.col("job_hourly_wage_cad") * pl.col("job_weekly_hours") * WEEKS_PER_YEAR,
+    )
+
+
+def thresholds(code_dates: pl.LazyFrame, wages: pl.LazyFrame) -> pl.LazyFrame:
+    """Per distinct (noc2021_code, submitted_on): `threshold_hourly_cad` (null unless 3 years), the
+    `reference_years` used (most recent first), `years_available`, and the deciles of the latest published year."""
+    rows = (
+        wages.filter((pl.col("region") == WAGE_REGION) & pl.col("decile_9_hourly").is_not_null())
+        .select(pl.col("noc_code").alias("noc2021_code"), "reference_year", "published_on", *DECILES)
+    )
+    ranked = (
+        code_dates.join(rows, on="noc2021_code", how="inner")
+        .filter(pl.col("published_on") <= pl.col("submitted_on"))  # never a figure published after D
+        .with_columns(
+            pl.col("reference_year").rank("ordinal", descending=True)
+            .over("noc2021_code", "submitted_on").alias("__rank")
+        )
+        .filter(pl.col("__rank") <= WAGE_YEARS)
+    )
+    return (
+        ranked.sort("noc2021_code", "submitted_on", "__rank")
+        .group_by("noc2021_code", "submitted_on")
+        .agg(
+            pl.len().cast(pl.Int32).alias("years_available"),
+            pl.col("reference_year").alias("reference_years"),
+            pl.col("decile_9_hourly").mean().alias("__mean_d9"),
+            *[pl.col(d).first().alias(f"latest_{d}") for d in DECILES],
+        )
+        .with_columns(
+            pl.when(pl.col("years_available") == WAGE_YEARS).then(pl.col("__mean_d9"))
+            .alias("threshold_hourly_cad")
+        )
+        .drop("__mean_d9")
+    )
+
+
+def decile_position(wage: pl.Expr) -> pl.Expr:
+    """1-10: 1 below (or at) the 1st decile, k when above the (k-1)th and not above the kth, 10 above the 9th.
+
+    "Above" is strict, as in the IT/VFX rule: a wage equal to the 9th decile is in position 9.
+    """
+    above = [(wage > pl.col(f"latest_{d}") + MONEY_EPS).cast(pl.Int8) for d in DECILES]
+    any_decile = pl.any_horizontal([pl.col(f"latest_{d}").is_not_null() for d in DECILES])
+    return pl.when(wage.is_not_null() & any_decile).then(pl.sum_horizontal(above) + 1).cast(pl.Int8)
