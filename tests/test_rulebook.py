@@ -38,7 +38,7 @@ def _text(d: dict) -> dict:
 
 @pytest.mark.parametrize(("doc", "case"), list(_load()))
 def test_case(doc, case):
-    row = app(**_text(doc.get("base", {})), **_text(case.get("app", {})))
+    row = app(**_text({**doc.get("base", {}), **case.get("app", {})}))
     spells = case.get("spells", doc.get("base_spells", []))
     spells = [spell(application_id=row["application_id"], **_text(s)) for s in spells]
     wages = [_wage(w) for w in case.get("wages", doc.get("wages", []))]
