@@ -96,6 +96,26 @@ def generate(
     out.print(f"wrote {', '.join(f'{k} {v:,}' for k, v in counts.items())} rows to {out_dir}")
 
 
+@app.command()
+def explain(
+    application_id: Annotated[str, typer.Argument(help="The application to explain.")],
+    lang: Annotated[str, typer.Option(help="fr or en.")] = "en",
+    db: Annotated[Path, typer.Option(help="Published DuckDB file.")] = DEFAULT_DB,
+) -> None:
+    """The decision on one application, each failed or unknown rule with its article and figures."""
+    from flows.explain import UnknownApplication
+    from flows.explain import explain as letter
+
+    if lang not in ("fr", "en"):
+        _fail(f"--lang must be fr or en, not {lang!r}", 2)
+    if not db.exists():
+        _fail(f"{db}: no published database (run `qcpilot run` first)", 2)
+    try:
+        out.print(letter(db, application_id, lang), highlight=False, markup=False, soft_wrap=True)
+    except UnknownApplication:
+        _fail(f"no application {application_id!r} in {db}", 1)
+
+
 def main() -> None:
     try:
         app()

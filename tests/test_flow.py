@@ -106,3 +106,26 @@ def test_failure_while_publishing_leaves_previous_database_intact(prefect_harnes
     assert [p.name for p in db.parent.iterdir()] == [db.name]  # no temporary file left behind
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.sql("SELECT count(*) FROM runs").fetchall()[0][0] == 1
+
+
+def test_explain_reads_like_a_letter_and_exits_1_for_an_unknown_id(prefect_harness, extracts):
+    db = extracts / "out" / "q.duckdb"
+    assert invoke(extracts, db).exit_code == 0
+    runner = CliRunner()
+    # A3 has one spell 2020-01-01..2023-12-31 (1461 days) and a Montreal job at 120 000 $: eligible on every rule
+    en = runner.invoke(cli.app, ["explain", "A3", "--db", str(db)])
+    assert en.exit_code == 0, en.output
+    assert "Decision: eligible" in en.output
+    assert "meets every condition" in en.output
+    with duckdb.connect(str(db)) as con:  # make A3 fail one rule to see its article and figures
+        con.execute("UPDATE rule_results SET outcome = 'fail' WHERE application_id = 'A3' AND rule_id = 'AI_FW_SALARY'")
+        con.execute("UPDATE eligibility SET outcome = 'ineligible' WHERE application_id = 'A3'")
+    fr = runner.invoke(cli.app, ["explain", "A3", "--lang", "fr", "--db", str(db)])
+    assert fr.exit_code == 0, fr.output
+    assert "Décision : non admissible" in fr.output
+    assert "AI_FW_SALARY (art. 7 4° b))" in fr.output
+    assert "Salaire annuel brut d'au moins 100 000 $" in fr.output
+    assert "Données: annual salary 120000.00 CAD; employer municipality 66023, in the CMM: yes" in fr.output
+    missing = runner.invoke(cli.app, ["explain", "NOPE", "--db", str(db)])
+    assert missing.exit_code == 1
+    assert "no application 'NOPE'" in missing.output

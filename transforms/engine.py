@@ -119,6 +119,7 @@ def rules_table(rules: list[Rule]) -> pl.DataFrame:
     """The `rules` table: every rule with its scope, citation and texts, for analysts to join."""
     return pl.DataFrame(
         {
+            "ordinal": list(range(1, len(rules) + 1)),
             "rule_id": [r.id for r in rules],
             "program": [r.program for r in rules],
             "streams": [list(r.streams) if r.streams else None for r in rules],
@@ -129,7 +130,7 @@ def rules_table(rules: list[Rule]) -> pl.DataFrame:
             "text_en": [r.text_en for r in rules],
         },
         schema={
-            "rule_id": pl.String, "program": pl.String, "streams": pl.List(pl.String),
+            "ordinal": pl.Int32, "rule_id": pl.String, "program": pl.String, "streams": pl.List(pl.String),
             "substreams": pl.List(pl.String), "versions": pl.List(pl.String),
             "citation": pl.String, "text_fr": pl.String, "text_en": pl.String,
         },

@@ -8,6 +8,7 @@ from transforms.context import base_context
 from transforms.interpretation import money_gt
 from transforms.noc import mapped_codes, noc_facts
 from transforms.rules import PROGRAMS
+from transforms.rules.common import fixed
 from transforms.wages import annual_salary, decile_position, hourly_wage, thresholds
 
 APP = "application_id"
@@ -53,7 +54,7 @@ def wage_features(ctx: pl.DataFrame, wages: pl.DataFrame, mapped2021: pl.DataFra
             .then(pl.format("NOC {}: {} of 3 reference years published by {}", pl.col("noc2021_code"),
                             pl.col("years_available").fill_null(0), pl.col("submitted_on")))
             .otherwise(pl.format("NOC {}: threshold {} CAD (mean 9th decile of {})", pl.col("noc2021_code"),
-                                 pl.col("threshold_hourly_cad").round(4), pl.col("reference_years").cast(pl.List(pl.String)).list.join(", ")))
+                                 fixed(pl.col("threshold_hourly_cad"), 4), pl.col("reference_years").cast(pl.List(pl.String)).list.join(", ")))
             .alias("__line")
         )
         .sort(APP, "noc2021_code")
@@ -69,7 +70,7 @@ def wage_features(ctx: pl.DataFrame, wages: pl.DataFrame, mapped2021: pl.DataFra
             APP,
             pl.when(pl.col("__yes") == pl.col("__n")).then(True).when(pl.col("__no") == pl.col("__n")).then(False)
             .otherwise(pl.lit(None, pl.Boolean)).alias("itv_wage_above_d9"),
-            pl.format("hourly wage {} CAD; {}", pl.col("__wage").round(4).cast(pl.String).fill_null("unknown"),
+            pl.format("hourly wage {} CAD; {}", fixed(pl.col("__wage"), 4),
                       pl.col("__lines")).alias("itv_wage_detail"),
         )
     )

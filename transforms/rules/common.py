@@ -10,9 +10,17 @@ D = pl.col("submitted_on")
 V2023 = pl.col("rules_version") == "2023"
 
 
+def fixed(e: pl.Expr, places: int = 2) -> pl.Expr:
+    """A non-negative number as text with exactly `places` decimals (2957.3 -> "2957.30"); null -> "unknown"."""
+    scaled = (e * 10**places).round(0).cast(pl.Int64)
+    whole = (scaled // 10**places).cast(pl.String)
+    frac = (scaled % 10**places).cast(pl.String).str.zfill(places)
+    return pl.format("{}.{}", whole, frac).fill_null("unknown")
+
+
 def money(e: pl.Expr) -> pl.Expr:
     """Dollars with cents, for detail texts."""
-    return pl.format("{}", e.round(2)).fill_null("unknown")
+    return fixed(e, 2)
 
 
 def text(e: pl.Expr, missing: str = "not given") -> pl.Expr:
