@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 SAMPLE = DATA / "sample"
 DEFAULT_DB = DATA / "out" / "qcpilot.duckdb"
+DEFAULT_CONFIG = DATA / "config" / "selection.csv"
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -36,10 +37,12 @@ def run(
     experience: PathsOpt = None,
     wages: PathsOpt = None,
     db: Annotated[Path, typer.Option(help="DuckDB file to publish.")] = DEFAULT_DB,
+    config: Annotated[Path, typer.Option(help="Intake windows and caps (CSV).")] = DEFAULT_CONFIG,
 ) -> None:
     """Ingest, validate, evaluate, rank and publish one batch. Without paths: the shipped sample."""
-    from flows.io import InputError, preflight
+    from flows.io import InputError, preflight, read_config
     from schemas import MODELS
+    from schemas.config import SelectionConfig
 
     specs = {
         "applications": applications or [str(SAMPLE / "applications")],
@@ -48,6 +51,7 @@ def run(
     }
     try:  # input problems are found before Prefect starts: fast, and a plain one-line message
         preflight(specs, {k: list(m.to_schema().columns) for k, m in MODELS.items()})
+        read_config(config, SelectionConfig)
     except InputError as exc:
         _fail(f"{exc}; nothing was published", 2)
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
@@ -56,7 +60,7 @@ def run(
     from flows.pipeline import pipeline  # prefect is imported only when a flow runs
 
     try:
-        result = pipeline(specs=specs, db=str(db), data_dir=str(DATA))
+        result = pipeline(specs=specs, db=str(db), data_dir=str(DATA), config=str(config))
     except Exception as exc:  # an internal error: say it in one line, publish nothing
         _fail(f"the run failed ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
               "nothing was published", 1)

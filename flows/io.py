@@ -116,6 +116,34 @@ def read_extract(extract: str, files: list[Path], dtypes: dict[str, pl.DataType]
     return pl.concat(frames, how="vertical"), inputs
 
 
+def read_config(path: Path, model) -> pl.DataFrame:
+    """The selection configuration, parsed and validated; InputError naming the file, row and reasons."""
+    from transforms.parse import ROW, model_dtypes
+    from transforms.validate import schema_reasons
+
+    dtypes = model_dtypes(model)
+    lf = check_columns("selection configuration", path, list(dtypes))
+    try:
+        df = parse_frame(
+            lf.select(list(dtypes)).with_row_index(LINE, offset=1).with_columns(
+                pl.col(LINE).cast(pl.Int64), pl.lit(str(path)).alias(FILE)
+            ), dtypes,
+        ).collect().with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64))
+    except Exception as exc:
+        raise InputError(f"{path}: cannot be read ({_first_line(exc)})") from None
+    reasons = pl.concat([
+        df.select(ROW, pl.col("__parse_errors").alias("reason")).explode("reason").drop_nulls(),
+        schema_reasons(df, model),
+    ]).join(df.select(ROW, LINE), on=ROW).sort(LINE, "reason")
+    if reasons.height:
+        line = reasons.get_column(LINE)[0]
+        first = reasons.filter(pl.col(LINE) == line).get_column("reason").to_list()
+        rest = reasons.filter(pl.col(LINE) != line).height
+        more = f" (and {rest} more problem(s) in other rows)" if rest else ""
+        raise InputError(f"{path}: row {line}: {'; '.join(first)}{more}")
+    return df.select(list(dtypes))
+
+
 def read_table_if_exists(db: Path, table: str) -> pl.DataFrame | None:
     """A table of the currently published database, or None (no database, or no such table)."""
     if not db.exists():

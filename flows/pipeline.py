@@ -20,11 +20,13 @@ from prefect.cache_policies import NO_CACHE
 from flows import io
 from flows.reference import load_references
 from schemas import MODELS
+from schemas.config import SelectionConfig
 from transforms import engine
 from transforms.evaluate import evaluate, validate_all
 from transforms.parse import model_dtypes
 from transforms.rules import RULES
-from transforms.tables import empty_selections, runs_row
+from transforms.selection import VIEWS_SQL, rank_and_cap
+from transforms.tables import runs_row
 
 EXTRACTS = ("applications", "experience", "wages")
 
@@ -76,35 +78,39 @@ def evaluate_rules(kept: dict[str, pl.DataFrame], data_dir: Path) -> dict[str, p
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
-def rank(out: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    """Selection per program, stream and year (its rules arrive with the selection issue)."""
-    sel = empty_selections()
-    get_run_logger().info("rank: %d selection rows", sel.height)
+def rank(out: dict[str, pl.DataFrame], config: pl.DataFrame) -> pl.DataFrame:
+    """Selection per program, stream and year under the configured windows and caps (DuckDB)."""
+    sel = rank_and_cap(out["applications"], out["eligibility"], config)
+    counts = dict(sel.group_by("status").len().sort("status").iter_rows())
+    get_run_logger().info("rank: %d applications, statuses %s", sel.height, counts)
     return sel
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
 def publish(db: Path, tables: dict[str, pl.DataFrame], run_id: str) -> None:
-    io.publish(db, tables, views=[], run_id=run_id)
+    io.publish(db, tables, views=[v for v in VIEWS_SQL.split(";") if v.strip()], run_id=run_id)
     get_run_logger().info("publish: %s (%s)", db, ", ".join(f"{k}={v.height}" for k, v in tables.items()))
 
 
 @flow(name="qcpilot-run", log_prints=False)
-def pipeline(specs: dict[str, list[str]], db: str, data_dir: str) -> RunResult:
+def pipeline(specs: dict[str, list[str]], db: str, data_dir: str, config: str) -> RunResult:
     run_id = uuid.uuid4().hex[:12]
     started = dt.datetime.now(dt.UTC)
     db_path = Path(db)
     try:
         previous_runs = io.read_table_if_exists(db_path, "runs")
+        selection_config = io.read_config(Path(config), SelectionConfig)
+        config_file = io.InputFile("config", config, io.sha256(Path(config)), selection_config.height)
     except io.InputError as exc:
         return RunResult(run_id, ok=False, message=str(exc))
     ingested = ingest(specs)
     if isinstance(ingested, str):
         return RunResult(run_id, ok=False, message=ingested)
     parsed, inputs = ingested
+    inputs = [*inputs, config_file]
     kept, rejected = validate(parsed)
     out = evaluate_rules(kept, Path(data_dir))
-    selections = rank(out)
+    selections = rank(out, selection_config)
     run = runs_row(
         run_id=run_id, started=started, finished=dt.datetime.now(dt.UTC), parsed=parsed, kept=kept,
         rejected=rejected, inputs=inputs, eligibility=out["eligibility"], selections=selections,
@@ -117,6 +123,7 @@ def pipeline(specs: dict[str, list[str]], db: str, data_dir: str) -> RunResult:
         "selections": selections,
         "rejected_rows": rejected,
         "rules": engine.rules_table(RULES),
+        "selection_config": selection_config,
         "runs": runs,
     }
     publish(db_path, tables, run_id)
