@@ -38,6 +38,7 @@ def run(
     wages: PathsOpt = None,
     db: Annotated[Path, typer.Option(help="DuckDB file to publish.")] = DEFAULT_DB,
     config: Annotated[Path, typer.Option(help="Intake windows and caps (CSV).")] = DEFAULT_CONFIG,
+    force: Annotated[bool, typer.Option(help="Run even when inputs, configuration and rules are unchanged.")] = False,
 ) -> None:
     """Ingest, validate, evaluate, rank and publish one batch. Without paths: the shipped sample."""
     from flows.io import InputError, preflight, read_config
@@ -60,12 +61,15 @@ def run(
     from flows.pipeline import pipeline  # prefect is imported only when a flow runs
 
     try:
-        result = pipeline(specs=specs, db=str(db), data_dir=str(DATA), config=str(config))
+        result = pipeline(specs=specs, db=str(db), data_dir=str(DATA), config=str(config), force=force)
     except Exception as exc:  # an internal error: say it in one line, publish nothing
         _fail(f"the run failed ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
               "nothing was published", 1)
     if not result.ok:
         _fail(f"{result.message}; nothing was published", 2)
+    if result.noop:
+        out.print(f"nothing new since run {result.message} (same inputs, configuration and rules): {db} unchanged")
+        return
     _summary(result)
 
 
@@ -84,6 +88,9 @@ def _summary(result) -> None:
     statuses = {k[len("status_"):]: v for k, v in c.items() if k.startswith("status_")}
     if any(statuses.values()):
         out.print("selection: " + ", ".join(f"{k} {v:,}" for k, v in statuses.items()))
+    out.print(f"decided by this run: {c.get('newly_decided', 0):,} (late arrivals {c.get('late_arrivals', 0):,})"
+              + ("; rules changed since the last run, earlier decisions stand" if c.get("engine_changed") else "")
+              + ("; configuration changed since the last run" if c.get("config_changed") else ""))
 
 
 @app.command()

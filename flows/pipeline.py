@@ -8,6 +8,7 @@ batch.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,16 +26,18 @@ from transforms import engine
 from transforms.evaluate import evaluate, validate_all
 from transforms.parse import model_dtypes
 from transforms.rules import RULES
-from transforms.selection import VIEWS_SQL, rank_and_cap
+from transforms.selection import VIEWS_SQL, selections_and_ledger
 from transforms.tables import runs_row
 
 EXTRACTS = ("applications", "experience", "wages")
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass
 class RunResult:
     run_id: str
     ok: bool
+    noop: bool = False
     message: str = ""
     db: str = ""
     counts: dict = field(default_factory=dict)
@@ -78,12 +81,17 @@ def evaluate_rules(kept: dict[str, pl.DataFrame], data_dir: Path) -> dict[str, p
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
-def rank(out: dict[str, pl.DataFrame], config: pl.DataFrame) -> pl.DataFrame:
-    """Selection per program, stream and year under the configured windows and caps (DuckDB)."""
-    sel = rank_and_cap(out["applications"], out["eligibility"], config)
+def rank(out, config, ledger, run_id, started, version, config_sha) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Selection per program, stream and year under the configured windows and caps (DuckDB), against the ledger."""
+    sel, decisions = selections_and_ledger(
+        out["applications"], out["eligibility"], config, ledger,
+        run_id=run_id, decided_at=started, engine_version=version, config_sha256=config_sha,
+    )
     counts = dict(sel.group_by("status").len().sort("status").iter_rows())
-    get_run_logger().info("rank: %d applications, statuses %s", sel.height, counts)
-    return sel
+    new = sel.filter(pl.col("decided_run_id") == run_id).height
+    get_run_logger().info("rank: %d applications, statuses %s; %d decided by this run, %d in the ledger",
+                          sel.height, counts, new, decisions.height)
+    return sel, decisions
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
@@ -92,17 +100,53 @@ def publish(db: Path, tables: dict[str, pl.DataFrame], run_id: str) -> None:
     get_run_logger().info("publish: %s (%s)", db, ", ".join(f"{k}={v.height}" for k, v in tables.items()))
 
 
+def engine_version() -> str:
+    """Fingerprint of the code that decides (transforms/ and schemas/): any change to a rule changes it."""
+    h = hashlib.sha256()
+    for root in (ROOT / "transforms", ROOT / "schemas"):
+        for f in sorted(root.rglob("*")):
+            if f.suffix in (".py", ".sql"):
+                h.update(f.relative_to(ROOT).as_posix().encode())
+                h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _fingerprint(specs: dict[str, list[str]], config: Path) -> set[tuple[str, str]]:
+    """(extract, sha256) of every input file and of the configuration."""
+    files = {e: io.resolve(paths) for e, paths in specs.items()}
+    return {(e, io.sha256(f)) for e, fs in files.items() for f in fs} | {("config", io.sha256(config))}
+
+
+def _utc(frame: pl.DataFrame | None) -> pl.DataFrame | None:
+    """DuckDB hands timestamps back as Etc/UTC; the pipeline's frames say UTC."""
+    return None if frame is None else frame.with_columns(cs.datetime().dt.convert_time_zone("UTC"))
+
+
 @flow(name="qcpilot-run", log_prints=False)
-def pipeline(specs: dict[str, list[str]], db: str, data_dir: str, config: str) -> RunResult:
+def pipeline(specs: dict[str, list[str]], db: str, data_dir: str, config: str, force: bool = False) -> RunResult:
+    """One batch. Earlier decisions (the `decisions` ledger of the published database) are never revoked."""
+    log = get_run_logger()
     run_id = uuid.uuid4().hex[:12]
     started = dt.datetime.now(dt.UTC)
     db_path = Path(db)
+    version = engine_version()
     try:
-        previous_runs = io.read_table_if_exists(db_path, "runs")
+        previous_runs = _utc(io.read_table_if_exists(db_path, "runs"))
+        ledger = _utc(io.read_table_if_exists(db_path, "decisions"))
         selection_config = io.read_config(Path(config), SelectionConfig)
-        config_file = io.InputFile("config", config, io.sha256(Path(config)), selection_config.height)
+        config_sha = io.sha256(Path(config))
+        config_file = io.InputFile("config", config, config_sha, selection_config.height)
+        last = previous_runs.sort("finished_at").row(-1, named=True) if previous_runs is not None else None
+        if last is not None and not force:
+            before = {(i["extract"], i["sha256"]) for i in last["inputs"]}
+            if before == _fingerprint(specs, Path(config)) and last.get("engine_version") == version:
+                log.info("nothing new since run %s: same inputs, configuration and rules; nothing to do", last["run_id"])
+                return RunResult(run_id, ok=True, noop=True, db=str(db_path), message=last["run_id"])
     except io.InputError as exc:
         return RunResult(run_id, ok=False, message=str(exc))
+    if last is not None and last.get("engine_version") not in (None, version):
+        log.warning("rules changed since run %s (engine %s -> %s): earlier decisions stand", last["run_id"],
+                    last.get("engine_version"), version)
     ingested = ingest(specs)
     if isinstance(ingested, str):
         return RunResult(run_id, ok=False, message=ingested)
@@ -110,17 +154,23 @@ def pipeline(specs: dict[str, list[str]], db: str, data_dir: str, config: str) -
     inputs = [*inputs, config_file]
     kept, rejected = validate(parsed)
     out = evaluate_rules(kept, Path(data_dir))
-    selections = rank(out, selection_config)
+    selections, decisions = rank(out, selection_config, ledger, run_id, started, version, config_sha)
     run = runs_row(
         run_id=run_id, started=started, finished=dt.datetime.now(dt.UTC), parsed=parsed, kept=kept,
         rejected=rejected, inputs=inputs, eligibility=out["eligibility"], selections=selections,
+        extra={
+            "engine_version": version, "config_sha256": config_sha,
+            "engine_changed": last is not None and last.get("engine_version") != version,
+            "config_changed": last is not None and last.get("config_sha256") not in (None, config_sha),
+            "newly_decided": selections.filter(pl.col("decided_run_id") == run_id).height,
+            "late_arrivals": selections.filter(pl.col("late_arrival") & (pl.col("decided_run_id") == run_id)).height,
+        },
     )
-    if previous_runs is not None:  # DuckDB hands timestamps back as Etc/UTC
-        previous_runs = previous_runs.with_columns(cs.datetime().dt.convert_time_zone("UTC"))
     runs = run if previous_runs is None else pl.concat([previous_runs, run], how="diagonal_relaxed")
     tables = {
         **out,
         "selections": selections,
+        "decisions": decisions,
         "rejected_rows": rejected,
         "rules": engine.rules_table(RULES),
         "selection_config": selection_config,

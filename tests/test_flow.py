@@ -11,7 +11,9 @@ from typer.testing import CliRunner
 from flows import cli, io
 from tests.factories import APP_COLUMNS, SPELL_COLUMNS, WAGE_COLUMNS, app, spell, wage, write_csv
 
-CONTRACT_TABLES = {"applications", "rule_results", "eligibility", "wage_checks", "selections", "rejected_rows", "runs"}
+CONTRACT_TABLES = {"applications", "rule_results", "eligibility", "wage_checks", "selections", "rejected_rows", "runs",
+                   "decisions", "rules", "selection_config", "cap_usage", "funnel_by_status", "funnel_by_rule",
+                   "decision_review"}
 
 
 @pytest.fixture
@@ -50,10 +52,19 @@ def test_run_publishes_every_contract_table_and_counts(prefect_harness, extracts
         assert {i["extract"] for i in run["inputs"]} == {"applications", "experience", "wages", "config"}
         assert all(len(i["sha256"]) == 64 for i in run["inputs"])
         assert con.sql("SELECT count(*) FROM eligibility").fetchall()[0][0] == 2
-    # a second run keeps the history of runs
-    assert invoke(extracts, db).exit_code == 0
+    # the same inputs again: nothing new, nothing rewritten
+    before = digest(db)
+    again = invoke(extracts, db)
+    assert again.exit_code == 0 and "nothing new since run" in again.output
+    assert digest(db) == before
+    # forced: a second run is recorded, and it decides nothing again
+    assert CliRunner().invoke(cli.app, [
+        "run", "--applications", str(extracts / "apps"), "--experience", str(extracts / "exp"),
+        "--wages", str(extracts / "wages"), "--db", str(db), "--force"]).exit_code == 0
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.sql("SELECT count(DISTINCT run_id) FROM runs").fetchall()[0][0] == 2
+        assert con.sql("SELECT list(newly_decided ORDER BY started_at) FROM runs").fetchall()[0][0] == [2, 0]
+        assert con.sql("SELECT count(DISTINCT decided_run_id) FROM decisions").fetchall()[0][0] == 1
 
 
 def test_missing_column_exits_2_with_one_line_and_publishes_nothing(prefect_harness, extracts):
@@ -97,10 +108,18 @@ def test_failure_while_publishing_leaves_previous_database_intact(prefect_harnes
         def __getattr__(self, name):
             return getattr(self.con, name)
 
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.con.close()
+
     monkeypatch.setattr(io.duckdb, "connect", Dying)
-    result = invoke(extracts, db)
+    result = CliRunner().invoke(cli.app, [
+        "run", "--applications", str(extracts / "apps"), "--experience", str(extracts / "exp"),
+        "--wages", str(extracts / "wages"), "--db", str(db), "--force"])
     assert result.exit_code == 1
-    assert "nothing was published" in result.output
+    assert "IOException: disk full" in result.output and "nothing was published" in result.output
     monkeypatch.undo()
     assert digest(db) == before
     assert [p.name for p in db.parent.iterdir()] == [db.name]  # no temporary file left behind

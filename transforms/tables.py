@@ -26,7 +26,7 @@ def empty_wage_checks() -> pl.DataFrame:
     return pl.DataFrame(schema=WAGE_CHECKS_SCHEMA)
 
 
-def runs_row(*, run_id, started, finished, parsed, kept, rejected, inputs, eligibility, selections) -> pl.DataFrame:
+def runs_row(*, run_id, started, finished, parsed, kept, rejected, inputs, eligibility, selections, extra=None) -> pl.DataFrame:
     """One `runs` row: times, inputs with SHA-256 and rows, rows read = kept + rejected per extract, counts."""
     row: dict = {
         "run_id": run_id,
@@ -47,6 +47,7 @@ def runs_row(*, run_id, started, finished, parsed, kept, rejected, inputs, eligi
     sel = dict(selections.group_by("status").len().iter_rows()) if selections.height else {}
     for status in SELECTION_STATUSES:
         row[f"status_{status}"] = sel.get(status, 0)
+    row.update(extra or {})
     return pl.DataFrame([row]).with_columns(
         pl.col("started_at", "finished_at").cast(pl.Datetime("us", "UTC"))
     )

@@ -45,3 +45,13 @@ JOIN rules k USING (rule_id)
 WHERE r.outcome IN ('fail', 'unknown')
 GROUP BY ALL
 ORDER BY s.program, s.selection_year, failed DESC, r.rule_id;
+
+-- Decisions are never rewritten (decisions ledger). When today's evaluation (new rules version, corrected data)
+-- disagrees with a published decision, the application is listed here for a person to look at.
+CREATE VIEW decision_review AS
+SELECT d.application_id, d.program, d.stream, d.selection_year, d.status AS decided_status, d.decided_run_id,
+       d.engine_version AS decided_engine_version, e.outcome AS current_outcome, e.failed_rules, e.unknown_rules
+FROM decisions d JOIN eligibility e USING (application_id)
+WHERE (d.status IN ('selected', 'cap_reached', 'duplicate') AND e.outcome <> 'eligible')
+   OR (d.status = 'ineligible' AND e.outcome <> 'ineligible')
+ORDER BY d.application_id;
