@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -58,10 +59,12 @@ def run(
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
     # no telemetry: this machine has no network beyond the package registries, and a batch should not call out
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from flows import progress
     from flows.pipeline import pipeline  # prefect is imported only when a flow runs
 
     try:
-        result = pipeline(specs=specs, db=str(db), data_dir=str(DATA), config=str(config), force=force)
+        with progress.live(enabled=sys.stderr.isatty()):
+            result = pipeline(specs=specs, db=str(db), data_dir=str(DATA), config=str(config), force=force)
     except Exception as exc:  # an internal error: say it in one line, publish nothing
         _fail(f"the run failed ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
               "nothing was published", 1)
@@ -105,6 +108,25 @@ def generate(
 
     counts = write_extracts(applications, seed, out_dir, fmt, DATA / "reference")
     out.print(f"wrote {', '.join(f'{k} {v:,}' for k, v in counts.items())} rows to {out_dir}")
+
+
+@app.command()
+def serve(
+    inbox: Annotated[Path, typer.Option(help="Directory with applications/, experience/ and wages/ subfolders.")],
+    cron: Annotated[str, typer.Option(help="Cron schedule, America/Toronto time.")] = "0 2 * * *",
+    db: Annotated[Path, typer.Option(help="DuckDB file to publish.")] = DEFAULT_DB,
+    config: Annotated[Path, typer.Option(help="Intake windows and caps (CSV).")] = DEFAULT_CONFIG,
+) -> None:
+    """Register the nightly run with a Prefect server and serve it (needs `prefect server start`)."""
+    if not os.environ.get("PREFECT_API_URL"):
+        _fail("PREFECT_API_URL is not set: start `prefect server start` and export "
+              "PREFECT_API_URL=http://127.0.0.1:4200/api first", 2)
+    for sub in ("applications", "experience", "wages"):
+        (inbox / sub).mkdir(parents=True, exist_ok=True)
+    from flows.serve import serve_nightly
+
+    out.print(f"serving qcpilot-nightly ({cron}, America/Toronto) from {inbox}; Ctrl-C to stop")
+    serve_nightly(inbox, db, DATA, config, cron)
 
 
 @app.command()

@@ -158,6 +158,12 @@ def read_table_if_exists(db: Path, table: str) -> pl.DataFrame | None:
         raise InputError(f"{db}: the published database cannot be read ({_first_line(exc)})") from None
 
 
+def read_view(db: Path, name: str) -> pl.DataFrame:
+    """A table or view of the published database, read-only."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.sql(f'SELECT * FROM "{name}"').pl()
+
+
 def publish(target: Path, tables: dict[str, pl.DataFrame], views: list[str], run_id: str) -> None:
     """Build every table into a temporary file beside the target, checkpoint, then atomically replace it.
 

@@ -13,12 +13,14 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import polars.selectors as cs
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows import io
+from flows import io, progress
 from flows.reference import load_references
 from schemas import MODELS
 from schemas.config import SelectionConfig
@@ -43,7 +45,21 @@ class RunResult:
     counts: dict = field(default_factory=dict)
 
 
-@task(cache_policy=NO_CACHE, persist_result=False)
+def transient_io_error(task, task_run, state) -> bool:
+    """Retry a task only when it failed on an operating-system I/O error (a share that blinked, a full disk)."""
+    try:
+        state.result()
+    except (OSError, duckdb.IOException):
+        return True
+    except Exception:
+        return False
+    return False
+
+
+RETRIES = {"retries": 2, "retry_delay_seconds": 10, "retry_condition_fn": transient_io_error}
+
+
+@task(cache_policy=NO_CACHE, persist_result=False, **RETRIES)
 def ingest(specs: dict[str, list[str]]) -> tuple[dict[str, pl.DataFrame], list[io.InputFile]] | str:
     """Read every extract; an input problem comes back as its message (a task that raises logs a traceback)."""
     log = get_run_logger()
@@ -54,6 +70,7 @@ def ingest(specs: dict[str, list[str]]) -> tuple[dict[str, pl.DataFrame], list[i
             parsed[extract], files_read = io.read_extract(extract, files, model_dtypes(MODELS[extract]))
             inputs.extend(files_read)
             log.info("ingest %s: %d rows from %d file(s)", extract, parsed[extract].height, len(files))
+            progress.stage(f"ingest {extract}", parsed[extract].height)
     except io.InputError as exc:
         log.warning("ingest stopped: %s", exc)
         return str(exc)
@@ -63,6 +80,7 @@ def ingest(specs: dict[str, list[str]]) -> tuple[dict[str, pl.DataFrame], list[i
 @task(cache_policy=NO_CACHE, persist_result=False)
 def validate(parsed: dict[str, pl.DataFrame]) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
     log = get_run_logger()
+    progress.stage("validate", sum(f.height for f in parsed.values()))
     kept, rejected = validate_all(parsed)
     for extract in EXTRACTS:
         n_rej = rejected.filter(pl.col("extract") == extract).height
@@ -73,6 +91,7 @@ def validate(parsed: dict[str, pl.DataFrame]) -> tuple[dict[str, pl.DataFrame], 
 @task(cache_policy=NO_CACHE, persist_result=False)
 def evaluate_rules(kept: dict[str, pl.DataFrame], data_dir: Path) -> dict[str, pl.DataFrame]:
     log = get_run_logger()
+    progress.stage("evaluate", kept["applications"].height, "applications")
     out = evaluate(kept["applications"], kept["experience"], kept["wages"], load_references(data_dir))
     counts = dict(out["eligibility"].group_by("outcome").len().sort("outcome").iter_rows())
     log.info("evaluate: %d applications, %d rule results, outcomes %s", out["applications"].height,
@@ -83,6 +102,7 @@ def evaluate_rules(kept: dict[str, pl.DataFrame], data_dir: Path) -> dict[str, p
 @task(cache_policy=NO_CACHE, persist_result=False)
 def rank(out, config, ledger, run_id, started, version, config_sha) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Selection per program, stream and year under the configured windows and caps (DuckDB), against the ledger."""
+    progress.stage("rank", out["eligibility"].height, "applications")
     sel, decisions = selections_and_ledger(
         out["applications"], out["eligibility"], config, ledger,
         run_id=run_id, decided_at=started, engine_version=version, config_sha256=config_sha,
@@ -94,10 +114,33 @@ def rank(out, config, ledger, run_id, started, version, config_sha) -> tuple[pl.
     return sel, decisions
 
 
-@task(cache_policy=NO_CACHE, persist_result=False)
+@task(cache_policy=NO_CACHE, persist_result=False, **RETRIES)
 def publish(db: Path, tables: dict[str, pl.DataFrame], run_id: str) -> None:
+    progress.stage("publish", sum(t.height for t in tables.values()))
     io.publish(db, tables, views=[v for v in VIEWS_SQL.split(";") if v.strip()], run_id=run_id)
     get_run_logger().info("publish: %s (%s)", db, ", ".join(f"{k}={v.height}" for k, v in tables.items()))
+
+
+@task(cache_policy=NO_CACHE, persist_result=False)
+def artifacts(db: Path, run: dict) -> None:
+    """A markdown summary and a cap-usage table, attached to the flow run in the Prefect UI."""
+    caps = io.read_view(db, "cap_usage")
+    lines = [
+        f"# qcpilot run {run['run_id']}",
+        "",
+        "| extract | read | kept | rejected |",
+        "|---|---:|---:|---:|",
+        *[f"| {e} | {run[f'{e}_read']:,} | {run[f'{e}_kept']:,} | {run[f'{e}_rejected']:,} |" for e in EXTRACTS],
+        "",
+        "Eligibility: " + ", ".join(f"{k} {run[k]:,}" for k in ("eligible", "ineligible", "undetermined")),
+        "",
+        "Selection: " + ", ".join(f"{k[len('status_'):]} {v:,}" for k, v in run.items() if k.startswith("status_")),
+        "",
+        f"Decided by this run: {run.get('newly_decided', 0):,} (late arrivals {run.get('late_arrivals', 0):,}); "
+        f"rules changed: {run.get('engine_changed')}; configuration changed: {run.get('config_changed')}",
+    ]
+    create_markdown_artifact(markdown="\n".join(lines), key="qcpilot-run-summary", description="Run summary")
+    create_table_artifact(table=caps.to_dicts(), key="qcpilot-cap-usage", description="Selections against caps")
 
 
 def engine_version() -> str:
@@ -177,4 +220,5 @@ def pipeline(specs: dict[str, list[str]], db: str, data_dir: str, config: str, f
         "runs": runs,
     }
     publish(db_path, tables, run_id)
+    artifacts(db_path, run.row(0, named=True))
     return RunResult(run_id, ok=True, db=str(db_path), counts=run.row(0, named=True))

@@ -1,0 +1,42 @@
+"""`qcpilot serve`: the nightly deployment of the pipeline flow on a cron schedule (America/Toronto).
+
+An operator starts a Prefect server (`prefect server start`), points PREFECT_API_URL at it, then runs
+`qcpilot serve --inbox DIR`: every night the flow reads the extracts found in DIR/applications, DIR/experience and
+DIR/wages and publishes the database; a night with nothing new is a no-op.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect.schedules import Cron
+
+from flows.pipeline import pipeline
+
+DEFAULT_CRON = "0 2 * * *"
+TIMEZONE = "America/Toronto"
+DEPLOYMENT_NAME = "qcpilot-nightly"
+
+
+def nightly_deployment(inbox: Path, db: Path, data_dir: Path, config: Path, cron: str = DEFAULT_CRON):
+    """The deployment object (nothing is registered until it is served)."""
+    inbox = Path(inbox).resolve()
+    return pipeline.to_deployment(
+        name=DEPLOYMENT_NAME,
+        schedule=Cron(cron, timezone=TIMEZONE),
+        parameters={
+            "specs": {e: [str(inbox / e)] for e in ("applications", "experience", "wages")},
+            "db": str(Path(db).resolve()),
+            "data_dir": str(Path(data_dir).resolve()),
+            "config": str(Path(config).resolve()),
+        },
+        concurrency_limit=1,  # one writer at a time; readers are never blocked (atomic replace)
+        description="Nightly qcpilot batch: eligibility and capped selection of the day's extracts.",
+        tags=["qcpilot", "nightly"],
+    )
+
+
+def serve_nightly(inbox: Path, db: Path, data_dir: Path, config: Path, cron: str = DEFAULT_CRON) -> None:
+    from prefect import serve
+
+    serve(nightly_deployment(inbox, db, data_dir, config, cron))

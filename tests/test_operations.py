@@ -1,0 +1,67 @@
+"""Operations: the nightly deployment and its schedule, retries on transient I/O only, readers during a publish."""
+
+import subprocess
+import sys
+
+import duckdb
+import polars as pl
+import pytest
+
+from flows import io
+from flows.pipeline import ingest, publish, transient_io_error
+from flows.serve import DEFAULT_CRON, nightly_deployment
+
+
+def test_nightly_deployment_runs_at_2am_toronto_on_the_inbox(tmp_path):
+    dep = nightly_deployment(tmp_path / "inbox", tmp_path / "q.duckdb", tmp_path / "data", tmp_path / "c.csv")
+    assert dep.name == "qcpilot-nightly"
+    [schedule] = dep.schedules
+    assert (schedule.schedule.cron, schedule.schedule.timezone) == (DEFAULT_CRON, "America/Toronto") == ("0 2 * * *", "America/Toronto")
+    assert dep.parameters["specs"] == {e: [str((tmp_path / "inbox" / e).resolve())] for e in ("applications", "experience", "wages")}
+    assert dep.parameters["db"] == str((tmp_path / "q.duckdb").resolve())
+    assert dep.concurrency_limit == 1
+
+
+def test_the_schedule_is_configurable(tmp_path):
+    dep = nightly_deployment(tmp_path, tmp_path / "q.duckdb", tmp_path, tmp_path / "c.csv", cron="30 23 * * 1-5")
+    assert dep.schedules[0].schedule.cron == "30 23 * * 1-5"
+
+
+class _State:
+    def __init__(self, exc):
+        self.exc = exc
+
+    def result(self):
+        raise self.exc
+
+
+@pytest.mark.parametrize(
+    ("exc", "retry"),
+    [(OSError("stale NFS handle"), True), (duckdb.IOException("disk full"), True),
+     (io.InputError("x.csv: missing required column 'a'"), False), (ValueError("bug"), False)],
+)
+def test_only_transient_io_errors_are_retried(exc, retry):
+    assert transient_io_error(None, None, _State(exc)) is retry
+
+
+def test_ingest_and_publish_retry_transient_failures():
+    assert ingest.retries == publish.retries == 2
+    assert ingest.retry_condition_fn is transient_io_error
+
+
+def test_a_reader_keeps_reading_the_published_database_while_a_run_replaces_it(tmp_path):
+    db = tmp_path / "q.duckdb"
+    io.publish(db, {"t": pl.DataFrame({"v": [1]})}, views=[], run_id="one")
+    reader = duckdb.connect(str(db), read_only=True)
+    try:
+        assert reader.sql("SELECT v FROM t").fetchall() == [(1,)]
+        io.publish(db, {"t": pl.DataFrame({"v": [2]})}, views=[], run_id="two")
+        assert reader.sql("SELECT v FROM t").fetchall() == [(1,)]  # the old file, still open, unchanged
+        # an analyst connecting now (another process; DuckDB shares one instance per path within a process)
+        fresh = subprocess.run(
+            [sys.executable, "-c", f"import duckdb; print(duckdb.connect({str(db)!r}, read_only=True).sql('SELECT v FROM t').fetchall())"],
+            capture_output=True, text=True, check=True,
+        )
+        assert fresh.stdout.strip() == "[(2,)]"
+    finally:
+        reader.close()
