@@ -130,6 +130,19 @@ def serve(
 
 
 @app.command()
+def report(
+    db: Annotated[Path, typer.Option(help="Published DuckDB file.")] = DEFAULT_DB,
+    out_file: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = DATA / "out" / "report.html",
+) -> None:
+    """One self-contained HTML report: caps, the eligibility funnel, IT/VFX wages against thresholds."""
+    if not db.exists():
+        _fail(f"{db}: no published database (run `qcpilot run` first)", 2)
+    from flows.report import write_report
+
+    out.print(f"wrote {write_report(db, out_file)}")
+
+
+@app.command()
 def explain(
     application_id: Annotated[str, typer.Argument(help="The application to explain.")],
     lang: Annotated[str, typer.Option(help="fr or en.")] = "en",

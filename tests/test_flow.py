@@ -148,3 +148,15 @@ def test_explain_reads_like_a_letter_and_exits_1_for_an_unknown_id(prefect_harne
     missing = runner.invoke(cli.app, ["explain", "NOPE", "--db", str(db)])
     assert missing.exit_code == 1
     assert "no application 'NOPE'" in missing.output
+
+
+def test_report_is_one_self_contained_html_file_with_three_charts(prefect_harness, extracts):
+    db = extracts / "out" / "q.duckdb"
+    assert invoke(extracts, db).exit_code == 0
+    out = extracts / "out" / "report.html"
+    result = CliRunner().invoke(cli.app, ["report", "--db", str(db), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    assert text.count("<svg") == 3
+    assert "Selections against caps" in text and "Eligibility funnel" in text and "offered wages" in text
+    assert 'src="http' not in text and 'href="http' not in text and "<script" not in text
