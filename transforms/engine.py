@@ -14,6 +14,7 @@ import polars as pl
 
 PASS, FAIL, NA, UNKNOWN = "pass", "fail", "not_applicable", "unknown"
 OUTCOMES = [PASS, FAIL, NA, UNKNOWN]
+OUTCOME = pl.Enum(OUTCOMES)
 ELIGIBLE, INELIGIBLE, UNDETERMINED = "eligible", "ineligible", "undetermined"
 
 
@@ -55,7 +56,7 @@ class Rule:
             .when(cond.fill_null(False)).then(pl.lit(PASS))
             .when((~cond).fill_null(False)).then(pl.lit(FAIL))
             .otherwise(pl.lit(UNKNOWN))
-        )
+        ).cast(OUTCOME)
 
 
 def _o(rule: Rule) -> str:
@@ -68,13 +69,10 @@ def _d(rule: Rule) -> str:
 
 def evaluate_wide(ctx: pl.LazyFrame, rules: list[Rule]) -> pl.LazyFrame:
     """One row per application: an outcome and a detail column per rule."""
-    cols = []
-    for r in rules:
-        cols.append(r.outcome().alias(_o(r)))
-        cols.append(
-            pl.when(r.outcome() == NA).then(pl.lit(None, pl.String)).otherwise(r.detail.cast(pl.String)).alias(_d(r))
-        )
-    return ctx.select("application_id", "program", "stream", "rules_version", *cols)
+    outcomes = ctx.select("application_id", "program", "stream", "rules_version", *[r.outcome().alias(_o(r)) for r in rules])
+    return pl.concat([outcomes, ctx.select([r.detail.cast(pl.String).alias(_d(r)) for r in rules])], how="horizontal").with_columns(
+        [pl.when(pl.col(_o(r)) == NA).then(pl.lit(None, pl.String)).otherwise(pl.col(_d(r))).alias(_d(r)) for r in rules]
+    )
 
 
 def rule_results(wide: pl.LazyFrame, rules: list[Rule]) -> pl.LazyFrame:
@@ -96,18 +94,27 @@ def rule_results(wide: pl.LazyFrame, rules: list[Rule]) -> pl.LazyFrame:
     return pl.concat(parts)
 
 
-def _ids_where(rules: list[Rule], outcome: str) -> pl.Expr:
-    return pl.concat_list(
-        [pl.when(pl.col(_o(r)) == outcome).then(pl.lit(r.id)).otherwise(pl.lit(None, pl.String)) for r in rules]
-    ).list.drop_nulls()
+def eligibility(wide: pl.LazyFrame, results: pl.LazyFrame, rules: list[Rule]) -> pl.LazyFrame:
+    """§3 Kleene AND: ineligible if any rule fails, else undetermined if any is unknown, else eligible.
 
-
-def eligibility(wide: pl.LazyFrame, rules: list[Rule]) -> pl.LazyFrame:
-    """§3 Kleene AND: ineligible if any rule fails, else undetermined if any is unknown, else eligible."""
-    return wide.select(
-        "application_id", "program", "stream", "rules_version",
-        _ids_where(rules, FAIL).alias("failed_rules"),
-        _ids_where(rules, UNKNOWN).alias("unknown_rules"),
+    The lists of failed and unknown rule ids come from the few failing rows of `results` (rule book order).
+    """
+    order = {r.id: i for i, r in enumerate(rules)}
+    lists = (
+        results.filter(pl.col("outcome").is_in([FAIL, UNKNOWN]))
+        # a group-by does not keep row order within a group: sort by the rule book's order explicitly
+        .with_columns(pl.col("rule_id").replace_strict(order, return_dtype=pl.Int32).alias("__ord"))
+        .sort("application_id", "__ord")
+        .group_by("application_id", maintain_order=True)
+        .agg(
+            pl.col("rule_id").filter(pl.col("outcome") == FAIL).alias("failed_rules"),
+            pl.col("rule_id").filter(pl.col("outcome") == UNKNOWN).alias("unknown_rules"),
+        )
+    )
+    return wide.select("application_id", "program", "stream", "rules_version").join(
+        lists, on="application_id", how="left", maintain_order="left"
+    ).with_columns(
+        pl.col("failed_rules", "unknown_rules").fill_null(pl.lit([], pl.List(pl.String)))
     ).with_columns(
         pl.when(pl.col("failed_rules").list.len() > 0).then(pl.lit(INELIGIBLE))
         .when(pl.col("unknown_rules").list.len() > 0).then(pl.lit(UNDETERMINED))

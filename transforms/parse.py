@@ -52,26 +52,34 @@ def local_naive_to_utc(naive: pl.Expr) -> pl.Expr:
     return pl.coalesce(exact, shifted).dt.convert_time_zone("UTC")
 
 
-def _timestamp_from_text(name: str) -> pl.Expr:
-    g = _text(name).str.extract_groups(_TS)
-    date = g.struct.field("1").str.to_date("%Y-%m-%d", strict=False)
-    hh = g.struct.field("2").cast(pl.Int64, strict=False).fill_null(0)
-    mi = g.struct.field("3").cast(pl.Int64, strict=False).fill_null(0)
-    ss = g.struct.field("4").cast(pl.Int64, strict=False).fill_null(0)
-    frac = g.struct.field("5").str.pad_end(6, "0").str.slice(0, 6).cast(pl.Int64, strict=False).fill_null(0)
-    valid_clock = (hh < 24) & (mi < 60) & (ss < 60)
-    naive = date.cast(pl.Datetime("us")) + pl.duration(hours=hh, minutes=mi, seconds=ss, microseconds=frac)
-    naive = pl.when(valid_clock).then(naive)
+def _timestamp_stages(name: str) -> list[list[pl.Expr]]:
+    """ISO 8601 text -> helper columns, in stages so that each piece is computed once: the regex parts, then the
+    wall-clock time (one native parse of a canonical text: an impossible clock such as 25:00 gives null) and the
+    offset in minutes (null: no offset, local time)."""
+    g = pl.col(f"__g_{name}")
+    canonical = pl.concat_str([
+        g.struct.field("1"), pl.lit(" "), g.struct.field("2").fill_null("00"), pl.lit(":"),
+        g.struct.field("3").fill_null("00"), pl.lit(":"), g.struct.field("4").fill_null("00"), pl.lit("."),
+        g.struct.field("5").fill_null("0").str.pad_end(6, "0").str.slice(0, 6),
+    ])
     off = g.struct.field("6")
-    sign = pl.when(off.str.starts_with("-")).then(-1).otherwise(1)
     digits = off.str.replace_all(r"[^0-9]", "")
-    off_min = sign * (
-        digits.str.slice(0, 2).cast(pl.Int64, strict=False) * 60
+    off_min = (
+        digits.str.slice(0, 2).cast(pl.Int64, strict=False).fill_null(0) * 60
         + digits.str.slice(2, 2).cast(pl.Int64, strict=False).fill_null(0)
-    )
-    off_min = pl.when(off.str.to_lowercase() == "z").then(0).otherwise(off_min)
+    ) * pl.when(off.str.starts_with("-")).then(-1).otherwise(1)
+    return [
+        [_text(name).str.extract_groups(_TS).alias(f"__g_{name}")],
+        [canonical.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us", strict=False).alias(f"__n_{name}"),
+         pl.when(off.is_not_null()).then(off_min).alias(f"__o_{name}")],
+    ]
+
+
+def _timestamp_from_text(name: str) -> pl.Expr:
+    """The UTC instant from the helper columns of `_timestamp_stages`."""
+    naive, off_min = pl.col(f"__n_{name}"), pl.col(f"__o_{name}")
     with_offset = (naive - pl.duration(minutes=off_min)).dt.replace_time_zone("UTC")
-    return pl.when(off.is_null()).then(local_naive_to_utc(naive)).otherwise(with_offset).cast(pl.Datetime("us", "UTC"))
+    return pl.when(off_min.is_null()).then(local_naive_to_utc(naive)).otherwise(with_offset).cast(pl.Datetime("us", "UTC"))
 
 
 def parse_expr(name: str, target: pl.DataType, source: pl.DataType) -> tuple[pl.Expr, pl.Expr]:
@@ -121,6 +129,10 @@ def parse_expr(name: str, target: pl.DataType, source: pl.DataType) -> tuple[pl.
 def parse_frame(lf: pl.LazyFrame, dtypes: dict[str, pl.DataType]) -> pl.LazyFrame:
     """Typed contract columns + FILE, LINE, RAW (the values as read, as text) and PARSE_ERRORS (list)."""
     schema = lf.collect_schema()
+    for name, target in dtypes.items():  # timestamps from text: helper columns first, each computed once
+        if isinstance(target, pl.Datetime) and schema[name] == pl.String:
+            for stage in _timestamp_stages(name):
+                lf = lf.with_columns(stage)
     typed, reasons = [], []
     for name, target in dtypes.items():
         t, r = parse_expr(name, target, schema[name])
