@@ -65,6 +65,7 @@ def run(
     try:
         with progress.live(enabled=sys.stderr.isatty()):
             result = pipeline(specs=specs, db=str(db), data_dir=str(DATA), config=str(config), force=force)
+        progress.dump()
     except Exception as exc:  # an internal error: say it in one line, publish nothing
         _fail(f"the run failed ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
               "nothing was published", 1)

@@ -164,28 +164,60 @@ def read_view(db: Path, name: str) -> pl.DataFrame:
         return con.sql(f'SELECT * FROM "{name}"').pl()
 
 
-def publish(target: Path, tables: dict[str, pl.DataFrame], views: list[str], run_id: str) -> None:
-    """Build every table into a temporary file beside the target, checkpoint, then atomically replace it.
+class Staging:
+    """The next database, built in a temporary file beside the target; `finish` publishes it atomically.
 
-    A run that fails or is killed before the final rename leaves the previous database intact; readers that
-    have the old file open keep reading it.
+    Tables can be appended to in parts (a partition of applications at a time), so the pipeline never holds every
+    output at once. A run that fails or is killed before `finish` leaves the previous database intact (`abort`
+    removes the temporary file); readers that have the old file open keep reading it.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{run_id}.tmp")
-    try:
-        con = duckdb.connect(str(tmp))
+
+    def __init__(self, target: Path, run_id: str):
+        self.target = Path(target)
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = self.target.with_name(f".{self.target.name}.{run_id}.tmp")
+        self._remove_tmp()
+        self.con = duckdb.connect(str(self.tmp))
+        self.created: set[str] = set()
+
+    def append(self, tables: dict[str, pl.DataFrame]) -> None:
+        for name, df in tables.items():
+            self.con.register("__frame", df)
+            if name in self.created:
+                self.con.execute(f'INSERT INTO "{name}" SELECT * FROM __frame')
+            else:
+                self.con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM __frame')
+                self.created.add(name)
+            self.con.unregister("__frame")
+
+    def finish(self, views: list[str]) -> None:
         try:
-            for name, df in tables.items():
-                con.register("__frame", df)
-                con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM __frame')
-                con.unregister("__frame")
             for sql in views:
-                con.execute(sql)
-            con.execute("CHECKPOINT")
+                self.con.execute(sql)
+            self.con.execute("CHECKPOINT")
         finally:
-            con.close()
-        os.replace(tmp, target)
-    finally:
-        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            self.con.close()
+        os.replace(self.tmp, self.target)
+        self._remove_tmp()
+
+    def abort(self) -> None:
+        try:
+            self.con.close()
+        finally:
+            self._remove_tmp()
+
+    def _remove_tmp(self) -> None:
+        for leftover in (self.tmp, self.tmp.with_name(self.tmp.name + ".wal")):
             if leftover.exists():
                 leftover.unlink()
+
+
+def publish(target: Path, tables: dict[str, pl.DataFrame], views: list[str], run_id: str) -> None:
+    """Every table at once, published atomically (see Staging)."""
+    staging = Staging(target, run_id)
+    try:
+        staging.append(tables)
+        staging.finish(views)
+    except BaseException:
+        staging.abort()
+        raise

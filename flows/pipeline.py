@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ from flows.reference import load_references
 from schemas import MODELS
 from schemas.config import SelectionConfig
 from transforms import engine
-from transforms.evaluate import evaluate, validate_all
+from transforms.evaluate import KEY_COLUMNS, evaluate, partitions, validate_all
 from transforms.parse import model_dtypes
 from transforms.rules import RULES
 from transforms.selection import VIEWS_SQL, selections_and_ledger
@@ -33,6 +34,8 @@ from transforms.tables import runs_row
 
 EXTRACTS = ("applications", "experience", "wages")
 ROOT = Path(__file__).resolve().parents[1]
+# applications evaluated at a time: bounds the memory of the evaluation (outputs go to the staging database)
+PARTITION_ROWS = int(os.environ.get("QCPILOT_PARTITION_ROWS", "250000"))
 
 
 @dataclass
@@ -89,14 +92,27 @@ def validate(parsed: dict[str, pl.DataFrame]) -> tuple[dict[str, pl.DataFrame], 
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
-def evaluate_rules(kept: dict[str, pl.DataFrame], data_dir: Path) -> dict[str, pl.DataFrame]:
+def evaluate_rules(kept: dict[str, pl.DataFrame], data_dir: Path, staging: io.Staging) -> dict[str, pl.DataFrame]:
+    """Evaluate the applications a partition at a time, writing each partition's outputs into the staging
+    database; only the key columns that selection needs stay in memory."""
     log = get_run_logger()
-    progress.stage("evaluate", kept["applications"].height, "applications")
-    out = evaluate(kept["applications"], kept["experience"], kept["wages"], load_references(data_dir))
-    counts = dict(out["eligibility"].group_by("outcome").len().sort("outcome").iter_rows())
-    log.info("evaluate: %d applications, %d rule results, outcomes %s", out["applications"].height,
-             out["rule_results"].height, counts)
-    return out
+    refs = load_references(data_dir)
+    total, done, n_results = kept["applications"].height, 0, 0
+    keys, elig = [], []
+    for apps, spells in partitions(kept["applications"], kept["experience"], PARTITION_ROWS):
+        progress.stage("evaluate", done, f"of {total:,} applications")
+        sub: dict[str, float] = {}
+        out = evaluate(apps, spells, kept["wages"], refs, sub)
+        progress.account("wages", sub.get("wages", 0.0), within="evaluate")
+        staging.append(out)
+        keys.append(out["applications"].select(KEY_COLUMNS))
+        elig.append(out["eligibility"].select("application_id", "outcome", "rules_version"))
+        done += apps.height
+        n_results += out["rule_results"].height
+    result = {"applications": pl.concat(keys), "eligibility": pl.concat(elig)}
+    counts = dict(result["eligibility"].group_by("outcome").len().sort("outcome").iter_rows())
+    log.info("evaluate: %d applications, %d rule results, outcomes %s", total, n_results, counts)
+    return result
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
@@ -114,16 +130,19 @@ def rank(out, config, ledger, run_id, started, version, config_sha) -> tuple[pl.
     return sel, decisions
 
 
-@task(cache_policy=NO_CACHE, persist_result=False, **RETRIES)
-def publish(db: Path, tables: dict[str, pl.DataFrame], run_id: str) -> None:
+@task(cache_policy=NO_CACHE, persist_result=False)
+def publish(staging: io.Staging, tables: dict[str, pl.DataFrame]) -> None:
+    """The remaining tables and the views, then the atomic replace of the published database."""
     progress.stage("publish", sum(t.height for t in tables.values()))
-    io.publish(db, tables, views=[v for v in VIEWS_SQL.split(";") if v.strip()], run_id=run_id)
-    get_run_logger().info("publish: %s (%s)", db, ", ".join(f"{k}={v.height}" for k, v in tables.items()))
+    staging.append(tables)
+    staging.finish([v for v in VIEWS_SQL.split(";") if v.strip()])
+    get_run_logger().info("publish: %s (%s)", staging.target, ", ".join(f"{k}={v.height}" for k, v in tables.items()))
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
 def artifacts(db: Path, run: dict) -> None:
     """A markdown summary and a cap-usage table, attached to the flow run in the Prefect UI."""
+    progress.stage("artifacts")
     caps = io.read_view(db, "cap_usage")
     lines = [
         f"# qcpilot run {run['run_id']}",
@@ -196,7 +215,20 @@ def pipeline(specs: dict[str, list[str]], db: str, data_dir: str, config: str, f
     parsed, inputs = ingested
     inputs = [*inputs, config_file]
     kept, rejected = validate(parsed)
-    out = evaluate_rules(kept, Path(data_dir))
+    staging = io.Staging(db_path, run_id)
+    try:
+        return _evaluate_rank_publish(
+            staging, kept, rejected, parsed, inputs, data_dir, selection_config, ledger, previous_runs, last,
+            run_id=run_id, started=started, version=version, config_sha=config_sha,
+        )
+    except BaseException:
+        staging.abort()  # nothing is published; the previous database stays as it was
+        raise
+
+
+def _evaluate_rank_publish(staging, kept, rejected, parsed, inputs, data_dir, selection_config, ledger,
+                           previous_runs, last, *, run_id, started, version, config_sha) -> RunResult:
+    out = evaluate_rules(kept, Path(data_dir), staging)
     selections, decisions = rank(out, selection_config, ledger, run_id, started, version, config_sha)
     run = runs_row(
         run_id=run_id, started=started, finished=dt.datetime.now(dt.UTC), parsed=parsed, kept=kept,
@@ -211,7 +243,6 @@ def pipeline(specs: dict[str, list[str]], db: str, data_dir: str, config: str, f
     )
     runs = run if previous_runs is None else pl.concat([previous_runs, run], how="diagonal_relaxed")
     tables = {
-        **out,
         "selections": selections,
         "decisions": decisions,
         "rejected_rows": rejected,
@@ -219,6 +250,6 @@ def pipeline(specs: dict[str, list[str]], db: str, data_dir: str, config: str, f
         "selection_config": selection_config,
         "runs": runs,
     }
-    publish(db_path, tables, run_id)
-    artifacts(db_path, run.row(0, named=True))
-    return RunResult(run_id, ok=True, db=str(db_path), counts=run.row(0, named=True))
+    publish(staging, tables)
+    artifacts(staging.target, run.row(0, named=True))
+    return RunResult(run_id, ok=True, db=str(staging.target), counts=run.row(0, named=True))

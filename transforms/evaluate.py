@@ -50,9 +50,11 @@ def validate_all(parsed: dict[str, pl.DataFrame]) -> tuple[dict[str, pl.DataFram
     return kept, pl.concat(rejected).cast(REJECTED_COLUMNS)
 
 
-def evaluate(apps: pl.DataFrame, spells: pl.DataFrame, wages: pl.DataFrame, refs: References) -> dict[str, pl.DataFrame]:
+def evaluate(
+    apps: pl.DataFrame, spells: pl.DataFrame, wages: pl.DataFrame, refs: References, timings: dict | None = None,
+) -> dict[str, pl.DataFrame]:
     """The `applications`, `rule_results`, `eligibility` and `wage_checks` frames, sorted by application (and rule)."""
-    ctx, wage_checks = evaluation_context(apps, spells, wages, refs)
+    ctx, wage_checks = evaluation_context(apps, spells, wages, refs, timings)
     wide = engine.evaluate_wide(ctx.lazy(), RULES).collect()
     # rows in application order (ctx is sorted), then rules in rule book order: deterministic without a sort
     results = engine.rule_results(wide.lazy(), RULES).collect().sort("application_id", maintain_order=True)
@@ -62,3 +64,18 @@ def evaluate(apps: pl.DataFrame, spells: pl.DataFrame, wages: pl.DataFrame, refs
         "application_id"
     )
     return {"applications": applications, "rule_results": results, "eligibility": elig, "wage_checks": wage_checks}
+
+
+KEY_COLUMNS = ["application_id", "person_id", "program", "stream", "submitted_at", "submitted_on"]
+
+
+def partitions(apps: pl.DataFrame, spells: pl.DataFrame, rows: int):
+    """(applications, their spells) in slices of `rows` applications, in application_id order.
+
+    Every rule reads one application and its own spells, so a slice evaluates exactly as the whole would; the
+    outputs of the slices, appended in order, are the outputs of the whole.
+    """
+    apps = apps.sort("application_id")
+    for start in range(0, max(apps.height, 1), rows):
+        part = apps.slice(start, rows)
+        yield part, spells.join(part.select("application_id"), on="application_id", how="semi")

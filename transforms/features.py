@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import polars as pl
 
 from transforms.context import base_context
@@ -83,8 +85,12 @@ def wage_features(ctx: pl.DataFrame, wages: pl.DataFrame, mapped2021: pl.DataFra
     return verdict, wage_checks
 
 
-def evaluation_context(apps: pl.DataFrame, spells: pl.DataFrame, wages: pl.DataFrame, refs) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(one row per application with every column the rules read, the `wage_checks` table)."""
+def evaluation_context(
+    apps: pl.DataFrame, spells: pl.DataFrame, wages: pl.DataFrame, refs, timings: dict | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(one row per application with every column the rules read, the `wage_checks` table).
+
+    `timings`, when given, receives the seconds spent on the wage features (for the benchmark)."""
     ctx = _with_money(base_context(apps.lazy(), refs.scale), refs.municipalities).collect()
     lists = {}
     for program in PROGRAMS:
@@ -99,6 +105,9 @@ def evaluation_context(apps: pl.DataFrame, spells: pl.DataFrame, wages: pl.DataF
     frames = [f for program in PROGRAMS for f in program.features(ctx.lazy(), spells_ctx)]
     for f in pl.collect_all(frames):
         ctx = ctx.join(f, on=APP, how="left")
+    t0 = time.perf_counter()
     verdict, wage_checks = wage_features(ctx, wages, mapped_codes(refs.concordance, refs.noc2021, "2021"))
+    if timings is not None:
+        timings["wages"] = timings.get("wages", 0.0) + time.perf_counter() - t0
     ctx = ctx.join(verdict, on=APP, how="left").sort(APP)
     return ctx, wage_checks
