@@ -116,6 +116,31 @@ def read_extract(extract: str, files: list[Path], dtypes: dict[str, pl.DataType]
     return pl.concat(frames, how="vertical"), inputs
 
 
+def attach_raw(rejected: pl.DataFrame, columns: dict[str, list[str]]) -> pl.DataFrame:
+    """Fill `raw` (the row as read, JSON of its text values) for rejected rows, reading only the files that have
+    rejected rows again, and only those rows."""
+    if rejected.height == 0:
+        return rejected
+    parts = []
+    for (extract, path), rows in rejected.group_by("extract", "source_file", maintain_order=True):
+        wanted = rows.select(pl.col("row_number").alias(LINE))
+        cols = columns[extract]
+        raw = (
+            _scan(Path(path)).select(cols).with_row_index(LINE, offset=1)
+            .with_columns(pl.col(LINE).cast(pl.Int64))
+            .join(wanted.lazy(), on=LINE, how="semi")
+            .select(pl.lit(extract).alias("extract"), pl.lit(path).alias("source_file"), pl.col(LINE).alias("row_number"),
+                    pl.struct([pl.col(c).cast(pl.String) for c in cols]).struct.json_encode().alias("__raw"))
+            .collect()
+        )
+        parts.append(raw)
+    raws = pl.concat(parts)
+    return (
+        rejected.join(raws, on=["extract", "source_file", "row_number"], how="left", maintain_order="left")
+        .with_columns(pl.col("__raw").alias("raw")).drop("__raw")
+    )
+
+
 def read_config(path: Path, model) -> pl.DataFrame:
     """The selection configuration, parsed and validated; InputError naming the file, row and reasons."""
     from transforms.parse import ROW, model_dtypes

@@ -85,6 +85,7 @@ def validate(parsed: dict[str, pl.DataFrame]) -> tuple[dict[str, pl.DataFrame], 
     log = get_run_logger()
     progress.stage("validate", sum(f.height for f in parsed.values()))
     kept, rejected = validate_all(parsed)
+    rejected = io.attach_raw(rejected, {e: list(MODELS[e].to_schema().columns) for e in EXTRACTS})
     for extract in EXTRACTS:
         n_rej = rejected.filter(pl.col("extract") == extract).height
         log.info("validate %s: %d kept, %d rejected", extract, kept[extract].height, n_rej)

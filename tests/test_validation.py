@@ -109,12 +109,21 @@ def test_wage_rows_decreasing_deciles_duplicates_and_types():
     assert kept["wages"].get_column("noc_code").to_list() == ["21230"]
 
 
-def test_rejected_row_keeps_file_line_id_and_raw_text():
-    _, rejected = run([app(), app(application_id="A2", birth_date="1990-02-30")])
+def test_rejected_row_keeps_file_line_id_and_raw_text(tmp_path):
+    from flows import io
+    from schemas import MODELS
+    from tests.factories import APP_COLUMNS, write_csv
+    from transforms.parse import model_dtypes
+
+    f = write_csv([app(), app(application_id="A2", birth_date="1990-02-30")], APP_COLUMNS, tmp_path / "a.csv")
+    apps, _ = io.read_extract("applications", [f], model_dtypes(MODELS["applications"]))
+    _, rejected = validate_all({"applications": apps, "experience": parsed([], "experience"),
+                                "wages": parsed([], "wages")})
+    rejected = io.attach_raw(rejected, {"applications": APP_COLUMNS})
     row = rejected.row(0, named=True)
     assert (row["extract"], row["source_file"], row["row_number"], row["application_id"]) == (
-        "applications", "test.csv", 2, "A2")
-    assert '"birth_date":"1990-02-30"' in row["raw"]
+        "applications", str(f), 2, "A2")
+    assert '"birth_date":"1990-02-30"' in row["raw"]  # the text as read, not the (null) parsed value
 
 
 def test_conservation_rows_read_equal_kept_plus_rejected():

@@ -13,7 +13,6 @@ LOCAL_TZ = "America/Toronto"
 ROW = "__row"  # position of a row in its extract (all files concatenated), the key of every reason
 FILE = "source_file"
 LINE = "row_number"  # 1-based data row within its file (the header is not counted)
-RAW = "__raw"
 PARSE_ERRORS = "__parse_errors"
 
 TRUE_WORDS = ["true", "1", "yes", "oui"]
@@ -127,7 +126,8 @@ def parse_expr(name: str, target: pl.DataType, source: pl.DataType) -> tuple[pl.
 
 
 def parse_frame(lf: pl.LazyFrame, dtypes: dict[str, pl.DataType]) -> pl.LazyFrame:
-    """Typed contract columns + FILE, LINE, RAW (the values as read, as text) and PARSE_ERRORS (list)."""
+    """Typed contract columns + FILE, LINE and PARSE_ERRORS (list). The raw text of a rejected row is read again
+    from its file afterwards (flows.io.attach_raw), so no copy of every row is carried."""
     schema = lf.collect_schema()
     for name, target in dtypes.items():  # timestamps from text: helper columns first, each computed once
         if isinstance(target, pl.Datetime) and schema[name] == pl.String:
@@ -138,7 +138,4 @@ def parse_frame(lf: pl.LazyFrame, dtypes: dict[str, pl.DataType]) -> pl.LazyFram
         t, r = parse_expr(name, target, schema[name])
         typed.append(t)
         reasons.append(r)
-    raw = pl.struct([pl.col(n).cast(pl.String) for n in dtypes]).alias(RAW)
-    return lf.select(
-        pl.col(FILE), pl.col(LINE), *typed, raw, pl.concat_list(reasons).list.drop_nulls().alias(PARSE_ERRORS)
-    )
+    return lf.select(pl.col(FILE), pl.col(LINE), *typed, pl.concat_list(reasons).list.drop_nulls().alias(PARSE_ERRORS))

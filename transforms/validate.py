@@ -11,7 +11,7 @@ import re
 import pandera.polars as pa
 import polars as pl
 
-from transforms.parse import FILE, LINE, PARSE_ERRORS, RAW, ROW
+from transforms.parse import FILE, LINE, PARSE_ERRORS, ROW
 
 REJECTED_COLUMNS = {
     "extract": pl.String,
@@ -122,11 +122,9 @@ def split(df: pl.DataFrame, reasons: pl.DataFrame, extract: str) -> tuple[pl.Dat
         pl.lit(extract).alias("extract"),
         pl.col(FILE).alias("source_file"),
         pl.col(LINE).cast(pl.Int64).alias("row_number"),
-        pl.col(RAW).struct.field("application_id").alias("application_id")
-        if "application_id" in df.columns
-        else pl.lit(None, pl.String).alias("application_id"),
+        pl.col("application_id") if "application_id" in df.columns else pl.lit(None, pl.String).alias("application_id"),
         "reasons",
-        pl.col(RAW).struct.json_encode().alias("raw"),
+        pl.lit(None, pl.String).alias("raw"),  # filled from the file by flows.io.attach_raw
     )
-    kept = df.join(all_reasons.select(ROW), on=ROW, how="anti").sort(ROW).drop(RAW, PARSE_ERRORS)
+    kept = df.filter(~pl.col(ROW).is_in(all_reasons.get_column(ROW).implode())).drop(PARSE_ERRORS)
     return kept, rejected
