@@ -54,29 +54,20 @@ def generate(n: int, fmt: str) -> Path:
     return out
 
 
-def _source(folder: Path) -> str:
-    """DuckDB relation over every file of an extract, Parquet and CSV alike."""
+def _source(folder: Path, column: str = "application_id") -> str:
+    """DuckDB relation over one column of every file of an extract, Parquet and CSV alike."""
     parts = []
     if list(folder.glob("*.parquet")):
-        parts.append(f"SELECT application_id FROM read_parquet('{folder}/*.parquet')")
+        parts.append(f"SELECT {column} FROM read_parquet('{folder}/*.parquet')")
     if list(folder.glob("*.csv")):
-        parts.append(f"SELECT application_id FROM read_csv('{folder}/*.csv', all_varchar=true)")
-    return "(" + " UNION ALL ".join(parts) + ")"
-
-
-def _wages_source(folder: Path) -> str:
-    parts = []
-    if list(folder.glob("*.parquet")):
-        parts.append(f"SELECT noc_code FROM read_parquet('{folder}/*.parquet')")
-    if list(folder.glob("*.csv")):
-        parts.append(f"SELECT noc_code FROM read_csv('{folder}/*.csv', all_varchar=true)")
+        parts.append(f"SELECT {column} FROM read_csv('{folder}/*.csv', all_varchar=true)")
     return "(" + " UNION ALL ".join(parts) + ")"
 
 
 def floor(data: Path, db: Path) -> tuple[float, float]:
     db.unlink(missing_ok=True)
     sql = FLOOR_SQL.format(apps=_source(data / "applications"), spells=_source(data / "experience"),
-                           wages=_wages_source(data / "wages"))
+                           wages=_source(data / "wages", "noc_code"))
     script = f"import duckdb; con = duckdb.connect({str(db)!r}); con.execute({sql!r}); con.close()"
     wall, rss, code = measured([sys.executable, "-c", script])
     assert code == 0, "the floor query failed"

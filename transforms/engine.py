@@ -76,7 +76,12 @@ def evaluate_wide(ctx: pl.LazyFrame, rules: list[Rule]) -> pl.LazyFrame:
 
 
 def rule_results(wide: pl.LazyFrame, rules: list[Rule]) -> pl.LazyFrame:
-    """Long table application × rule, for the rules of the application's program (general rules for all)."""
+    """Long table application × rule, for the rules of the application's program (general rules for all).
+
+    rule_id and citation are enums (dictionary-encoded): millions of rows carry small codes, not repeated text.
+    """
+    rule_ids = pl.Enum([r.id for r in rules])
+    citations = pl.Enum(list(dict.fromkeys(r.citation for r in rules)))
     parts = []
     for r in rules:
         part = wide
@@ -85,30 +90,28 @@ def rule_results(wide: pl.LazyFrame, rules: list[Rule]) -> pl.LazyFrame:
         parts.append(
             part.select(
                 "application_id",
-                pl.lit(r.id).alias("rule_id"),
+                pl.lit(r.id).cast(rule_ids).alias("rule_id"),
                 pl.col(_o(r)).alias("outcome"),
-                pl.lit(r.citation).alias("citation"),
+                pl.lit(r.citation).cast(citations).alias("citation"),
                 pl.col(_d(r)).alias("detail"),
             )
         )
     return pl.concat(parts)
 
 
-def eligibility(wide: pl.LazyFrame, results: pl.LazyFrame, rules: list[Rule]) -> pl.LazyFrame:
+def eligibility(wide: pl.LazyFrame, results: pl.LazyFrame) -> pl.LazyFrame:
     """§3 Kleene AND: ineligible if any rule fails, else undetermined if any is unknown, else eligible.
 
     The lists of failed and unknown rule ids come from the few failing rows of `results` (rule book order).
     """
-    order = {r.id: i for i, r in enumerate(rules)}
     lists = (
         results.filter(pl.col("outcome").is_in([FAIL, UNKNOWN]))
-        # a group-by does not keep row order within a group: sort by the rule book's order explicitly
-        .with_columns(pl.col("rule_id").replace_strict(order, return_dtype=pl.Int32).alias("__ord"))
-        .sort("application_id", "__ord")
+        # a group-by does not keep row order within a group: sort by the rule book's order (the enum's) explicitly
+        .sort("application_id", pl.col("rule_id").to_physical())
         .group_by("application_id", maintain_order=True)
         .agg(
-            pl.col("rule_id").filter(pl.col("outcome") == FAIL).alias("failed_rules"),
-            pl.col("rule_id").filter(pl.col("outcome") == UNKNOWN).alias("unknown_rules"),
+            pl.col("rule_id").filter(pl.col("outcome") == FAIL).cast(pl.String).alias("failed_rules"),
+            pl.col("rule_id").filter(pl.col("outcome") == UNKNOWN).cast(pl.String).alias("unknown_rules"),
         )
     )
     return wide.select("application_id", "program", "stream", "rules_version").join(

@@ -58,7 +58,7 @@ def evaluate(
     wide = engine.evaluate_wide(ctx.lazy(), RULES).collect()
     # rows in application order (ctx is sorted), then rules in rule book order: deterministic without a sort
     results = engine.rule_results(wide.lazy(), RULES).collect().sort("application_id", maintain_order=True)
-    elig = engine.eligibility(wide.lazy(), results.lazy(), RULES).collect().sort("application_id")
+    elig = engine.eligibility(wide.lazy(), results.lazy()).collect().sort("application_id")
     contract_cols = list(MODELS["applications"].to_schema().columns)
     applications = ctx.select(*contract_cols, "submitted_on", "rules_version", "source_file", "row_number").sort(
         "application_id"

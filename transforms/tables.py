@@ -1,29 +1,10 @@
-"""Shapes of output tables that are assembled rather than computed by a rule (runs, empty placeholders)."""
+"""The `runs` row: assembled from the run's counts rather than computed by a rule."""
 
 from __future__ import annotations
 
 import polars as pl
 
 SELECTION_STATUSES = ["selected", "cap_reached", "ineligible", "undetermined", "duplicate", "outside_intake"]
-
-SELECTIONS_SCHEMA = {
-    "application_id": pl.String, "program": pl.String, "stream": pl.String, "selection_year": pl.Int32,
-    "status": pl.String, "rank_in_stream": pl.Int64, "rank_in_program": pl.Int64,
-    "stream_cap": pl.Int64, "program_cap": pl.Int64, "cap_applied": pl.String,
-}
-
-WAGE_CHECKS_SCHEMA = {
-    "application_id": pl.String, "noc_code": pl.String, "noc2021_code": pl.String, "hourly_wage_cad": pl.Float64,
-    "threshold_hourly_cad": pl.Float64, "reference_years": pl.List(pl.Int64), "decile_position": pl.Int8,
-}
-
-
-def empty_selections() -> pl.DataFrame:
-    return pl.DataFrame(schema=SELECTIONS_SCHEMA)
-
-
-def empty_wage_checks() -> pl.DataFrame:
-    return pl.DataFrame(schema=WAGE_CHECKS_SCHEMA)
 
 
 def runs_row(*, run_id, started, finished, parsed, kept, rejected, inputs, eligibility, selections, extra=None) -> pl.DataFrame:
