@@ -26,19 +26,27 @@ def scale_lookup(scale: pl.DataFrame) -> pl.DataFrame:
     """Per (scale_year, adults, children 0-3): the base amount, the extra-child increment of that adult count
     (2 -> 3 children) and the adult-child increment of that year ((2 adults, 0) - (1 adult, 0)). §2."""
     s = scale.select(
-        pl.col("scale_year").cast(pl.Int64), pl.col("adults").cast(pl.Int64),
-        pl.col("children_under_18").cast(pl.Int64), pl.col("amount_cad").cast(pl.Float64),
+        pl.col("scale_year").cast(pl.Int64), pl.col("adults").cast(pl.Int64).alias("__adults"),
+        pl.col("children_under_18").cast(pl.Int64).alias("__children"), pl.col("amount_cad").cast(pl.Float64).alias("__base"),
     )
-    amt = {(y, a, c): v for y, a, c, v in s.iter_rows()}  # 24 reference rows, read once per run
-    rows = []
-    for (y, a, c), v in sorted(amt.items()):
-        inc_child = amt.get((y, a, SCALE_MAX_CHILDREN), 0.0) - amt.get((y, a, SCALE_MAX_CHILDREN - 1), 0.0)
-        inc_adult = amt.get((y, 2, 0), 0.0) - amt.get((y, 1, 0), 0.0)
-        rows.append((y, a, c, v, inc_child, inc_adult))
-    return pl.DataFrame(
-        rows, orient="row",
-        schema={"scale_year": pl.Int64, "__adults": pl.Int64, "__children": pl.Int64, "__base": pl.Float64,
-                "__inc_child": pl.Float64, "__inc_adult_child": pl.Float64},
+
+    def row(adults: int, children: int) -> pl.Expr:
+        return (pl.col("__adults") == adults) & (pl.col("__children") == children)
+
+    inc_child = (
+        s.filter(pl.col("__children") == SCALE_MAX_CHILDREN)
+        .join(s.filter(pl.col("__children") == SCALE_MAX_CHILDREN - 1), on=["scale_year", "__adults"], suffix="_prev")
+        .select("scale_year", "__adults", (pl.col("__base") - pl.col("__base_prev")).alias("__inc_child"))
+    )
+    inc_adult = (
+        s.filter(row(2, 0)).join(s.filter(row(1, 0)), on="scale_year", suffix="_one")
+        .select("scale_year", (pl.col("__base") - pl.col("__base_one")).alias("__inc_adult_child"))
+    )
+    return (
+        s.join(inc_child, on=["scale_year", "__adults"], how="left")
+        .join(inc_adult, on="scale_year", how="left")
+        .with_columns(pl.col("__inc_child", "__inc_adult_child").fill_null(0.0))
+        .sort("scale_year", "__adults", "__children")
     )
 
 

@@ -57,7 +57,7 @@ def schema_reasons(df: pl.DataFrame, model) -> pl.DataFrame:
     checks = fc.select("schema_context", "column", "check").unique()
     texts = {
         (ctx, col, chk): (f"{col}: {_check_text(chk)}" if ctx == "Column" else _frame_check_text(model, chk))
-        for ctx, col, chk in checks.iter_rows()
+        for ctx, col, chk in checks.rows()  # one per distinct failed check, not per row
     }
     lookup = pl.DataFrame(
         [(c, col, chk, t) for (c, col, chk), t in texts.items()],
