@@ -59,47 +59,32 @@ class Rule:
         ).cast(OUTCOME)
 
 
-def _o(rule: Rule) -> str:
-    return f"o::{rule.id}"
-
-
-def _d(rule: Rule) -> str:
-    return f"d::{rule.id}"
-
-
-def evaluate_wide(ctx: pl.LazyFrame, rules: list[Rule]) -> pl.LazyFrame:
-    """One row per application: an outcome and a detail column per rule."""
-    outcomes = ctx.select("application_id", "program", "stream", "rules_version", *[r.outcome().alias(_o(r)) for r in rules])
-    return pl.concat([outcomes, ctx.select([r.detail.cast(pl.String).alias(_d(r)) for r in rules])], how="horizontal").with_columns(
-        [pl.when(pl.col(_o(r)) == NA).then(pl.lit(None, pl.String)).otherwise(pl.col(_d(r))).alias(_d(r)) for r in rules]
-    )
-
-
-def rule_results(wide: pl.LazyFrame, rules: list[Rule]) -> pl.LazyFrame:
+def rule_results(ctx: pl.LazyFrame, rules: list[Rule]) -> pl.LazyFrame:
     """Long table application × rule, for the rules of the application's program (general rules for all).
 
+    A program's rules are evaluated on that program's applications only, so no outcome or detail is computed for
+    a row it would not be published for. Rows come rule by rule (rule book order), applications in `ctx` order.
     rule_id and citation are enums (dictionary-encoded): millions of rows carry small codes, not repeated text.
     """
     rule_ids = pl.Enum([r.id for r in rules])
     citations = pl.Enum(list(dict.fromkeys(r.citation for r in rules)))
     parts = []
     for r in rules:
-        part = wide
-        if r.program is not None:
-            part = part.filter(pl.col("program") == r.program)
+        rows = ctx if r.program is None else ctx.filter(pl.col("program") == r.program)
+        outcome = r.outcome()
         parts.append(
-            part.select(
+            rows.select(
                 "application_id",
                 pl.lit(r.id).cast(rule_ids).alias("rule_id"),
-                pl.col(_o(r)).alias("outcome"),
+                outcome.alias("outcome"),
                 pl.lit(r.citation).cast(citations).alias("citation"),
-                pl.col(_d(r)).alias("detail"),
+                pl.when(outcome == NA).then(pl.lit(None, pl.String)).otherwise(r.detail.cast(pl.String)).alias("detail"),
             )
         )
     return pl.concat(parts)
 
 
-def eligibility(wide: pl.LazyFrame, results: pl.LazyFrame) -> pl.LazyFrame:
+def eligibility(apps: pl.LazyFrame, results: pl.LazyFrame) -> pl.LazyFrame:
     """§3 Kleene AND: ineligible if any rule fails, else undetermined if any is unknown, else eligible.
 
     The lists of failed and unknown rule ids come from the few failing rows of `results` (rule book order).
@@ -114,7 +99,7 @@ def eligibility(wide: pl.LazyFrame, results: pl.LazyFrame) -> pl.LazyFrame:
             pl.col("rule_id").filter(pl.col("outcome") == UNKNOWN).cast(pl.String).alias("unknown_rules"),
         )
     )
-    return wide.select("application_id", "program", "stream", "rules_version").join(
+    return apps.select("application_id", "program", "stream", "rules_version").join(
         lists, on="application_id", how="left", maintain_order="left"
     ).with_columns(
         pl.col("failed_rules", "unknown_rules").fill_null(pl.lit([], pl.List(pl.String)))

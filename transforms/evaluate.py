@@ -55,10 +55,9 @@ def evaluate(
 ) -> dict[str, pl.DataFrame]:
     """The `applications`, `rule_results`, `eligibility` and `wage_checks` frames, sorted by application (and rule)."""
     ctx, wage_checks = evaluation_context(apps, spells, wages, refs, timings)
-    wide = engine.evaluate_wide(ctx.lazy(), RULES).collect()
-    # rows in application order (ctx is sorted), then rules in rule book order: deterministic without a sort
-    results = engine.rule_results(wide.lazy(), RULES).collect().sort("application_id", maintain_order=True)
-    elig = engine.eligibility(wide.lazy(), results.lazy()).collect().sort("application_id")
+    # rules in rule book order, applications in application order (ctx is sorted): deterministic without a sort
+    results = engine.rule_results(ctx.lazy(), RULES).collect()
+    elig = engine.eligibility(ctx.lazy(), results.lazy()).collect().sort("application_id")
     contract_cols = list(MODELS["applications"].to_schema().columns)
     applications = ctx.select(*contract_cols, "submitted_on", "rules_version", "source_file", "row_number").sort(
         "application_id"
