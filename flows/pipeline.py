@@ -252,5 +252,8 @@ def _evaluate_rank_publish(staging, kept, rejected, parsed, inputs, data_dir, se
         "runs": runs,
     }
     publish(staging, tables)
-    artifacts(staging.target, run.row(0, named=True))
+    try:  # published: from here on a failure must not say otherwise; artifacts are a courtesy to the UI
+        artifacts(staging.target, run.row(0, named=True))
+    except Exception as exc:
+        get_run_logger().warning("run %s published, but its artifacts could not be attached: %s", run_id, exc)
     return RunResult(run_id, ok=True, db=str(staging.target), counts=run.row(0, named=True))
