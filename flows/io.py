@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import glob
 import hashlib
 import os
@@ -56,6 +57,14 @@ def resolve(specs: list[str]) -> list[Path]:
 
 
 def sha256(path: Path) -> str:
+    """SHA-256 of a file, computed once per file version: the no-op check and the ingest of the same run ask for
+    the same files, so the second ask is free (the key includes size and modification time)."""
+    st = Path(path).stat()
+    return _sha256(str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=4096)
+def _sha256(path: str, size: int, mtime_ns: int) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -67,6 +76,11 @@ def _scan(path: Path) -> pl.LazyFrame:
     if path.suffix.lower() in CSV_SUFFIXES:
         return pl.scan_csv(path, infer_schema=False, encoding="utf8", raise_if_empty=False)
     return pl.scan_parquet(path)
+
+
+def _lines(lf: pl.LazyFrame, path: Path) -> pl.LazyFrame:
+    """Every row with its 1-based data row number in its file (the header is not counted) and the file."""
+    return lf.with_row_index(LINE, offset=1).with_columns(pl.col(LINE).cast(pl.Int64), pl.lit(str(path)).alias(FILE))
 
 
 def _first_line(exc: BaseException) -> str:
@@ -104,9 +118,7 @@ def read_extract(extract: str, files: list[Path], dtypes: dict[str, pl.DataType]
     """
     frames, inputs = [], []
     for path in files:
-        lf = check_columns(extract, path, list(dtypes)).select(list(dtypes)).with_row_index(LINE, offset=1).with_columns(
-            pl.col(LINE).cast(pl.Int64), pl.lit(str(path)).alias(FILE)
-        )
+        lf = _lines(check_columns(extract, path, list(dtypes)).select(list(dtypes)), path)
         try:
             df = parse_frame(lf, dtypes).collect()
         except Exception as exc:
@@ -126,8 +138,7 @@ def attach_raw(rejected: pl.DataFrame, columns: dict[str, list[str]]) -> pl.Data
         wanted = rows.select(pl.col("row_number").alias(LINE))
         cols = columns[extract]
         raw = (
-            _scan(Path(path)).select(cols).with_row_index(LINE, offset=1)
-            .with_columns(pl.col(LINE).cast(pl.Int64))
+            _lines(_scan(Path(path)).select(cols), path)
             .join(wanted.lazy(), on=LINE, how="semi")
             .select(pl.lit(extract).alias("extract"), pl.lit(path).alias("source_file"), pl.col(LINE).alias("row_number"),
                     pl.struct([pl.col(c).cast(pl.String) for c in cols]).struct.json_encode().alias("__raw"))
@@ -149,11 +160,9 @@ def read_config(path: Path, model) -> pl.DataFrame:
     dtypes = model_dtypes(model)
     lf = check_columns("selection configuration", path, list(dtypes))
     try:
-        df = parse_frame(
-            lf.select(list(dtypes)).with_row_index(LINE, offset=1).with_columns(
-                pl.col(LINE).cast(pl.Int64), pl.lit(str(path)).alias(FILE)
-            ), dtypes,
-        ).collect().with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64))
+        df = parse_frame(_lines(lf.select(list(dtypes)), path), dtypes).collect().with_row_index(ROW).with_columns(
+            pl.col(ROW).cast(pl.Int64)
+        )
     except Exception as exc:
         raise InputError(f"{path}: cannot be read ({_first_line(exc)})") from None
     reasons = pl.concat([
