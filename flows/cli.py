@@ -32,6 +32,11 @@ def _fail(message: str, code: int) -> None:
     raise typer.Exit(code)
 
 
+def _require_published(db: Path) -> None:
+    if not db.exists():
+        _fail(f"{db}: no published database (run `qcpilot run` first)", 2)
+
+
 @app.command()
 def run(
     applications: PathsOpt = None,
@@ -136,8 +141,7 @@ def report(
     out_file: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = DATA / "out" / "report.html",
 ) -> None:
     """One self-contained HTML report: caps, the eligibility funnel, IT/VFX wages against thresholds."""
-    if not db.exists():
-        _fail(f"{db}: no published database (run `qcpilot run` first)", 2)
+    _require_published(db)
     from flows.report import write_report
 
     out.print(f"wrote {write_report(db, out_file)}")
@@ -155,8 +159,7 @@ def explain(
 
     if lang not in ("fr", "en"):
         _fail(f"--lang must be fr or en, not {lang!r}", 2)
-    if not db.exists():
-        _fail(f"{db}: no published database (run `qcpilot run` first)", 2)
+    _require_published(db)
     try:
         out.print(letter(db, application_id, lang), highlight=False, markup=False, soft_wrap=True)
     except UnknownApplication:

@@ -6,7 +6,7 @@ import polars as pl
 
 from transforms.engine import Rule
 from transforms.interpretation import FRENCH_ORAL_MIN, MIN_AGE, money_ge, months_before
-from transforms.rules.common import D, money
+from transforms.rules.common import D, money, text
 
 GEN_PROGRAM_IN_FORCE = Rule(
     id="GEN_PROGRAM_IN_FORCE",
@@ -44,7 +44,7 @@ GEN_FRENCH_ORAL_7 = Rule(
     applies=pl.col("profile") == "francophone",
     condition=pl.col("french_oral_level") >= FRENCH_ORAL_MIN,
     detail=pl.format(
-        "oral French level {} ({} required)", pl.col("french_oral_level").cast(pl.String).fill_null("not given"),
+        "oral French level {} ({} required)", text(pl.col("french_oral_level")),
         pl.lit(FRENCH_ORAL_MIN),
     ),
 )
@@ -57,7 +57,7 @@ GEN_FRANCISATION_AGREEMENT = Rule(
     applies=pl.col("profile") == "francisation",
     condition=pl.col("francisation_agreement_signed"),
     detail=pl.format(
-        "francisation agreement signed: {}", pl.col("francisation_agreement_signed").cast(pl.String).fill_null("not given")
+        "francisation agreement signed: {}", text(pl.col("francisation_agreement_signed"))
     ),
 )
 
@@ -73,7 +73,7 @@ GEN_SELF_SUFFICIENCY = Rule(
         pl.col("self_sufficiency_contract_signed"),
         money(pl.col("funds_available_cad")),
         money(pl.col("self_sufficiency_amount_cad")),
-        pl.col("scale_year").cast(pl.String).fill_null("none"),
+        text(pl.col("scale_year"), "none"),
         pl.col("adults_in_family"), pl.col("children_under_18"), pl.col("children_18_plus"),
     ),
 )
@@ -85,7 +85,7 @@ GEN_STAY_CONDITIONS = Rule(
     text_fr="Le requérant a respecté les conditions de son séjour au Québec, le cas échéant.",
     condition=pl.col("stay_conditions_met").fill_null(True),
     detail=pl.format(
-        "stay conditions met: {}", pl.col("stay_conditions_met").cast(pl.String).fill_null("no stay in Quebec")
+        "stay conditions met: {}", text(pl.col("stay_conditions_met"), "no stay in Quebec")
     ),
 )
 
