@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Protocol, runtime_checkable
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from flows.errors import Interrupted, QcpilotError
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -24,6 +29,14 @@ app = typer.Typer(
 err = Console(stderr=True)
 out = Console()
 
+@runtime_checkable
+class RunResultLike(Protocol):
+    ok: bool
+    noop: bool
+    message: str
+    exit_code: int
+
+
 PathsOpt = Annotated[list[str] | None, typer.Option(help="File, directory or glob; repeatable; CSV and Parquet.")]
 
 
@@ -32,9 +45,50 @@ def _fail(message: str, code: int) -> None:
     raise typer.Exit(code)
 
 
+def _release_and_fail(message: str, code: int) -> None:
+    """Print the one line, then keep the interpreter's shutdown quiet: objects of an interrupted flow run that
+    Prefect still references are freed late, and the DuckDB bindings then print leak warnings."""
+    err.print(f"[bold red]qcpilot:[/] {message}", highlight=False, soft_wrap=True)
+    sys.stderr.flush()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    raise typer.Exit(code)
+
+
 def _require_published(db: Path) -> None:
+    """The database a reading command answers from: it exists, and qcpilot published it in this release's layout."""
+    from flows import layout
+
     if not db.exists():
         _fail(f"{db}: no published database (run `qcpilot run` first)", 2)
+    try:
+        target = layout.inspect(db)
+    except QcpilotError as exc:
+        _fail(str(exc), exc.exit_code)
+    if target.layout != layout.CURRENT:
+        _fail(f"{db}: published by an earlier release (layout {target.layout}); the next `qcpilot run` on it "
+              f"upgrades it to layout {layout.CURRENT}, keeping every decision and run", 2)
+
+
+@contextlib.contextmanager
+def _signals_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGINT raise Interrupted where the run is (Prefect's flow engine relays SIGTERM the same way),
+    so that the staging files are removed and one line is printed."""
+    def raise_interrupted(signum, _frame):
+        raise Interrupted(signal.Signals(signum).name)
+
+    previous = {s: signal.signal(s, raise_interrupted) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def _quiet_prefect_console() -> None:
+    """`qcpilot run` prints its own progress, summary or one-line reason: Prefect's console logs (and their
+    tracebacks) stay off the terminal, and still reach the Prefect API and UI. --verbose shows them."""
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
 
 
 @app.command()
@@ -45,37 +99,69 @@ def run(
     db: Annotated[Path, typer.Option(help="DuckDB file to publish.")] = DEFAULT_DB,
     config: Annotated[Path, typer.Option(help="Intake windows and caps (CSV).")] = DEFAULT_CONFIG,
     force: Annotated[bool, typer.Option(help="Run even when inputs, configuration and rules are unchanged.")] = False,
+    wait: Annotated[float, typer.Option(help="Seconds to wait when another run holds the database (default: "
+                                              "refuse at once).")] = 0.0,
+    verbose: Annotated[bool, typer.Option(help="Show Prefect's own log lines on the terminal.")] = False,
 ) -> None:
     """Ingest, validate, evaluate, rank and publish one batch. Without paths: the shipped sample."""
-    from flows.io import InputError, preflight, read_config
+    from flows import io, layout, lock
+    from flows.run_context import RunContext, engine_version, unchanged
     from schemas import MODELS
     from schemas.config import SelectionConfig
 
-    specs = {
-        "applications": applications or [str(SAMPLE / "applications")],
-        "experience": experience or [str(SAMPLE / "experience")],
-        "wages": wages or [str(SAMPLE / "wages")],
-    }
-    try:  # input problems are found before Prefect starts: fast, and a plain one-line message
-        preflight(specs, {k: list(m.to_schema().columns) for k, m in MODELS.items()})
-        read_config(config, SelectionConfig)
-    except InputError as exc:
-        _fail(f"{exc}; nothing was published", 2)
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
-    # no telemetry: this machine has no network beyond the package registries, and a batch should not call out
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    from flows import progress
-    from flows.pipeline import pipeline  # prefect is imported only when a flow runs
-
+    ctx = RunContext(
+        specs={
+            "applications": applications or [str(SAMPLE / "applications")],
+            "experience": experience or [str(SAMPLE / "experience")],
+            "wages": wages or [str(SAMPLE / "wages")],
+        },
+        db=db, config=config, data_dir=DATA, force=force, wait=wait,
+    )
+    failure: tuple[str, int] | None = None
     try:
-        with progress.live(enabled=sys.stderr.isatty()):
-            result = pipeline(specs=specs, db=str(db), data_dir=str(DATA), config=str(config), force=force)
-        progress.dump()
-    except Exception as exc:  # an internal error: say it in one line, publish nothing
-        _fail(f"the run failed ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
-              "nothing was published", 1)
+        with _signals_interrupt(), lock.exclusive(db, wait):
+            # everything that can refuse the run cheaply happens before Prefect starts: a plain one-line message
+            io.preflight(ctx.specs, MODELS)
+            io.read_config(config, SelectionConfig)
+            target = layout.inspect(db)
+            last_run = unchanged(target, ctx, engine_version())
+            if last_run is not None:
+                out.print(f"nothing new since run {last_run} (same inputs, configuration and rules): {db} unchanged")
+                return
+            os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+            # no telemetry: this machine has no network beyond the package registries, and a batch should not call out
+            os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+            if not verbose:
+                _quiet_prefect_console()
+            from flows import progress
+            from flows.pipeline import pipeline  # prefect is imported only when a flow runs
+
+            try:
+                with progress.live(enabled=sys.stderr.isatty()):
+                    state = pipeline(specs=ctx.specs, db=str(db), data_dir=str(DATA), config=str(config),
+                                     force=force, wait=wait, return_state=True)
+            except BaseException:
+                with io.signals_deferred():  # still holding the lock: whatever the run left is removed
+                    io.remove_stale_staging(db)
+                raise
+            progress.dump()
+    except QcpilotError as exc:
+        failure = (str(exc) if "nothing was" in str(exc) else f"{exc}; nothing was published", exc.exit_code)
+    except (Interrupted, KeyboardInterrupt) as exc:
+        failure = (f"stopped by {exc.signal_name if isinstance(exc, Interrupted) else 'SIGINT'}; "
+                   "nothing was published", 1)
+    except BaseException as exc:
+        if type(exc).__name__ != "TerminationSignal":  # Prefect's relay of SIGTERM
+            raise
+        failure = ("stopped by SIGTERM; nothing was published", 1)
+    if failure is not None:
+        _release_and_fail(*failure)
+    result = state.result(raise_on_failure=False)
+    if not isinstance(result, RunResultLike):
+        _fail(f"internal error ({type(result).__name__}); nothing was published", 1)
     if not result.ok:
-        _fail(f"{result.message}; nothing was published", 2)
+        _fail(result.message if "nothing was" in result.message else f"{result.message}; nothing was published",
+              result.exit_code or 1)
     if result.noop:
         out.print(f"nothing new since run {result.message} (same inputs, configuration and rules): {db} unchanged")
         return
@@ -104,14 +190,21 @@ def _summary(result) -> None:
 
 @app.command()
 def generate(
-    applications: Annotated[int, typer.Option("--applications", help="Number of applications.")] = 3000,
+    out_dir: Annotated[Path, typer.Option("--out", help="Output directory (the shipped sample: data/sample).")] = (
+        DATA / "out" / "generated"),
+    applications: Annotated[int, typer.Option("--applications", help="Number of applications (at least 1).")] = 3000,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same files).")] = 20261121,
-    out_dir: Annotated[Path, typer.Option("--out", help="Output directory.")] = SAMPLE,
     fmt: Annotated[str, typer.Option("--format", help="sample (CSV + Parquet mix), csv or parquet.")] = "sample",
 ) -> None:
-    """Write seeded, realistic extracts (applications, experience, wages) with a few bad rows of each kind."""
+    """Write seeded, realistic extracts (applications, experience, wages) with a few bad rows of each kind.
+
+    Never into the shipped sample unless `--out data/sample` is given."""
     from flows.generate import write_extracts
 
+    if applications < 1:
+        _fail(f"--applications must be at least 1, not {applications}", 2)
+    if fmt not in ("sample", "csv", "parquet"):
+        _fail(f"--format must be sample, csv or parquet, not {fmt!r}", 2)
     counts = write_extracts(applications, seed, out_dir, fmt, DATA / "reference")
     out.print(f"wrote {', '.join(f'{k} {v:,}' for k, v in counts.items())} rows to {out_dir}")
 

@@ -11,12 +11,15 @@ A few bad rows of each kind are injected (and counted) so that rejection paths a
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-from transforms.parse import LOCAL_TZ
+from schemas.enums import LOCAL_TZ
 
 EPOCH = dt.date(1970, 1, 1)
 CHUNK = 250_000
@@ -320,19 +323,20 @@ def bad_application_rows(good: pl.DataFrame) -> pl.DataFrame:
         {"person_id": None},  # required value missing
     ]
     rows = []
-    for i, e in enumerate(edits):
-        r = base.row(i, named=True)
+    for i, e in enumerate(edits):  # a small population lends its rows more than once
+        r = base.row(i % base.height, named=True)
         r.update(e)
         r["application_id"] = f"BAD{i:04d}"
         rows.append(r)
-    dup = base.row(10, named=True)
-    rows += [dict(dup, application_id="DUP0001"), dict(base.row(11, named=True), application_id="DUP0001")]
+    dup = base.row(10 % base.height, named=True)
+    rows += [dict(dup, application_id="DUP0001"),
+             dict(base.row(11 % base.height, named=True), application_id="DUP0001")]
     return pl.DataFrame(rows, schema=base.schema)
 
 
 def bad_spell_rows(good: pl.DataFrame) -> pl.DataFrame:
     base = _as_text(good.head(4))
-    r = [base.row(i, named=True) for i in range(4)]
+    r = [base.row(i % base.height, named=True) for i in range(4)]
     r[0].update(end_on="2000-01-01")  # end before start
     r[1].update(application_id="A99999999")  # no such application
     r[2].update(application_id="BAD0000")  # its application is rejected
@@ -350,19 +354,34 @@ def bad_wage_rows(good: pl.DataFrame) -> pl.DataFrame:
 
 
 def write_extracts(n: int, seed: int, out_dir: Path, fmt: str, ref_dir: Path) -> dict[str, int]:
-    """Write applications/, experience/ and wages/ under out_dir.
+    """Write applications/, experience/ and wages/ under out_dir (replacing the extracts there only once the new
+    ones are complete: a failure leaves out_dir as it was).
 
     fmt "sample": applications as one CSV (with the text-level bad rows) and one Parquet file, experience as
     Parquet and a small CSV of bad spells, wages as CSV; "csv" / "parquet": everything in that format.
     """
+    if n < 1:
+        raise ValueError(f"--applications must be at least 1, not {n}")
+    if fmt not in ("sample", "csv", "parquet"):
+        raise ValueError(f"--format must be sample, csv or parquet, not {fmt!r}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".generating-", dir=out_dir) as tmp:
+        counts = _write_extracts(n, seed, Path(tmp), fmt, ref_dir)
+        for sub in ("applications", "experience", "wages"):
+            if (out_dir / sub).exists():
+                shutil.rmtree(out_dir / sub)
+            os.replace(Path(tmp) / sub, out_dir / sub)
+    return counts
+
+
+def _write_extracts(n: int, seed: int, out_dir: Path, fmt: str, ref_dir: Path) -> dict[str, int]:
     rng = np.random.default_rng(seed)
     munis = pl.read_csv(ref_dir / "quebec_municipalities.csv", schema_overrides={"municipality_code": pl.String})
     munis = munis.with_columns(pl.col("in_cmm").cast(pl.String).str.to_lowercase().eq("true"))
     jobbank = pl.read_csv(ref_dir / "jobbank_wages_quebec.csv", schema_overrides={"noc2021_code": pl.String})
     for sub in ("applications", "experience", "wages"):
         (out_dir / sub).mkdir(parents=True, exist_ok=True)
-        for old in (out_dir / sub).glob("*"):
-            old.unlink()
     counts = {"applications": 0, "experience": 0, "wages": 0}
     first_apps = first_spells = None
     for part, start in enumerate(range(0, n, CHUNK)):

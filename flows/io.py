@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
-import glob
 import hashlib
 import os
+import re
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from transforms.parse import FILE, LINE, parse_frame
+from flows import extracts
+from flows.errors import InputError, StorageError
+from transforms.parse import FILE, LINE, model_digits, model_dtypes, parse_frame
 
-CSV_SUFFIXES = {".csv"}
-PARQUET_SUFFIXES = {".parquet", ".pq"}
-SUPPORTED = CSV_SUFFIXES | PARQUET_SUFFIXES
-
-
-class InputError(Exception):
-    """A problem with the inputs that stops the run before anything is published (exit status 2)."""
+BATCH_ROWS = int(os.environ.get("QCPILOT_BATCH_ROWS", "200000"))  # rows of a file parsed at a time
 
 
 @dataclass(frozen=True)
@@ -29,31 +27,6 @@ class InputFile:
     path: str
     sha256: str
     rows: int
-
-
-def resolve(specs: list[str]) -> list[Path]:
-    """Files named by paths, directories (all CSV/Parquet files below) and globs, in a stable order."""
-    out: list[Path] = []
-    for spec in specs:
-        p = Path(spec)
-        if p.is_dir():
-            found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED)
-        elif p.is_file():
-            if p.suffix.lower() not in SUPPORTED:
-                raise InputError(f"{spec}: unsupported file type (expected .csv or .parquet)")
-            found = [p]
-        elif glob.has_magic(spec):
-            found = sorted(
-                Path(f) for f in glob.glob(spec, recursive=True)
-                if Path(f).is_file() and Path(f).suffix.lower() in SUPPORTED
-            )
-        else:
-            raise InputError(f"{spec}: no such file or directory")
-        if not found:
-            raise InputError(f"{spec}: no CSV or Parquet file found")
-        out.extend(found)
-    seen: set[Path] = set()
-    return [f for f in out if not (f.resolve() in seen or seen.add(f.resolve()))]
 
 
 def sha256(path: Path) -> str:
@@ -72,63 +45,36 @@ def _sha256(path: str, size: int, mtime_ns: int) -> str:
     return h.hexdigest()
 
 
-def _scan(path: Path) -> pl.LazyFrame:
-    if path.suffix.lower() in CSV_SUFFIXES:
-        return pl.scan_csv(path, infer_schema=False, encoding="utf8", raise_if_empty=False)
-    return pl.scan_parquet(path)
-
-
-def _lines(lf: pl.LazyFrame, path: Path) -> pl.LazyFrame:
-    """Every row with its 1-based data row number in its file (the header is not counted) and the file."""
-    return lf.with_row_index(LINE, offset=1).with_columns(pl.col(LINE).cast(pl.Int64), pl.lit(str(path)).alias(FILE))
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
-def check_columns(extract: str, path: Path, columns: list[str]) -> pl.LazyFrame:
-    """Open a file lazily; InputError naming the file (and the columns) if it cannot be read or lacks one."""
-    try:
-        lf = _scan(path)
-        names = lf.collect_schema().names()
-    except Exception as exc:  # polars raises several kinds for unreadable files
-        raise InputError(f"{path}: cannot be read ({_first_line(exc)})") from None
-    missing = [c for c in columns if c not in names]
-    if missing:
-        cols = ", ".join(f"'{c}'" for c in missing)
-        raise InputError(f"{path}: missing required column {cols} for the {extract} extract")
-    return lf
-
-
-def preflight(specs: dict[str, list[str]], columns: dict[str, list[str]]) -> dict[str, list[Path]]:
-    """Resolve every extract's files and check they open with every column, before any work starts."""
-    files = {extract: resolve(paths) for extract, paths in specs.items()}
+def preflight(specs: dict[str, list[str]], models: dict) -> dict[str, list[Path]]:
+    """Resolve every extract's files and check their header or schema, before any work starts (InputError)."""
+    files = {extract: extracts.resolve(paths) for extract, paths in specs.items()}
     for extract, paths in files.items():
         for path in paths:
-            check_columns(extract, path, columns[extract])
+            extracts.open_file(extract, path, model_dtypes(models[extract]))
     return files
 
 
-def read_extract(extract: str, files: list[Path], dtypes: dict[str, pl.DataType]) -> tuple[pl.DataFrame, list[InputFile]]:
-    """All files of one extract, parsed to the contract's dtypes, concatenated in file order.
+def read_extract(extract: str, files: list[Path], model) -> tuple[pl.DataFrame, list[InputFile]]:
+    """All files of one extract, parsed to the contract's dtypes a batch at a time, concatenated in file order.
 
-    Raises InputError naming the file (and the column) when a file cannot be read or lacks a column.
+    Raises InputError naming the file (and the column or line) when a file cannot be read as the contract says.
     """
+    dtypes, digits = model_dtypes(model), model_digits(model)
     frames, inputs = [], []
     for path in files:
-        lf = _lines(check_columns(extract, path, list(dtypes)).select(list(dtypes)), path)
-        try:
-            df = parse_frame(lf, dtypes).collect()
-        except Exception as exc:
-            raise InputError(f"{path}: cannot be read ({_first_line(exc)})") from None
-        frames.append(df)
-        inputs.append(InputFile(extract, str(path), sha256(path), df.height))
+        f = extracts.open_file(extract, path, dtypes)
+        rows = 0
+        for batch in extracts.batches(f, BATCH_ROWS):
+            frames.append(parse_frame(batch.lazy(), dtypes, digits).collect())
+            rows += batch.height
+        inputs.append(InputFile(extract, str(path), sha256(path), rows))
+    if not frames:
+        frames.append(parse_frame(pl.DataFrame(schema={**{c: pl.String for c in dtypes}, LINE: pl.Int64,
+                                                       FILE: pl.String}).lazy(), dtypes, digits).collect())
     return pl.concat(frames, how="vertical"), inputs
 
 
-def attach_raw(rejected: pl.DataFrame, columns: dict[str, list[str]]) -> pl.DataFrame:
+def attach_raw(rejected: pl.DataFrame, models: dict) -> pl.DataFrame:
     """Fill `raw` (the row as read, JSON of its text values) for rejected rows, reading only the files that have
     rejected rows again, and only those rows."""
     if rejected.height == 0:
@@ -136,15 +82,15 @@ def attach_raw(rejected: pl.DataFrame, columns: dict[str, list[str]]) -> pl.Data
     parts = []
     for (extract, path), rows in rejected.group_by("extract", "source_file", maintain_order=True):
         wanted = rows.select(pl.col("row_number").alias(LINE))
-        cols = columns[extract]
-        raw = (
-            _lines(_scan(Path(path)).select(cols), path)
-            .join(wanted.lazy(), on=LINE, how="semi")
-            .select(pl.lit(extract).alias("extract"), pl.lit(path).alias("source_file"), pl.col(LINE).alias("row_number"),
-                    pl.struct([pl.col(c).cast(pl.String) for c in cols]).struct.json_encode().alias("__raw"))
-            .collect()
-        )
-        parts.append(raw)
+        dtypes = model_dtypes(models[extract])
+        f = extracts.open_file(extract, Path(path), dtypes)
+        for batch in extracts.batches(f, BATCH_ROWS):
+            parts.append(
+                batch.join(wanted, on=LINE, how="semi")
+                .select(pl.lit(extract).alias("extract"), pl.lit(path).alias("source_file"),
+                        pl.col(LINE).alias("row_number"),
+                        pl.struct([pl.col(c).cast(pl.String) for c in dtypes]).struct.json_encode().alias("__raw"))
+            )
     raws = pl.concat(parts)
     return (
         rejected.join(raws, on=["extract", "source_file", "row_number"], how="left", maintain_order="left")
@@ -154,17 +100,14 @@ def attach_raw(rejected: pl.DataFrame, columns: dict[str, list[str]]) -> pl.Data
 
 def read_config(path: Path, model) -> pl.DataFrame:
     """The selection configuration, parsed and validated; InputError naming the file, row and reasons."""
-    from transforms.parse import ROW, model_dtypes
+    from transforms.parse import ROW
     from transforms.validate import schema_reasons
 
     dtypes = model_dtypes(model)
-    lf = check_columns("selection configuration", path, list(dtypes))
-    try:
-        df = parse_frame(_lines(lf.select(list(dtypes)), path), dtypes).collect().with_row_index(ROW).with_columns(
-            pl.col(ROW).cast(pl.Int64)
-        )
-    except Exception as exc:
-        raise InputError(f"{path}: cannot be read ({_first_line(exc)})") from None
+    f = extracts.open_file("selection configuration", path, dtypes)
+    batch = pl.concat(list(extracts.batches(f, BATCH_ROWS)) or [pl.DataFrame(schema={**f.source, LINE: pl.Int64,
+                                                                                      FILE: pl.String})])
+    df = parse_frame(batch.lazy(), dtypes).collect().with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64))
     reasons = pl.concat([
         df.select(ROW, pl.col("__parse_errors").alias("reason")).explode("reason").drop_nulls(),
         schema_reasons(df, model),
@@ -178,18 +121,12 @@ def read_config(path: Path, model) -> pl.DataFrame:
     return df.select(list(dtypes))
 
 
-def read_table_if_exists(db: Path, table: str) -> pl.DataFrame | None:
-    """A table of the currently published database, or None (no database, or no such table)."""
-    if not db.exists():
+def read_table(db: Path, table: str) -> pl.DataFrame | None:
+    """A table of the published database (layout already checked), or None when there is no database."""
+    if not Path(db).exists():
         return None
-    try:
-        with duckdb.connect(str(db), read_only=True) as con:
-            exists = con.sql(
-                f"SELECT count(*) FROM information_schema.tables WHERE table_name = '{table}'"
-            ).fetchall()[0][0]
-            return con.sql(f"SELECT * FROM {table}").pl() if exists else None
-    except duckdb.Error as exc:
-        raise InputError(f"{db}: the published database cannot be read ({_first_line(exc)})") from None
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.sql(f'SELECT * FROM "{table}"').pl()
 
 
 def read_view(db: Path, name: str) -> pl.DataFrame:
@@ -198,60 +135,136 @@ def read_view(db: Path, name: str) -> pl.DataFrame:
         return con.sql(f'SELECT * FROM "{name}"').pl()
 
 
+_STORAGE_REASONS = {
+    "no space left": "no space left on the device",
+    "disk full": "no space left on the device",
+    "read-only file system": "the file system is read-only",
+    "permission denied": "permission denied",
+    "file too large": "the file grew beyond this system's file size limit",
+}
+
+
+def storage_error(exc: BaseException, path: Path) -> StorageError:
+    """A one-line StorageError for a failed write (the operating system's reason, never a library's text)."""
+    text = (getattr(exc, "strerror", None) or str(exc)).lower()
+    reason = next((say for needle, say in _STORAGE_REASONS.items() if needle in text), "an input/output error")
+    return StorageError(f"{path}: cannot write the next database ({reason}); nothing was published")
+
+
+def is_storage_failure(exc: BaseException) -> bool:
+    """A write that failed for lack of room or rights (DuckDB may report it late, as a failed commit)."""
+    text = (getattr(exc, "strerror", None) or str(exc)).lower()
+    return isinstance(exc, OSError | duckdb.IOException) or any(needle in text for needle in _STORAGE_REASONS)
+
+
+@contextlib.contextmanager
+def signals_deferred():
+    """SIGTERM and SIGINT wait (blocked, then delivered) while cleanup runs, so a second signal cannot interrupt it."""
+    blocked = {signal.SIGTERM, signal.SIGINT}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def staging_name(target: Path, run_id: str, kind: str = "tmp") -> Path:
+    return Path(target).with_name(f".{Path(target).name}.{run_id}.{kind}")
+
+
+def remove_stale_staging(target: Path) -> list[Path]:
+    """Remove what killed runs left beside `target`: only names of the staging pattern `.NAME.RUNID.tmp[.wal]`
+    (RUNID: 12 hexadecimal digits). Call it while holding the target's lock, so no live run's files match."""
+    pattern = re.compile(rf"^\.{re.escape(Path(target).name)}\.[0-9a-f]{{12}}\.tmp(\.wal)?$")
+    removed = []
+    folder = Path(target).parent
+    if folder.is_dir():
+        for leftover in folder.iterdir():
+            if pattern.match(leftover.name) and leftover.is_file():
+                leftover.unlink(missing_ok=True)
+                removed.append(leftover)
+    return removed
+
+
 class Staging:
     """The next database, built in a temporary file beside the target; `finish` publishes it atomically.
 
     Tables can be appended to in parts (a partition of applications at a time), so the pipeline never holds every
     output at once. A run that fails or is killed before `finish` leaves the previous database intact (`abort`
-    removes the temporary file); readers that have the old file open keep reading it.
+    removes the temporary file, and the next run on the target removes what a killed run left); readers that have
+    the old file open keep reading it. A failed write is a StorageError naming the folder and the reason.
     """
 
     def __init__(self, target: Path, run_id: str):
         self.target = Path(target)
-        self.target.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = self.target.with_name(f".{self.target.name}.{run_id}.tmp")
-        self._remove_tmp()
-        self.con = duckdb.connect(str(self.tmp))
+        self.tmp = staging_name(self.target, run_id)
         self.created: set[str] = set()
+        self.con = None
+        try:
+            self.target.parent.mkdir(parents=True, exist_ok=True)
+            self._remove_tmp()
+            self.con = duckdb.connect(str(self.tmp))
+        except (OSError, duckdb.Error) as exc:
+            self._remove_tmp()
+            raise storage_error(exc, self.tmp.parent) from None
+        except BaseException:  # a signal while the file is being created
+            self.abort()
+            raise
 
     def append(self, tables: dict[str, pl.DataFrame]) -> None:
-        for name, df in tables.items():
-            self.con.register("__frame", df)
-            if name in self.created:
-                self.con.execute(f'INSERT INTO "{name}" SELECT * FROM __frame')
-            else:
-                self.con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM __frame')
-                self.created.add(name)
-            self.con.unregister("__frame")
+        try:
+            for name, df in tables.items():
+                self.con.register("__frame", df)
+                if name in self.created:
+                    self.con.execute(f'INSERT INTO "{name}" SELECT * FROM __frame')
+                else:
+                    self.con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM __frame')
+                    self.created.add(name)
+                self.con.unregister("__frame")
+        except (OSError, duckdb.Error) as exc:
+            if not is_storage_failure(exc):
+                raise
+            raise storage_error(exc, self.tmp.parent) from None
 
     def finish(self, views: list[str]) -> None:
         try:
-            for sql in views:
-                self.con.execute(sql)
-            self.con.execute("CHECKPOINT")
-        finally:
-            self.con.close()
-        os.replace(self.tmp, self.target)
+            try:
+                for sql in views:
+                    self.con.execute(sql)
+                self.con.execute("CHECKPOINT")
+            finally:
+                self.con.close()
+            os.replace(self.tmp, self.target)
+        except (OSError, duckdb.Error) as exc:
+            if not is_storage_failure(exc):
+                raise
+            raise storage_error(exc, self.tmp.parent) from None
         self._remove_tmp()
 
     def abort(self) -> None:
-        try:
-            self.con.close()
-        finally:
-            self._remove_tmp()
+        with signals_deferred():
+            try:
+                if self.con is not None:
+                    self.con.close()
+            except duckdb.Error:
+                pass
+            finally:
+                self._remove_tmp()
+
+    def __enter__(self) -> Staging:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            self.abort()  # nothing is published; the previous database stays as it was
 
     def _remove_tmp(self) -> None:
         for leftover in (self.tmp, self.tmp.with_name(self.tmp.name + ".wal")):
-            if leftover.exists():
-                leftover.unlink()
+            leftover.unlink(missing_ok=True)
 
 
 def publish(target: Path, tables: dict[str, pl.DataFrame], views: list[str], run_id: str) -> None:
     """Every table at once, published atomically (see Staging)."""
-    staging = Staging(target, run_id)
-    try:
+    with Staging(target, run_id) as staging:
         staging.append(tables)
         staging.finish(views)
-    except BaseException:
-        staging.abort()
-        raise

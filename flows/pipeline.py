@@ -8,8 +8,8 @@ batch.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
+import traceback
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,19 +20,20 @@ import polars.selectors as cs
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.states import Failed
 
-from flows import io, progress
+from flows import io, layout, lock, progress
+from flows.errors import QcpilotError
 from flows.reference import load_references
+from flows.run_context import EXTRACTS, RunContext, engine_version, unchanged
 from schemas import MODELS
 from schemas.config import SelectionConfig
 from transforms import engine
 from transforms.evaluate import KEY_COLUMNS, evaluate, partitions, validate_all
-from transforms.parse import model_dtypes
 from transforms.rules import RULES
 from transforms.selection import VIEWS_SQL, selections_and_ledger
 from transforms.tables import runs_row
 
-EXTRACTS = ("applications", "experience", "wages")
 ROOT = Path(__file__).resolve().parents[1]
 # applications evaluated at a time: bounds the memory of the evaluation (outputs go to the staging database)
 PARTITION_ROWS = int(os.environ.get("QCPILOT_PARTITION_ROWS", "250000"))
@@ -46,6 +47,7 @@ class RunResult:
     message: str = ""
     db: str = ""
     counts: dict = field(default_factory=dict)
+    exit_code: int = 0
 
 
 def transient_io_error(task, task_run, state) -> bool:
@@ -63,29 +65,24 @@ RETRIES = {"retries": 2, "retry_delay_seconds": 10, "retry_condition_fn": transi
 
 
 @task(cache_policy=NO_CACHE, persist_result=False, **RETRIES)
-def ingest(specs: dict[str, list[str]]) -> tuple[dict[str, pl.DataFrame], list[io.InputFile]] | str:
-    """Read every extract; an input problem comes back as its message (a task that raises logs a traceback)."""
+def ingest(files: dict[str, list[Path]]) -> tuple[dict[str, pl.DataFrame], list[io.InputFile]]:
+    """Read every extract (InputError naming the file, line or column when one cannot be read as the contract says)."""
     log = get_run_logger()
     parsed, inputs = {}, []
-    try:
-        for extract in EXTRACTS:
-            files = io.resolve(specs[extract])
-            parsed[extract], files_read = io.read_extract(extract, files, model_dtypes(MODELS[extract]))
-            inputs.extend(files_read)
-            log.info("ingest %s: %d rows from %d file(s)", extract, parsed[extract].height, len(files))
-            progress.stage(f"ingest {extract}", parsed[extract].height)
-    except io.InputError as exc:
-        log.warning("ingest stopped: %s", exc)
-        return str(exc)
+    for extract in EXTRACTS:
+        parsed[extract], files_read = io.read_extract(extract, files[extract], MODELS[extract])
+        inputs.extend(files_read)
+        log.info("ingest %s: %d rows from %d file(s)", extract, parsed[extract].height, len(files[extract]))
+        progress.stage(f"ingest {extract}", parsed[extract].height)
     return parsed, inputs
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
-def validate(parsed: dict[str, pl.DataFrame]) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+def validate(parsed: dict[str, pl.DataFrame], as_of: dt.datetime) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
     log = get_run_logger()
     progress.stage("validate", sum(f.height for f in parsed.values()))
-    kept, rejected = validate_all(parsed)
-    rejected = io.attach_raw(rejected, {e: list(MODELS[e].to_schema().columns) for e in EXTRACTS})
+    kept, rejected = validate_all(parsed, as_of)
+    rejected = io.attach_raw(rejected, MODELS)
     for extract in EXTRACTS:
         n_rej = rejected.filter(pl.col("extract") == extract).height
         log.info("validate %s: %d kept, %d rejected", extract, kept[extract].height, n_rej)
@@ -163,68 +160,73 @@ def artifacts(db: Path, run: dict) -> None:
     create_table_artifact(table=caps.to_dicts(), key="qcpilot-cap-usage", description="Selections against caps")
 
 
-def engine_version() -> str:
-    """Fingerprint of the code that decides (transforms/ and schemas/): any change to a rule changes it."""
-    h = hashlib.sha256()
-    for root in (ROOT / "transforms", ROOT / "schemas"):
-        for f in sorted(root.rglob("*")):
-            if f.suffix in (".py", ".sql"):
-                h.update(f.relative_to(ROOT).as_posix().encode())
-                h.update(f.read_bytes())
-    return h.hexdigest()[:16]
-
-
-def _fingerprint(specs: dict[str, list[str]], config: Path) -> set[tuple[str, str]]:
-    """(extract, sha256) of every input file and of the configuration."""
-    files = {e: io.resolve(paths) for e, paths in specs.items()}
-    return {(e, io.sha256(f)) for e, fs in files.items() for f in fs} | {("config", io.sha256(config))}
-
-
 def _utc(frame: pl.DataFrame | None) -> pl.DataFrame | None:
     """DuckDB hands timestamps back as Etc/UTC; the pipeline's frames say UTC."""
     return None if frame is None else frame.with_columns(cs.datetime().dt.convert_time_zone("UTC"))
 
 
+def _where(exc: BaseException) -> str:
+    """Where an unexpected exception was raised (files and lines of the stack), without its text: a library's
+    message may quote a row, and no log holds a row's content."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if str(ROOT) in f.filename and "/.venv/" not in f.filename] or frames
+    return " <- ".join(f"{Path(f.filename).relative_to(ROOT) if str(ROOT) in f.filename else Path(f.filename).name}"
+                       f":{f.lineno} {f.name}" for f in reversed(ours[-4:]))
+
+
 @flow(name="qcpilot-run", log_prints=False)
-def pipeline(specs: dict[str, list[str]], db: str, data_dir: str, config: str, force: bool = False) -> RunResult:
-    """One batch. Earlier decisions (the `decisions` ledger of the published database) are never revoked."""
+def pipeline(specs: dict[str, list[str]], db: str, data_dir: str, config: str, force: bool = False,
+             wait: float = 0.0):
+    """One batch, holding the target's write lock from reading the previous ledger to the publish. Earlier
+    decisions (the `decisions` ledger of the published database) are never revoked.
+
+    A refused or failed run ends in a Failed state whose message is the one-line reason (nothing is published).
+    """
     log = get_run_logger()
+    ctx = RunContext(specs=specs, db=Path(db), config=Path(config), data_dir=Path(data_dir), force=force, wait=wait)
     run_id = uuid.uuid4().hex[:12]
+    try:
+        with lock.exclusive(ctx.db, ctx.wait):
+            return _batch(ctx, run_id)
+    except QcpilotError as exc:
+        log.error("run %s: %s", run_id, exc)
+        return Failed(message=str(exc), data=RunResult(run_id, ok=False, message=str(exc), exit_code=exc.exit_code))
+    except Exception as exc:
+        if os.environ.get("QCPILOT_DEBUG"):
+            raise
+        message = f"internal error ({type(exc).__name__} at {_where(exc)}); nothing was published"
+        log.error("run %s: %s", run_id, message)
+        return Failed(message=message, data=RunResult(run_id, ok=False, message=message, exit_code=1))
+
+
+def _batch(ctx: RunContext, run_id: str) -> RunResult:
+    log = get_run_logger()
     started = dt.datetime.now(dt.UTC)
-    db_path = Path(db)
     version = engine_version()
-    try:
-        previous_runs = _utc(io.read_table_if_exists(db_path, "runs"))
-        ledger = _utc(io.read_table_if_exists(db_path, "decisions"))
-        selection_config = io.read_config(Path(config), SelectionConfig)
-        config_sha = io.sha256(Path(config))
-        config_file = io.InputFile("config", config, config_sha, selection_config.height)
-        last = previous_runs.sort("finished_at").row(-1, named=True) if previous_runs is not None else None
-        if last is not None and not force:
-            before = {(i["extract"], i["sha256"]) for i in last["inputs"]}
-            if before == _fingerprint(specs, Path(config)) and last.get("engine_version") == version:
-                log.info("nothing new since run %s: same inputs, configuration and rules; nothing to do", last["run_id"])
-                return RunResult(run_id, ok=True, noop=True, db=str(db_path), message=last["run_id"])
-    except io.InputError as exc:
-        return RunResult(run_id, ok=False, message=str(exc))
-    if last is not None and last.get("engine_version") not in (None, version):
+    target = layout.inspect(ctx.db)
+    for leftover in io.remove_stale_staging(ctx.db):
+        log.warning("removed %s, left by a run that was killed", leftover.name)
+    selection_config = io.read_config(ctx.config, SelectionConfig)
+    files = ctx.files()
+    last_run = unchanged(target, ctx, version)
+    if last_run is not None:
+        log.info("nothing new since run %s: same inputs, configuration and rules; nothing to do", last_run)
+        return RunResult(run_id, ok=True, noop=True, db=str(ctx.db), message=last_run)
+    last = target.last_run
+    if last is not None and last["engine_version"] != version:
         log.warning("rules changed since run %s (engine %s -> %s): earlier decisions stand", last["run_id"],
-                    last.get("engine_version"), version)
-    ingested = ingest(specs)
-    if isinstance(ingested, str):
-        return RunResult(run_id, ok=False, message=ingested)
-    parsed, inputs = ingested
-    inputs = [*inputs, config_file]
-    kept, rejected = validate(parsed)
-    staging = io.Staging(db_path, run_id)
-    try:
+                    last["engine_version"], version)
+    previous_runs = _utc(io.read_table(ctx.db, "runs"))
+    ledger = _utc(io.read_table(ctx.db, "decisions"))
+    config_sha = io.sha256(ctx.config)
+    parsed, inputs = ingest(files)
+    inputs = [*inputs, io.InputFile("config", str(ctx.config), config_sha, selection_config.height)]
+    kept, rejected = validate(parsed, started)
+    with io.Staging(ctx.db, run_id) as staging:
         return _evaluate_rank_publish(
-            staging, kept, rejected, parsed, inputs, data_dir, selection_config, ledger, previous_runs, last,
+            staging, kept, rejected, parsed, inputs, ctx.data_dir, selection_config, ledger, previous_runs, last,
             run_id=run_id, started=started, version=version, config_sha=config_sha,
         )
-    except BaseException:
-        staging.abort()  # nothing is published; the previous database stays as it was
-        raise
 
 
 def _evaluate_rank_publish(staging, kept, rejected, parsed, inputs, data_dir, selection_config, ledger,

@@ -1,12 +1,19 @@
 """The `applications` extract: one row per application (contract § applications)."""
 
+import datetime as dt
+
 import pandera.polars as pa
 import polars as pl
 from pandera.engines import polars_engine
 
 from schemas.enums import (
     DIPLOMAS,
+    EARLIEST_BIRTH_DATE,
     JOB_STATUSES,
+    LOCAL_TZ,
+    MUNICIPALITY_DIGITS,
+    MUNICIPALITY_PATTERN,
+    NOC_DIGITS,
     NOC_PATTERN,
     PROFILES,
     PROGRAMS,
@@ -24,6 +31,9 @@ _STREAM_OK = pl.any_horizontal(
 
 
 class Applications(pa.DataFrameModel):
+    """One row's checks. That an application_id is unique across every file of the extract is checked on the key
+    column of all of them (`transforms.validate.shared_keys`), since a model sees one batch of one file."""
+
     application_id: str = pa.Field(nullable=False, str_length={"min_value": 1})
     person_id: str = pa.Field(nullable=False, str_length={"min_value": 1})
     submitted_at: polars_engine.DateTime = pa.Field(
@@ -54,7 +64,7 @@ class Applications(pa.DataFrameModel):
     half_program_in_quebec: bool = pa.Field(nullable=True)
     return_scholarship: str = pa.Field(nullable=False, isin=SCHOLARSHIP)
     job_status: str = pa.Field(nullable=False, isin=JOB_STATUSES)
-    job_noc_code: str = pa.Field(nullable=True, str_matches=NOC_PATTERN)
+    job_noc_code: str = pa.Field(nullable=True, str_matches=NOC_PATTERN, metadata={"digits": NOC_DIGITS})
     job_title: str = pa.Field(nullable=True)
     job_full_time: bool = pa.Field(nullable=True)
     job_in_quebec: bool = pa.Field(nullable=True)
@@ -64,16 +74,14 @@ class Applications(pa.DataFrameModel):
     job_hourly_wage_cad: pl.Float64 = pa.Field(nullable=True, gt=0)
     job_annual_salary_cad: pl.Float64 = pa.Field(nullable=True, gt=0)
     job_weekly_hours: pl.Float64 = pa.Field(nullable=True, gt=0)
-    employer_municipality_code: str = pa.Field(nullable=True)
+    employer_municipality_code: str = pa.Field(
+        nullable=True, str_matches=MUNICIPALITY_PATTERN, metadata={"digits": MUNICIPALITY_DIGITS}
+    )
     employer_controlled_by_applicant: bool = pa.Field(nullable=True)
     skills_match_job: bool = pa.Field(nullable=True)
 
     class Config:
         strict = False  # extra columns are kept but ignored (contract)
-
-    @pa.dataframe_check(error="application_id is shared with another row (every row sharing it is rejected)")
-    def application_id_unique(cls, data) -> pl.LazyFrame:
-        return data.lazyframe.select(~pl.col("application_id").is_duplicated())
 
     @pa.dataframe_check(error="stream does not belong to program")
     def stream_belongs_to_program(cls, data) -> pl.LazyFrame:
@@ -90,3 +98,12 @@ class Applications(pa.DataFrameModel):
         return data.lazyframe.select(
             ((pl.col("profile") != "francisation") | (pl.col("program") == "ai_it_vfx")).fill_null(True)
         )
+
+    @pa.dataframe_check(error="birth_date is after the date of submission")
+    def born_before_submission(cls, data) -> pl.LazyFrame:
+        submitted_on = pl.col("submitted_at").dt.convert_time_zone(LOCAL_TZ).dt.date()
+        return data.lazyframe.select((pl.col("birth_date") <= submitted_on).fill_null(True))
+
+    @pa.dataframe_check(error=f"birth_date is before {EARLIEST_BIRTH_DATE}")
+    def born_after_1900(cls, data) -> pl.LazyFrame:
+        return data.lazyframe.select((pl.col("birth_date") >= dt.date.fromisoformat(EARLIEST_BIRTH_DATE)).fill_null(True))

@@ -16,3 +16,17 @@ JOB_STATUSES = ["held", "accepted_offer", "none"]
 SECTORS = ["ai", "it", "vfx", "food_processing", "health", "other"]
 NOC_PATTERN = r"^(\d{4}|\d{5})$"
 NOC2021_PATTERN = r"^\d{5}$"
+MUNICIPALITY_PATTERN = r"^\d{5}$"  # MAMH geographic codes have 5 digits (01023 ...)
+# digits of the fixed-length codes: a shorter all-digit value has lost its leading zeros (a spreadsheet's doing)
+NOC_DIGITS = (4, 5)
+NOC2021_DIGITS = (5, 5)
+MUNICIPALITY_DIGITS = (5, 5)
+
+# Local time of the programs: a timestamp without an offset is America/Toronto wall-clock time (contract).
+LOCAL_TZ = "America/Toronto"
+
+# The wage extract's hourly deciles, 1st to 9th.
+DECILES = [f"decile_{i}_hourly" for i in range(1, 10)]
+
+# Plausibility (contract § Bad input): a birth date before this day is a typing error, not a person.
+EARLIEST_BIRTH_DATE = "1900-01-01"

@@ -7,12 +7,12 @@ That a spell's application exists and was not rejected is checked across extract
 import pandera.polars as pa
 import polars as pl
 
-from schemas.enums import NOC_PATTERN, SECTORS
+from schemas.enums import NOC_DIGITS, NOC_PATTERN, SECTORS
 
 
 class Experience(pa.DataFrameModel):
     application_id: str = pa.Field(nullable=False, str_length={"min_value": 1})
-    noc_code: str = pa.Field(nullable=False, str_matches=NOC_PATTERN)
+    noc_code: str = pa.Field(nullable=False, str_matches=NOC_PATTERN, metadata={"digits": NOC_DIGITS})
     job_title: str = pa.Field(nullable=True)
     start_on: pl.Date = pa.Field(nullable=False)
     end_on: pl.Date = pa.Field(nullable=True)

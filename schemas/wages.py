@@ -3,9 +3,7 @@
 import pandera.polars as pa
 import polars as pl
 
-from schemas.enums import NOC2021_PATTERN
-
-DECILES = [f"decile_{i}_hourly" for i in range(1, 10)]
+from schemas.enums import DECILES, NOC2021_DIGITS, NOC2021_PATTERN
 
 
 def _non_decreasing(cols: list[str]) -> pl.Expr:
@@ -18,7 +16,10 @@ def _non_decreasing(cols: list[str]) -> pl.Expr:
 
 
 class Wages(pa.DataFrameModel):
-    noc_code: str = pa.Field(nullable=False, str_matches=NOC2021_PATTERN)
+    """One row's checks. That (noc_code, region, reference_year) is unique across the extract is checked on the key
+    columns of every file (`transforms.validate.shared_keys`)."""
+
+    noc_code: str = pa.Field(nullable=False, str_matches=NOC2021_PATTERN, metadata={"digits": NOC2021_DIGITS})
     region: str = pa.Field(nullable=False, str_length={"min_value": 1})
     reference_year: pl.Int64 = pa.Field(nullable=False, in_range={"min_value": 1990, "max_value": 2100})
     published_on: pl.Date = pa.Field(nullable=False)
@@ -45,6 +46,3 @@ class Wages(pa.DataFrameModel):
     def median_between_deciles(cls, data) -> pl.LazyFrame:
         return data.lazyframe.select(_non_decreasing(["decile_4_hourly", "median_hourly", "decile_6_hourly"]))
 
-    @pa.dataframe_check(error="noc_code, region and reference_year repeat another row (every such row is rejected)")
-    def key_unique(cls, data) -> pl.LazyFrame:
-        return data.lazyframe.select(~pl.struct("noc_code", "region", "reference_year").is_duplicated())

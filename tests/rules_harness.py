@@ -6,7 +6,7 @@ import polars as pl
 
 from flows.reference import load_references
 from tests.conftest import DATA
-from tests.factories import parsed
+from tests.factories import AS_OF, parsed
 from transforms.evaluate import evaluate, validate_all
 
 _REFS = None
@@ -24,7 +24,7 @@ def evaluate_rows(apps: list[dict], spells: list[dict] = (), wages: list[dict] =
         "applications": parsed(list(apps), "applications"),
         "experience": parsed(list(spells), "experience"),
         "wages": parsed(list(wages), "wages"),
-    })
+    }, AS_OF)
     assert rejected.height == 0, rejected.to_dicts()
     return evaluate(kept["applications"], kept["experience"], kept["wages"], refs())
 

@@ -119,10 +119,11 @@ def test_failure_while_publishing_leaves_previous_database_intact(prefect_harnes
         "run", "--applications", str(extracts / "apps"), "--experience", str(extracts / "exp"),
         "--wages", str(extracts / "wages"), "--db", str(db), "--force"])
     assert result.exit_code == 1
-    assert "IOException: disk full" in result.output and "nothing was published" in result.output
+    assert "cannot write the next database (no space left on the device); nothing was published" in result.output
     monkeypatch.undo()
     assert digest(db) == before
-    assert [p.name for p in db.parent.iterdir()] == [db.name]  # no temporary file left behind
+    # no staging file left behind (the lock file stays: the OS lock on it is what a run holds)
+    assert sorted(p.name for p in db.parent.iterdir()) == [".q.duckdb.lock", db.name]
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.sql("SELECT count(*) FROM runs").fetchall()[0][0] == 1
 
@@ -160,3 +161,44 @@ def test_report_is_one_self_contained_html_file_with_three_charts(prefect_harnes
     assert text.count("<svg") == 3
     assert "Selections against caps" in text and "Eligibility funnel" in text and "offered wages" in text
     assert 'src="http' not in text and 'href="http' not in text and "<script" not in text
+
+
+def test_a_refused_run_ends_in_a_failed_state_whose_message_is_the_reason(prefect_harness, extracts):
+    """What the operator's UI and alerting see for the nightly deployment (the same flow)."""
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+
+    from flows.pipeline import pipeline
+
+    bad = write_csv([app()], [c for c in APP_COLUMNS if c != "profile"], extracts / "bad" / "apps.csv")
+    state = pipeline(specs={"applications": [str(bad)], "experience": [str(extracts / "exp")],
+                            "wages": [str(extracts / "wages")]}, db=str(extracts / "out" / "q.duckdb"),
+                     data_dir=str(cli.DATA), config=str(cli.DEFAULT_CONFIG), return_state=True)
+    reason = f"{bad}: missing required column 'profile' for the applications extract"
+    assert state.is_failed() and state.message == reason
+    assert state.result(raise_on_failure=False).exit_code == 2
+
+    async def recorded():
+        async with get_client() as client:
+            return (await client.read_flow_run(state.state_details.flow_run_id)).state
+
+    stored = asyncio.run(recorded())
+    assert stored.type.value == "FAILED" and stored.message == reason
+    assert not (extracts / "out" / "q.duckdb").exists()
+
+
+def test_an_internal_error_fails_the_run_with_where_it_happened_but_not_the_libraries_text(
+        prefect_harness, extracts, monkeypatch):
+    from flows import pipeline as flow_module
+
+    def broken(*_a, **_k):
+        raise ValueError("row A1: person P-SECRET born 1977-07-07")  # a library's text may quote a row
+
+    monkeypatch.setattr(flow_module, "validate_all", broken)
+    state = flow_module.pipeline(specs={"applications": [str(extracts / "apps")], "experience": [str(extracts / "exp")],
+                                        "wages": [str(extracts / "wages")]}, db=str(extracts / "out" / "q.duckdb"),
+                                 data_dir=str(cli.DATA), config=str(cli.DEFAULT_CONFIG), return_state=True)
+    assert state.is_failed()
+    assert state.message.startswith("internal error (ValueError at ") and "P-SECRET" not in state.message
+    assert "test_flow.py" in state.message  # where: the frames of the stack, not the message

@@ -6,15 +6,15 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from flows import io
+from flows import extracts, io
+from flows.errors import InputError
 from flows.generate import write_extracts
 from schemas import MODELS
 from tests.conftest import DATA
-from tests.factories import APP_COLUMNS, app, parsed, text_frame, write_csv
+from tests.factories import APP_COLUMNS, AS_OF, app, parsed, text_frame, write_csv
 from transforms.evaluate import evaluate, validate_all
-from transforms.parse import model_dtypes
 
-APP_DTYPES = model_dtypes(MODELS["applications"])
+APPS = MODELS["applications"]
 
 
 def test_resolve_files_directories_and_globs(tmp_path):
@@ -22,39 +22,39 @@ def test_resolve_files_directories_and_globs(tmp_path):
     (tmp_path / "in" / "sub").mkdir()
     text_frame([app(application_id="A2")], APP_COLUMNS).write_parquet(tmp_path / "in" / "sub" / "b.parquet")
     (tmp_path / "in" / "notes.txt").write_text("ignored")
-    assert io.resolve([str(tmp_path / "in")]) == [a, tmp_path / "in" / "sub" / "b.parquet"]
-    assert io.resolve([str(tmp_path / "in" / "*.csv")]) == [a]
-    assert io.resolve([str(a), str(tmp_path / "in" / "**" / "*.*")]) == [a, tmp_path / "in" / "sub" / "b.parquet"]
-    with pytest.raises(io.InputError, match="no such file or directory"):
-        io.resolve([str(tmp_path / "missing.csv")])
-    with pytest.raises(io.InputError, match="no CSV or Parquet file found"):
-        io.resolve([str(tmp_path / "in" / "*.json")])
+    assert extracts.resolve([str(tmp_path / "in")]) == [a, tmp_path / "in" / "sub" / "b.parquet"]
+    assert extracts.resolve([str(tmp_path / "in" / "*.csv")]) == [a]
+    assert extracts.resolve([str(a), str(tmp_path / "in" / "**" / "*.*")]) == [a, tmp_path / "in" / "sub" / "b.parquet"]
+    with pytest.raises(InputError, match="no such file or directory"):
+        extracts.resolve([str(tmp_path / "missing.csv")])
+    with pytest.raises(InputError, match="no CSV or Parquet file found"):
+        extracts.resolve([str(tmp_path / "in" / "*.json")])
 
 
 def test_missing_column_names_file_and_column(tmp_path):
     cols = [c for c in APP_COLUMNS if c != "birth_date"]
     f = write_csv([app()], cols, tmp_path / "apps.csv")
-    with pytest.raises(io.InputError) as exc:
-        io.read_extract("applications", [f], APP_DTYPES)
+    with pytest.raises(InputError) as exc:
+        io.read_extract("applications", [f], APPS)
     assert str(exc.value) == f"{f}: missing required column 'birth_date' for the applications extract"
 
 
 def test_unreadable_files_name_the_file(tmp_path):
     bad_parquet = tmp_path / "apps.parquet"
     bad_parquet.write_bytes(b"PAR1 this is not parquet")
-    with pytest.raises(io.InputError, match=r"apps\.parquet: cannot be read"):
-        io.read_extract("applications", [bad_parquet], APP_DTYPES)
+    with pytest.raises(InputError, match=r"apps\.parquet: cannot be read"):
+        io.read_extract("applications", [bad_parquet], APPS)
     latin1 = tmp_path / "apps.csv"
     text_frame([app(job_title="Développeur")], APP_COLUMNS).write_csv(latin1)
     latin1.write_bytes(latin1.read_text().encode("latin-1"))
-    with pytest.raises(io.InputError, match=r"apps\.csv: cannot be read"):
-        io.read_extract("applications", [latin1], APP_DTYPES)
+    with pytest.raises(InputError, match=r"apps\.csv: line 2: not UTF-8 text"):
+        io.read_extract("applications", [latin1], APPS)
 
 
 def test_extra_columns_are_ignored_and_row_numbers_are_per_file(tmp_path):
     f1 = write_csv([app(), app(application_id="A2")], APP_COLUMNS + ["extra"], tmp_path / "one.csv")
     f2 = write_csv([app(application_id="A3")], list(reversed(APP_COLUMNS)), tmp_path / "two.csv")
-    df, inputs = io.read_extract("applications", [f1, f2], APP_DTYPES)
+    df, inputs = io.read_extract("applications", [f1, f2], APPS)
     assert df.select("source_file", "row_number").rows() == [(str(f1), 1), (str(f1), 2), (str(f2), 1)]
     assert [(i.path, i.rows, len(i.sha256)) for i in inputs] == [(str(f1), 2, 64), (str(f2), 1, 64)]
 
@@ -83,10 +83,10 @@ def test_csv_and_parquet_extracts_give_identical_outcomes(tmp_path, refs):
         out_dir = tmp_path / fmt
         write_extracts(400, 7, out_dir, fmt, DATA / "reference")
         parsed_ = {
-            e: io.read_extract(e, io.resolve([str(out_dir / e)]), model_dtypes(MODELS[e]))[0]
+            e: io.read_extract(e, extracts.resolve([str(out_dir / e)]), MODELS[e])[0]
             for e in ("applications", "experience", "wages")
         }
-        kept, rejected = validate_all(parsed_)
+        kept, rejected = validate_all(parsed_, AS_OF)
         out = evaluate(kept["applications"], kept["experience"], kept["wages"], refs)
         results[fmt] = (out, rejected)
     (csv_out, csv_rej), (pq_out, pq_rej) = results["csv"], results["parquet"]
@@ -106,7 +106,7 @@ def test_parquet_typed_columns_are_normalized_like_csv(tmp_path):
         pl.col("french_oral_level").cast(pl.Int32), pl.col("funds_available_cad").cast(pl.Float32),
         pl.col("submitted_at").dt.convert_time_zone("America/Toronto"),
     ).write_parquet(tmp_path / "a.parquet")
-    from_csv, _ = io.read_extract("applications", [tmp_path / "a.csv"], APP_DTYPES)
-    from_pq, _ = io.read_extract("applications", [tmp_path / "a.parquet"], APP_DTYPES)
+    from_csv, _ = io.read_extract("applications", [tmp_path / "a.csv"], APPS)
+    from_pq, _ = io.read_extract("applications", [tmp_path / "a.parquet"], APPS)
     assert_frame_equal(from_csv.select(APP_COLUMNS), from_pq.select(APP_COLUMNS))
     assert from_pq.get_column("__parse_errors").list.len().sum() == 0

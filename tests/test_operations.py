@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 from flows import io
+from flows.errors import InputError
 from flows.pipeline import ingest, publish, transient_io_error
 from flows.serve import DEFAULT_CRON, nightly_deployment
 
@@ -38,7 +39,7 @@ class _State:
 @pytest.mark.parametrize(
     ("exc", "retry"),
     [(OSError("stale NFS handle"), True), (duckdb.IOException("disk full"), True),
-     (io.InputError("x.csv: missing required column 'a'"), False), (ValueError("bug"), False)],
+     (InputError("x.csv: missing required column 'a'"), False), (ValueError("bug"), False)],
 )
 def test_only_transient_io_errors_are_retried(exc, retry):
     assert transient_io_error(None, None, _State(exc)) is retry

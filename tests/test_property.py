@@ -6,7 +6,7 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.factories import APP_COLUMNS, SPELL_COLUMNS, app, parsed, spell, wage
+from tests.factories import APP_COLUMNS, AS_OF, SPELL_COLUMNS, app, parsed, spell, wage
 from transforms.evaluate import evaluate, validate_all
 
 GARBAGE = st.one_of(
@@ -40,7 +40,7 @@ def test_corrupted_rows_are_kept_or_rejected_with_reasons(data):
         "experience": parsed(spells, "experience"),
         "wages": parsed([wage()], "wages"),
     }
-    kept, rejected = validate_all(raw)
+    kept, rejected = validate_all(raw, AS_OF)
     for extract, frame in raw.items():
         rej = rejected.filter(pl.col("extract") == extract)
         assert kept[extract].height + rej.height == frame.height  # conservation

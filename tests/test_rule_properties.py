@@ -7,14 +7,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from flows import io
+from flows import extracts, io
 from flows.generate import write_extracts
 from schemas import MODELS
 from tests.conftest import DATA
+from tests.factories import AS_OF
 from tests.rules_harness import refs
 from transforms.evaluate import evaluate, validate_all
 from transforms.experience import experience_days
-from transforms.parse import model_dtypes
 
 BASE = dt.date(2020, 1, 1)
 day = st.integers(0, 900).map(lambda n: BASE + dt.timedelta(days=n))
@@ -65,11 +65,11 @@ def test_union_of_days_matches_a_day_by_day_count_and_never_exceeds_the_window(c
 
 
 def _evaluate_dir(path, shuffle_seed=None):
-    parsed = {e: io.read_extract(e, io.resolve([str(path / e)]), model_dtypes(MODELS[e]))[0]
+    parsed = {e: io.read_extract(e, extracts.resolve([str(path / e)]), MODELS[e])[0]
               for e in ("applications", "experience", "wages")}
     if shuffle_seed is not None:
         parsed = {e: f.sample(fraction=1.0, shuffle=True, seed=shuffle_seed) for e, f in parsed.items()}
-    kept, _ = validate_all(parsed)
+    kept, _ = validate_all(parsed, AS_OF)
     return evaluate(kept["applications"], kept["experience"], kept["wages"], refs())
 
 

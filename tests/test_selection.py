@@ -6,7 +6,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from flows.io import InputError, read_config
+from flows.errors import InputError
+from flows.io import read_config
 from schemas.config import SelectionConfig
 from tests.conftest import DATA
 from transforms.interpretation import local_date

@@ -11,7 +11,17 @@ from transforms import engine
 from transforms.features import evaluation_context
 from transforms.parse import ROW
 from transforms.rules import RULES
-from transforms.validate import REJECTED_COLUMNS, orphan_spells, schema_reasons, split
+from transforms.validate import (
+    REJECTED_COLUMNS,
+    orphan_spells,
+    schema_reasons,
+    shared_keys,
+    split,
+    submitted_after,
+)
+
+DUPLICATE_APPLICATION = "application_id is shared with another row (every row sharing it is rejected)"
+DUPLICATE_WAGE_KEY = "noc_code, region and reference_year repeat another row (every such row is rejected)"
 
 
 @dataclass(frozen=True)
@@ -28,14 +38,20 @@ def _numbered(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64))
 
 
-def validate_all(parsed: dict[str, pl.DataFrame]) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+def validate_all(parsed: dict[str, pl.DataFrame], as_of) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
     """Kept rows per extract and one `rejected_rows` frame (every reason of every bad row).
 
-    Spells are checked against the applications that survived their own validation.
+    `as_of` is the run's own time: a submission after it is rejected. Spells are checked against the applications
+    that survived their own validation.
     """
     kept, rejected = {}, []
     apps = _numbered(parsed["applications"])
-    kept["applications"], rej = split(apps, schema_reasons(apps, MODELS["applications"]), "applications")
+    reasons = pl.concat([
+        schema_reasons(apps, MODELS["applications"]),
+        shared_keys(apps, ["application_id"], DUPLICATE_APPLICATION),
+        submitted_after(apps, as_of),
+    ])
+    kept["applications"], rej = split(apps, reasons, "applications")
     rejected.append(rej)
     spells = _numbered(parsed["experience"])
     reasons = pl.concat([
@@ -45,7 +61,9 @@ def validate_all(parsed: dict[str, pl.DataFrame]) -> tuple[dict[str, pl.DataFram
     kept["experience"], rej = split(spells, reasons, "experience")
     rejected.append(rej)
     wages = _numbered(parsed["wages"])
-    kept["wages"], rej = split(wages, schema_reasons(wages, MODELS["wages"]), "wages")
+    reasons = pl.concat([schema_reasons(wages, MODELS["wages"]),
+                         shared_keys(wages, ["noc_code", "region", "reference_year"], DUPLICATE_WAGE_KEY)])
+    kept["wages"], rej = split(wages, reasons, "wages")
     rejected.append(rej)
     return kept, pl.concat(rejected).cast(REJECTED_COLUMNS)
 

@@ -9,8 +9,7 @@ import datetime as dt
 
 import polars as pl
 
-# §1: the rule set is chosen by the local date D of submitted_at.
-LOCAL_TZ = "America/Toronto"
+from schemas.enums import LOCAL_TZ  # §1: the rule set is chosen by the local date D of submitted_at
 
 # §1 "Programs, versions": (program, version, first day, last day), inclusive local dates.
 VERSIONS: list[tuple[str, str, dt.date, dt.date]] = [

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import polars as pl
 
-LOCAL_TZ = "America/Toronto"
+from schemas.enums import LOCAL_TZ
+
 ROW = "__row"  # position of a row in its extract (all files concatenated), the key of every reason
 FILE = "source_file"
 LINE = "row_number"  # 1-based data row within its file (the header is not counted)
@@ -28,6 +29,12 @@ _TS = (
 def model_dtypes(model) -> dict[str, pl.DataType]:
     """Column name -> polars dtype of a pandera polars model."""
     return {name: col.dtype.type for name, col in model.to_schema().columns.items()}
+
+
+def model_digits(model) -> dict[str, tuple[int, int]]:
+    """Column name -> (fewest, most) digits of the fixed-length codes of a model (Field metadata "digits")."""
+    return {name: tuple(col.metadata["digits"]) for name, col in model.to_schema().columns.items()
+            if col.metadata and "digits" in col.metadata}
 
 
 def _text(name: str) -> pl.Expr:
@@ -81,11 +88,28 @@ def _timestamp_from_text(name: str) -> pl.Expr:
     return pl.when(off_min.is_null()).then(local_naive_to_utc(naive)).otherwise(with_offset).cast(pl.Datetime("us", "UTC"))
 
 
-def parse_expr(name: str, target: pl.DataType, source: pl.DataType) -> tuple[pl.Expr, pl.Expr]:
-    """(typed value, reason or null) for one column, given the dtype it arrived with."""
+def _lost_zeros(name: str, digits: tuple[int, int]) -> pl.Expr:
+    """True when a code is all digits but shorter than the contract's codes: its leading zeros were lost."""
+    s = _text(name)
+    return s.str.contains(r"^\d+$") & (s.str.len_chars() < digits[0])
+
+
+def parse_expr(
+    name: str, target: pl.DataType, source: pl.DataType, digits: tuple[int, int] | None = None,
+) -> tuple[pl.Expr, pl.Expr]:
+    """(typed value, reason or null) for one column, given the dtype it arrived with (Parquet types that cannot
+    faithfully hold the target were refused before: flows.extracts.open_file)."""
     col = pl.col(name)
     present = _text(name).is_not_null() if source == pl.String else col.is_not_null()
     if source == pl.String:
+        if target == pl.String and digits is not None:
+            lost = _lost_zeros(name, digits)
+            count = " or ".join(dict.fromkeys(str(d) for d in digits))
+            typed = pl.when(~lost.fill_null(False)).then(_text(name))
+            reason = pl.when(lost).then(pl.format(
+                f"{name}: {{}} digits where codes have {count} (stored as a number, a code loses its leading zeros)",
+                _text(name).str.len_chars()))
+            return typed.alias(name), reason
         if target == pl.String:
             typed, what = _text(name), "text"
         elif target == pl.Boolean:
@@ -116,6 +140,8 @@ def parse_expr(name: str, target: pl.DataType, source: pl.DataType) -> tuple[pl.
             typed = _text(name)
         elif target == pl.Int64 and source.is_float():
             typed = pl.when(col == col.floor()).then(col.cast(pl.Int64, strict=False))
+        elif target == pl.Boolean and source.is_integer():
+            typed, what = pl.when(col == 1).then(True).when(col == 0).then(False), "a boolean (0 or 1)"
         elif target == pl.Float64:
             f = col.cast(pl.Float64, strict=False)
             typed = pl.when(f.is_finite()).then(f)
@@ -125,9 +151,12 @@ def parse_expr(name: str, target: pl.DataType, source: pl.DataType) -> tuple[pl.
     return typed.alias(name), reason
 
 
-def parse_frame(lf: pl.LazyFrame, dtypes: dict[str, pl.DataType]) -> pl.LazyFrame:
+def parse_frame(
+    lf: pl.LazyFrame, dtypes: dict[str, pl.DataType], digits: dict[str, tuple[int, int]] | None = None,
+) -> pl.LazyFrame:
     """Typed contract columns + FILE, LINE and PARSE_ERRORS (list). The raw text of a rejected row is read again
     from its file afterwards (flows.io.attach_raw), so no copy of every row is carried."""
+    digits = digits or {}
     schema = lf.collect_schema()
     for name, target in dtypes.items():  # timestamps from text: helper columns first, each computed once
         if isinstance(target, pl.Datetime) and schema[name] == pl.String:
@@ -135,7 +164,7 @@ def parse_frame(lf: pl.LazyFrame, dtypes: dict[str, pl.DataType]) -> pl.LazyFram
                 lf = lf.with_columns(stage)
     typed, reasons = [], []
     for name, target in dtypes.items():
-        t, r = parse_expr(name, target, schema[name])
+        t, r = parse_expr(name, target, schema[name], digits.get(name))
         typed.append(t)
         reasons.append(r)
     return lf.select(pl.col(FILE), pl.col(LINE), *typed, pl.concat_list(reasons).list.drop_nulls().alias(PARSE_ERRORS))

@@ -79,6 +79,19 @@ def _frame_check_text(model, check_name: str) -> str:
     return check_name
 
 
+def shared_keys(df: pl.DataFrame, keys: list[str], reason: str) -> pl.DataFrame:
+    """(ROW, reason) for every row whose key is shared with another row of the extract (every such row is
+    rejected: which of them is the real one cannot be known). Reads the key columns only."""
+    k = df.select(ROW, *keys).drop_nulls(keys)
+    return k.filter(pl.struct(keys).is_duplicated()).select(ROW, pl.lit(reason).alias("reason"))
+
+
+def submitted_after(df: pl.DataFrame, as_of) -> pl.DataFrame:
+    """(ROW, reason) for applications submitted after the run's own time: a date in the future is a typing error."""
+    return df.filter(pl.col("submitted_at") > as_of).select(
+        ROW, pl.lit("submitted_at is after the time of the run (a submission in the future)").alias("reason"))
+
+
 def orphan_spells(spells: pl.DataFrame, apps_all: pl.DataFrame, apps_rejected_ids: pl.Series) -> pl.DataFrame:
     """(ROW, reason) for spells whose application does not exist, or exists only as rejected rows."""
     known = apps_all.select(pl.col("application_id").drop_nulls().unique())

@@ -1,0 +1,38 @@
+"""The ways a qcpilot command stops, each with its exit status and a one-line message.
+
+Messages name files, lines, columns and application ids, never the content of a row (the brief's rule on
+personal data): an exception raised by a library is never shown as it is, since its text may quote a row.
+"""
+
+from __future__ import annotations
+
+
+class QcpilotError(Exception):
+    """A run or command that stops with a one-line message; nothing is published."""
+
+    exit_code = 1
+
+
+class InputError(QcpilotError):
+    """A problem with the inputs (a file, the configuration, the rule book's parameters, the target database) that
+    stops the run before anything is published: exit status 2."""
+
+    exit_code = 2
+
+
+class DatabaseBusy(QcpilotError):
+    """Another run holds the lock on the target database: this one did nothing (exit status 1; retry later)."""
+
+
+class StorageError(QcpilotError):
+    """The staging database could not be written (read-only folder, full disk): exit status 1."""
+
+
+class Interrupted(BaseException):
+    """SIGTERM or SIGINT during a run: the staging files are removed and nothing is published (exit status 1).
+
+    A BaseException, like KeyboardInterrupt, so that no `except Exception` on the way swallows it."""
+
+    def __init__(self, signal_name: str):
+        super().__init__(signal_name)
+        self.signal_name = signal_name

@@ -1,0 +1,282 @@
+"""Reading extract files (CSV and Parquet): their shape is checked before any value is read, then their rows come in
+bounded batches.
+
+Before a value is read, a file must have a header (CSV) or schema (Parquet) with every required column once, comma
+separated (CSV), and (Parquet) a type that can faithfully hold each contract column: an integer where a date, a code
+or a boolean text is due is refused, never reinterpreted (an integer date would read as days since 1970, a numeric
+code has lost its leading zeros). A structural problem found while reading (a row with too few or too many fields,
+an unterminated quote, bytes that are not UTF-8) stops the run with the file and line, found by a second, careful
+pass over the file. Messages name files, lines and columns, never a row's content: a library's own error text may
+quote a row, so it is never shown.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from flows.errors import InputError
+from transforms.parse import FILE, LINE
+
+CSV_SUFFIXES = {".csv"}
+PARQUET_SUFFIXES = {".parquet", ".pq"}
+SUPPORTED = CSV_SUFFIXES | PARQUET_SUFFIXES
+OTHER_DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+
+# What a Parquet column may hold for each contract type (polars dtype families of the arrow type).
+_ACCEPTED = {
+    "text": {"text", "null"},
+    "boolean": {"boolean", "integer", "text", "null"},  # integers: 0 and 1 only, other values reject their row
+    "integer": {"integer", "float", "decimal", "text", "null"},  # floats: integral values only, else the row is rejected
+    "number": {"integer", "float", "decimal", "text", "null"},
+    "date": {"date", "text", "null"},
+    "timestamp": {"timestamp", "text", "null"},
+}
+_WHAT = {"text": "text", "boolean": "a boolean", "integer": "an integer", "number": "a number", "date": "a date",
+         "timestamp": "a timestamp"}
+_HOLDS = {"integer": "integers", "float": "decimal numbers", "decimal": "decimal numbers", "date": "dates",
+          "timestamp": "timestamps", "boolean": "booleans", "text": "text"}
+_HINT = {
+    "text": "; codes and other text are stored as text (a code stored as a number has lost its leading zeros)",
+    "date": "; dates are stored as dates or as text YYYY-MM-DD, never as numbers",
+    "timestamp": "; submission times are stored as timestamps or ISO 8601 text (a date alone loses the time of day)",
+    "boolean": "; booleans are stored as booleans, 0/1 integers or text",
+}
+
+
+def kind(dtype: pl.DataType) -> str:
+    """The family of a polars dtype, as the contract speaks of it."""
+    if dtype == pl.Null:
+        return "null"
+    if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
+        return "text"
+    if dtype == pl.Boolean:
+        return "boolean"
+    if dtype.is_integer():
+        return "integer"
+    if dtype.is_float():
+        return "float"
+    if isinstance(dtype, pl.Decimal):
+        return "decimal"
+    if dtype == pl.Date:
+        return "date"
+    if isinstance(dtype, pl.Datetime):
+        return "timestamp"
+    return str(dtype)
+
+
+def contract_kind(target: pl.DataType) -> str:
+    k = kind(target)
+    return {"float": "number"}.get(k, k)
+
+
+def resolve(specs: list[str]) -> list[Path]:
+    """Files named by paths, directories (all CSV/Parquet files below) and globs, in a stable order."""
+    out: list[Path] = []
+    for spec in specs:
+        p = Path(spec)
+        if p.is_dir():
+            found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED)
+        elif p.is_file():
+            if p.suffix.lower() not in SUPPORTED:
+                raise InputError(f"{spec}: unsupported file type (expected .csv or .parquet)")
+            found = [p]
+        elif glob.has_magic(spec):
+            found = sorted(
+                Path(f) for f in glob.glob(spec, recursive=True)
+                if Path(f).is_file() and Path(f).suffix.lower() in SUPPORTED
+            )
+        else:
+            raise InputError(f"{spec}: no such file or directory")
+        if not found:
+            raise InputError(f"{spec}: no CSV or Parquet file found")
+        out.extend(found)
+    seen: set[Path] = set()
+    return [f for f in out if not (f.resolve() in seen or seen.add(f.resolve()))]
+
+
+@dataclass(frozen=True)
+class ExtractFile:
+    """One file of an extract whose shape has been checked: the contract columns it holds and their types."""
+
+    extract: str
+    path: Path
+    source: dict[str, pl.DataType]  # contract column -> dtype as stored (CSV: text)
+
+    @property
+    def is_csv(self) -> bool:
+        return self.path.suffix.lower() in CSV_SUFFIXES
+
+
+def open_file(extract: str, path: Path, contract: dict[str, pl.DataType]) -> ExtractFile:
+    """Check a file's header or schema against the contract; InputError naming the file and column if it fails."""
+    path = Path(path)
+    if path.suffix.lower() in CSV_SUFFIXES:
+        names = csv_header(path)
+        _check_names(extract, path, names, contract)
+        return ExtractFile(extract, path, {c: pl.String for c in contract})
+    schema = _parquet_schema(path)
+    _check_names(extract, path, list(schema), contract)
+    for col, target in contract.items():
+        found, want = kind(schema[col]), contract_kind(target)
+        if found not in _ACCEPTED[want]:
+            raise InputError(f"{path}: column '{col}' holds {_HOLDS.get(found, found)} ({schema[col]}) where "
+                             f"{_WHAT[want]} is due{_HINT.get(want, '')}")
+    return ExtractFile(extract, path, {c: schema[c] for c in contract})
+
+
+def _check_names(extract: str, path: Path, names: list[str], contract: dict[str, pl.DataType]) -> None:
+    repeated = [f"'{n}' ({k} times)" for n, k in Counter(names).items() if k > 1 and n in contract]
+    if repeated:
+        raise InputError(f"{path}: column {', '.join(repeated)} appears more than once; which one to read is unknown")
+    missing = [c for c in contract if c not in names]
+    if missing:
+        cols = ", ".join(f"'{c}'" for c in missing)
+        raise InputError(f"{path}: missing required column {cols} for the {extract} extract")
+
+
+def csv_header(path: Path) -> list[str]:
+    """The column names of a CSV file's header row (UTF-8, comma-separated, an optional byte-order mark)."""
+    with open(path, "rb") as fh:
+        first = fh.readline(1 << 20)
+    if not first.strip():
+        raise InputError(f"{path}: the file is empty (no header row)")
+    try:
+        text = first.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: line 1: not UTF-8 text (the contract's CSV is UTF-8)") from None
+    names = next(csv.reader([text]), [])
+    if len(names) == 1:
+        for sep, what in OTHER_DELIMITERS.items():
+            if sep in text:
+                raise InputError(f"{path}: line 1: the header is separated by {what} ({sep!r}), not by commas: "
+                                 "the contract's CSV is comma-separated")
+    return [n.strip() for n in names]
+
+
+def _parquet_schema(path: Path) -> dict[str, pl.DataType]:
+    try:
+        arrow = pq.read_schema(path)
+    except Exception:  # pyarrow raises several kinds for a file that is not Parquet
+        raise InputError(f"{path}: cannot be read as Parquet (not a Parquet file, or truncated)") from None
+    names = arrow.names
+    dup = [n for n, k in Counter(names).items() if k > 1]
+    if dup:
+        raise InputError(f"{path}: column '{dup[0]}' appears {names.count(dup[0])} times; which one to read is unknown")
+    return dict(pl.from_arrow(arrow.empty_table()).schema)
+
+
+def batches(f: ExtractFile, rows: int) -> Iterator[pl.DataFrame]:
+    """The file's contract columns as stored, `rows` rows at a time, with FILE and LINE (1-based data row)."""
+    reader = _csv_batches(f, rows) if f.is_csv else _parquet_batches(f, rows)
+    offset = 0
+    for df in reader:
+        yield df.with_columns(
+            pl.int_range(offset + 1, offset + 1 + df.height, dtype=pl.Int64).alias(LINE),
+            pl.lit(str(f.path)).alias(FILE),
+        )
+        offset += df.height
+
+
+def _parquet_batches(f: ExtractFile, rows: int) -> Iterator[pl.DataFrame]:
+    try:
+        pf = pq.ParquetFile(f.path)
+        for b in pf.iter_batches(batch_size=rows, columns=list(f.source)):
+            _check_utf8(f, b)
+            yield _frame(pa.Table.from_batches([b]))
+    except InputError:
+        raise
+    except Exception:
+        raise InputError(f"{f.path}: cannot be read as Parquet (a corrupt or truncated file)") from None
+
+
+def _check_utf8(f: ExtractFile, batch: pa.RecordBatch) -> None:
+    """Parquet readers do not check that text is UTF-8; a corrupt file could hand invalid text on."""
+    for name, column in zip(batch.schema.names, batch.columns, strict=True):
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            try:
+                column.validate(full=True)
+            except pa.ArrowInvalid:
+                raise InputError(f"{f.path}: column '{name}' holds bytes that are not UTF-8 text "
+                                 "(a corrupt file)") from None
+
+
+def _csv_batches(f: ExtractFile, rows: int) -> Iterator[pl.DataFrame]:
+    columns = list(f.source)
+    try:
+        reader = pacsv.open_csv(
+            f.path,
+            read_options=pacsv.ReadOptions(block_size=1 << 20, use_threads=True),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=lambda _row: "error"),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=columns, column_types={c: pa.string() for c in columns}, null_values=[""],
+                strings_can_be_null=True, quoted_strings_can_be_null=True,
+            ),
+        )
+        pending, n = [], 0
+        for b in reader:
+            pending.append(b)
+            n += b.num_rows
+            if n >= rows:
+                yield _frame(pa.Table.from_batches(pending))
+                pending, n = [], 0
+        if pending:
+            yield _frame(pa.Table.from_batches(pending))
+    except OSError as exc:
+        if isinstance(exc, pa.ArrowException):
+            raise InputError(diagnose_csv(f.path)) from None
+        raise  # the operating system's (a share that blinked): the flow retries it
+    except Exception:  # pyarrow's parse errors quote the row: the careful pass names the line instead
+        raise InputError(diagnose_csv(f.path)) from None
+
+
+def _frame(table: pa.Table) -> pl.DataFrame:
+    df = pl.from_arrow(table)
+    cats = [c for c, t in df.schema.items() if t == pl.Categorical or isinstance(t, pl.Enum)]
+    return df.with_columns(pl.col(cats).cast(pl.String)) if cats else df
+
+
+def diagnose_csv(path: Path) -> str:
+    """The first structural problem of a CSV file, with its line (1-based, the header is line 1), found by reading
+    it again with Python's csv module. Only the problem is described, never the line's content."""
+    line = [0]
+
+    def decoded(fh):
+        for raw in fh:
+            line[0] += 1
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise _Found(line[0], "not UTF-8 text (the contract's CSV is UTF-8)") from None
+            yield text.removeprefix("\ufeff") if line[0] == 1 else text
+
+    record_start = 1
+    try:
+        with open(path, "rb") as fh:
+            reader = csv.reader(decoded(fh), strict=True)
+            width = len(next(reader, []))
+            record_start = reader.line_num + 1
+            for record in reader:
+                if record and len(record) != width:
+                    raise _Found(record_start, f"{len(record)} fields where the header has {width}")
+                record_start = reader.line_num + 1
+    except _Found as found:
+        return f"{path}: line {found.line}: {found.problem}"
+    except csv.Error:
+        return (f"{path}: line {record_start}: malformed quoting (a quoted field that is never closed, or a quote "
+                "inside an unquoted field)")
+    return f"{path}: cannot be read as CSV"
+
+
+class _Found(Exception):
+    def __init__(self, line: int, problem: str):
+        self.line, self.problem = line, problem

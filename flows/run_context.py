@@ -1,0 +1,60 @@
+"""What one run is asked to do (a typed context instead of long parameter lists), and the cheap no-op check.
+
+Nothing here imports Prefect: `qcpilot run` answers a run with nothing new before Prefect starts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flows import extracts, io
+from flows.layout import CURRENT, Target
+
+EXTRACTS = ("applications", "experience", "wages")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """The inputs and target of one run."""
+
+    specs: dict[str, list[str]]  # extract -> files, directories or globs
+    db: Path
+    config: Path
+    data_dir: Path
+    force: bool = False
+    wait: float = 0.0  # seconds to wait for another run holding the database
+    _files: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def files(self) -> dict[str, list[Path]]:
+        if not self._files:
+            self._files.update({e: extracts.resolve(self.specs[e]) for e in EXTRACTS})
+        return self._files
+
+    def fingerprint(self) -> set[tuple[str, str]]:
+        """(extract, sha256) of every input file and of the configuration."""
+        found = {(e, io.sha256(f)) for e, fs in self.files().items() for f in fs}
+        return found | {("config", io.sha256(self.config))}
+
+
+def engine_version() -> str:
+    """Fingerprint of the code that decides (transforms/ and schemas/): any change to a rule changes it."""
+    h = hashlib.sha256()
+    for root in (ROOT / "transforms", ROOT / "schemas"):
+        for f in sorted(root.rglob("*")):
+            if f.suffix in (".py", ".sql"):
+                h.update(f.relative_to(ROOT).as_posix().encode())
+                h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def unchanged(target: Target, ctx: RunContext, version: str) -> str | None:
+    """The id of the latest run when this one would change nothing: same input files, configuration, rules and
+    layout. None when there is something to do."""
+    last = target.last_run
+    if ctx.force or last is None or target.layout != CURRENT or last["engine_version"] != version:
+        return None
+    before = {(i["extract"], i["sha256"]) for i in last["inputs"]}
+    return last["run_id"] if before == ctx.fingerprint() else None
