@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from transforms.engine import Rule
-from transforms.interpretation import FRENCH_ORAL_MIN, MIN_AGE, money_ge, months_before
+from transforms.interpretation import FRENCH_ORAL_MIN, MIN_AGE, money_ge
 from transforms.rules.common import D, money, text
 
 GEN_PROGRAM_IN_FORCE = Rule(
@@ -19,21 +19,24 @@ GEN_PROGRAM_IN_FORCE = Rule(
     ),
 )
 
+def age_on_d() -> pl.Expr:
+    """§2 Age on D in whole years: an age is reached at the start of the anniversary day, and a common year has no
+    29 February (born on 29 February: the birthday is 1 March). Int32 arithmetic: month * 100 + day does not fit in
+    the Int8 that polars gives a month."""
+    born = pl.col("birth_date")
+    day_of_year = lambda d: d.dt.month().cast(pl.Int32) * 100 + d.dt.day().cast(pl.Int32)  # noqa: E731
+    return (D.dt.year().cast(pl.Int32) - born.dt.year().cast(pl.Int32)
+            - (day_of_year(D) < day_of_year(born)).cast(pl.Int32))
+
+
 GEN_AGE_18 = Rule(
     id="GEN_AGE_18",
     citation="seed 002 (general requirements of all three programs)",
     text_en="The applicant is 18 or older on the date of submission.",
     text_fr="Le requérant a 18 ans ou plus à la date de présentation de la demande.",
-    # 18th birthday on D counts: birth_date <= D - 18 years (month arithmetic clamped as in §2)
-    condition=pl.col("birth_date") <= months_before(D, 12 * MIN_AGE),
-    detail=pl.format(
-        "age on {}: {} years ({} required)",
-        D,
-        (D.dt.year() - pl.col("birth_date").dt.year()
-         - ((D.dt.month() * 100 + D.dt.day()) < (pl.col("birth_date").dt.month() * 100 + pl.col("birth_date").dt.day()))
-         .cast(pl.Int32)),
-        pl.lit(MIN_AGE),
-    ),
+    # the 18th birthday on D counts; the figure the letter prints is the one the rule compares
+    condition=age_on_d() >= MIN_AGE,
+    detail=pl.format("age on {}: {} years ({} required)", D, age_on_d(), pl.lit(MIN_AGE)),
 )
 
 GEN_FRENCH_ORAL_7 = Rule(
