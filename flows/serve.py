@@ -39,4 +39,7 @@ def nightly_deployment(inbox: Path, db: Path, data_dir: Path, config: Path, cron
 def serve_nightly(inbox: Path, db: Path, data_dir: Path, config: Path, cron: str = DEFAULT_CRON) -> None:
     from prefect import serve
 
+    from flows.logs import console_without_tracebacks
+
+    console_without_tracebacks()
     serve(nightly_deployment(inbox, db, data_dir, config, cron))

@@ -67,3 +67,25 @@ def test_a_reader_keeps_reading_the_published_database_while_a_run_replaces_it(t
         assert fresh.stdout.strip() == "[(2,)]"
     finally:
         reader.close()
+
+
+def test_the_serve_console_prints_a_failure_in_one_line_without_its_traceback(capsys):
+    import logging
+
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    from flows.logs import console_without_tracebacks
+
+    logger = logging.getLogger("qcpilot-test-serve")
+    handler = PrefectConsoleHandler()
+    logger.addHandler(handler)
+    try:
+        console_without_tracebacks()
+        try:
+            raise InputError("x.csv: line 3: 42 fields where the header has 41")
+        except InputError:
+            logger.exception("Task run failed")
+    finally:
+        logger.removeHandler(handler)
+    err = capsys.readouterr().err
+    assert "Task run failed" in err and "Traceback" not in err
