@@ -7,7 +7,9 @@ import functools
 import hashlib
 import os
 import re
+import shutil
 import signal
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,23 +56,27 @@ def preflight(specs: dict[str, list[str]], models: dict) -> dict[str, list[Path]
     return files
 
 
-def read_extract(extract: str, files: list[Path], model) -> tuple[pl.DataFrame, list[InputFile]]:
-    """All files of one extract, parsed to the contract's dtypes a batch at a time, concatenated in file order.
-
-    Raises InputError naming the file (and the column or line) when a file cannot be read as the contract says.
-    """
+def parsed_batches(extract: str, path: Path, model) -> Iterator[pl.DataFrame]:
+    """One file of an extract, parsed to the contract's dtypes `BATCH_ROWS` rows at a time (with FILE, LINE and the
+    parse errors of each row). InputError naming the file (and the column or line) when it cannot be read as the
+    contract says."""
     dtypes, digits = model_dtypes(model), model_digits(model)
+    f = extracts.open_file(extract, path, dtypes)
+    for batch in extracts.batches(f, BATCH_ROWS):
+        yield parse_frame(batch.lazy(), dtypes, digits).collect()
+
+
+def read_extract(extract: str, files: list[Path], model) -> tuple[pl.DataFrame, list[InputFile]]:
+    """All files of one extract, parsed, in memory (for small extracts and tests; a run spills them instead)."""
     frames, inputs = [], []
     for path in files:
-        f = extracts.open_file(extract, path, dtypes)
-        rows = 0
-        for batch in extracts.batches(f, BATCH_ROWS):
-            frames.append(parse_frame(batch.lazy(), dtypes, digits).collect())
-            rows += batch.height
-        inputs.append(InputFile(extract, str(path), sha256(path), rows))
+        parts = list(parsed_batches(extract, path, model))
+        frames.extend(parts)
+        inputs.append(InputFile(extract, str(path), sha256(path), sum(p.height for p in parts)))
     if not frames:
+        dtypes = model_dtypes(model)
         frames.append(parse_frame(pl.DataFrame(schema={**{c: pl.String for c in dtypes}, LINE: pl.Int64,
-                                                       FILE: pl.String}).lazy(), dtypes, digits).collect())
+                                                       FILE: pl.String}).lazy(), dtypes, model_digits(model)).collect())
     return pl.concat(frames, how="vertical"), inputs
 
 
@@ -173,16 +179,21 @@ def staging_name(target: Path, run_id: str, kind: str = "tmp") -> Path:
 
 
 def remove_stale_staging(target: Path) -> list[Path]:
-    """Remove what killed runs left beside `target`: only names of the staging pattern `.NAME.RUNID.tmp[.wal]`
-    (RUNID: 12 hexadecimal digits). Call it while holding the target's lock, so no live run's files match."""
-    pattern = re.compile(rf"^\.{re.escape(Path(target).name)}\.[0-9a-f]{{12}}\.tmp(\.wal)?$")
+    """Remove what killed runs left beside `target`: only names of the staging pattern `.NAME.RUNID.tmp[.wal]` (the
+    staging database) and `.NAME.RUNID.spill` (its spill folder), RUNID being 12 hexadecimal digits. Call it while
+    holding the target's lock, so no live run's files match."""
+    pattern = re.compile(rf"^\.{re.escape(Path(target).name)}\.[0-9a-f]{{12}}\.(tmp|tmp\.wal|spill)$")
     removed = []
     folder = Path(target).parent
     if folder.is_dir():
         for leftover in folder.iterdir():
-            if pattern.match(leftover.name) and leftover.is_file():
+            if not pattern.match(leftover.name):
+                continue
+            if leftover.is_dir() and leftover.suffix == ".spill":
+                shutil.rmtree(leftover, ignore_errors=True)
+            elif leftover.is_file():
                 leftover.unlink(missing_ok=True)
-                removed.append(leftover)
+            removed.append(leftover)
     return removed
 
 

@@ -1,8 +1,16 @@
-"""The layout of the published database: recognised before a run touches it.
+"""The layout of the published database, and the upgrade steps that carry an older one forward.
 
-The published database is permanent: its `decisions` ledger and `runs` history outlive every release. A run (and
-`explain`, `report`) first reads which layout a target has. A database from a newer release, or a DuckDB file qcpilot
-did not publish, is refused and left untouched.
+The published database is permanent: its `decisions` ledger and `runs` history outlive every release. Every publish
+records its layout in `qcpilot_meta` (a database without that table is layout 1, the releases up to f15a4dd). A run
+reads the carried tables of the previous database through the upgrade steps, one small named step per layout, in
+order, inside its staging database: the old file is untouched until the atomic swap, so a failed or killed upgrade
+leaves it as it was. A database from a newer release, or a DuckDB file qcpilot did not publish, is refused and left
+untouched.
+
+Layouts:
+  1  the first published layout (no qcpilot_meta)
+  2  issue #11: `rule_results` becomes a view over `assessments` (one row per application: an outcome column per
+     rule and the typed figures); `runs` records the layout each run published and the layout it upgraded from
 """
 
 from __future__ import annotations
@@ -15,7 +23,30 @@ import duckdb
 
 from flows.errors import InputError
 
-CURRENT = 1
+CURRENT = 2
+META = "qcpilot_meta"
+CARRIED = ("decisions", "runs")  # the tables a run carries forward; every other table is rebuilt by each run
+
+# The carried tables of a database of the current layout, as a new one starts them.
+CARRIED_DDL = {
+    "decisions": """CREATE TABLE decisions (
+        application_id VARCHAR, person_id VARCHAR, program VARCHAR, stream VARCHAR, selection_year INTEGER,
+        submitted_at TIMESTAMP WITH TIME ZONE, status VARCHAR, rank_in_stream BIGINT, rank_in_program BIGINT,
+        stream_cap BIGINT, program_cap BIGINT, cap_applied VARCHAR, late_arrival BOOLEAN, decided_run_id VARCHAR,
+        decided_at TIMESTAMP WITH TIME ZONE, engine_version VARCHAR, config_sha256 VARCHAR)""",
+    "runs": """CREATE TABLE runs (
+        run_id VARCHAR, started_at TIMESTAMP WITH TIME ZONE, finished_at TIMESTAMP WITH TIME ZONE, status VARCHAR,
+        rules_version VARCHAR, inputs STRUCT("extract" VARCHAR, path VARCHAR, sha256 VARCHAR, "rows" BIGINT)[],
+        applications_read BIGINT, applications_kept BIGINT, applications_rejected BIGINT,
+        experience_read BIGINT, experience_kept BIGINT, experience_rejected BIGINT,
+        wages_read BIGINT, wages_kept BIGINT, wages_rejected BIGINT,
+        eligible BIGINT, ineligible BIGINT, undetermined BIGINT,
+        status_selected BIGINT, status_cap_reached BIGINT, status_ineligible BIGINT, status_undetermined BIGINT,
+        status_duplicate BIGINT, status_outside_intake BIGINT,
+        engine_version VARCHAR, config_sha256 VARCHAR, engine_changed BOOLEAN, config_changed BOOLEAN,
+        newly_decided BIGINT, late_arrivals BIGINT,
+        layout_version INTEGER, upgraded_from_layout INTEGER)""",
+}
 
 # Layout 1 (the releases up to commit f15a4dd) had no record of its layout: it is recognised by its ledger and its
 # runs history, which every database it published holds.
@@ -65,6 +96,44 @@ def layout_of(con: duckdb.DuckDBPyConnection, db: Path) -> int:
         raise InputError(f"{db}: published by a newer qcpilot (layout {layout}); this release knows layouts up to "
                          f"{CURRENT} and leaves it untouched")
     return int(layout)
+
+
+# -- upgrade steps: layout N -> N + 1, on the carried tables of the staging database --------------------------------
+
+def upgrade_1_to_2(con: duckdb.DuckDBPyConnection) -> None:
+    """Layout 2 (issue #11): every run records the layout it published (the runs before were layout 1) and, when it
+    upgraded the database, the layout it found. `decisions` keeps its shape."""
+    con.execute("ALTER TABLE runs ADD COLUMN layout_version INTEGER")
+    con.execute("UPDATE runs SET layout_version = 1")
+    con.execute("ALTER TABLE runs ADD COLUMN upgraded_from_layout INTEGER")
+
+
+STEPS = {1: upgrade_1_to_2}
+
+
+def carry_forward(con: duckdb.DuckDBPyConnection, target: Target) -> int | None:
+    """Create the carried tables in `con` (the staging database): copied from the published database through the
+    upgrade steps, or empty for a new one. Returns the layout upgraded from, or None."""
+    if target.layout is None:
+        for ddl in CARRIED_DDL.values():
+            con.execute(ddl)
+        return None
+    con.execute(f"ATTACH '{target.path}' AS previous (READ_ONLY)")
+    try:
+        for table in CARRIED:
+            con.execute(f"CREATE TABLE {table} AS SELECT * FROM previous.{table}")
+    finally:
+        con.execute("DETACH previous")
+    for layout in range(target.layout, CURRENT):
+        STEPS[layout](con)
+    return target.layout if target.layout != CURRENT else None
+
+
+def write_meta(con: duckdb.DuckDBPyConnection, engine_version: str, run_id: str) -> None:
+    """Record what wrote the database: its layout, the engine version, the run and the time."""
+    con.execute(f"""CREATE OR REPLACE TABLE {META} AS
+        SELECT {CURRENT}::INTEGER AS layout_version, ?::VARCHAR AS engine_version, ?::VARCHAR AS run_id,
+               now() AS written_at""", [engine_version, run_id])
 
 
 def inspect(db: Path) -> Target:

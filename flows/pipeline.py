@@ -1,8 +1,9 @@
-"""The Prefect flow `qcpilot-run`: ingest -> validate -> evaluate -> rank -> publish.
+"""The Prefect flow `qcpilot-run`: ingest -> check across files -> evaluate -> rank -> publish.
 
-Tasks wire I/O to the pure transforms and log counts (application ids and files only, never personal fields).
-Frames pass between tasks in memory: no result persistence and no input hashing (NO_CACHE), one flow run per
-batch.
+Wiring only: the tasks move data between the files, the spill, the staging database and the pure transforms, and log
+counts (application ids and files only, never a row's content). Memory is bounded by a batch (ingest) and a
+partition of applications (evaluation); ranking runs in DuckDB on the staged tables. No result persistence and no
+input hashing by Prefect (NO_CACHE); one flow run per batch and a handful of tasks.
 """
 
 from __future__ import annotations
@@ -16,23 +17,23 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-import polars.selectors as cs
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed
 
-from flows import io, layout, lock, progress
+from flows import io, layout, lock, progress, spill
 from flows.errors import QcpilotError
 from flows.reference import load_references
 from flows.run_context import EXTRACTS, RunContext, engine_version, unchanged
 from schemas import MODELS
 from schemas.config import SelectionConfig
 from transforms import engine
-from transforms.evaluate import KEY_COLUMNS, evaluate, partitions, validate_all
+from transforms.evaluate import evaluate_partition, rule_results_view, run_facts
 from transforms.rules import RULES
-from transforms.selection import VIEWS_SQL, selections_and_ledger
-from transforms.tables import runs_row
+from transforms.selection import VIEWS_SQL, decide
+from transforms.tables import runs_row_sql
+from transforms.validate import statements
 
 ROOT = Path(__file__).resolve().parents[1]
 # applications evaluated at a time: bounds the memory of the evaluation (outputs go to the staging database)
@@ -65,76 +66,85 @@ RETRIES = {"retries": 2, "retry_delay_seconds": 10, "retry_condition_fn": transi
 
 
 @task(cache_policy=NO_CACHE, persist_result=False, **RETRIES)
-def ingest(files: dict[str, list[Path]]) -> tuple[dict[str, pl.DataFrame], list[io.InputFile]]:
-    """Read every extract (InputError naming the file, line or column when one cannot be read as the contract says)."""
+def ingest(files: dict[str, list[Path]], store: spill.Spill, as_of: dt.datetime) -> None:
+    """Read, parse and validate every file a batch at a time into the spill (InputError naming the file, line or
+    column when one cannot be read as the contract says)."""
     log = get_run_logger()
-    parsed, inputs = {}, []
     for extract in EXTRACTS:
-        parsed[extract], files_read = io.read_extract(extract, files[extract], MODELS[extract])
-        inputs.extend(files_read)
-        log.info("ingest %s: %d rows from %d file(s)", extract, parsed[extract].height, len(files[extract]))
-        progress.stage(f"ingest {extract}", parsed[extract].height)
-    return parsed, inputs
+        progress.stage(f"ingest {extract}", 0)
+        store.read.pop(extract, None)
+        store.files[:] = [f for f in store.files if f.extract != extract]
+        done = [0]
+
+        def advance(rows: int, extract=extract, done=done) -> None:
+            done[0] += rows
+            progress.stage(f"ingest {extract}", done[0])
+
+        spill.ingest_extract(extract, files[extract], store, as_of, advance)
+        log.info("ingest %s: %d rows from %d file(s)", extract, store.read[extract], len(files[extract]))
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
-def validate(parsed: dict[str, pl.DataFrame], as_of: dt.datetime) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
-    log = get_run_logger()
-    progress.stage("validate", sum(f.height for f in parsed.values()))
-    kept, rejected = validate_all(parsed, as_of)
-    rejected = io.attach_raw(rejected, MODELS)
+def check_across_files(staging: io.Staging, store: spill.Spill) -> pl.DataFrame:
+    """The checks that span files, on key columns; returns the rows they reject (extract, file, line)."""
+    progress.stage("validate")
+    spill.cross_checks(staging.con, store)
+    dropped = staging.con.sql("SELECT extract, source_file, row_number FROM cross_rejected").pl()
+    counts = dict(staging.con.sql("SELECT extract, count(*) FROM rejected GROUP BY ALL").fetchall())
     for extract in EXTRACTS:
-        n_rej = rejected.filter(pl.col("extract") == extract).height
-        log.info("validate %s: %d kept, %d rejected", extract, kept[extract].height, n_rej)
-    return kept, rejected
+        get_run_logger().info("validate %s: %d rejected", extract, counts.get(extract, 0))
+    return dropped
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
-def evaluate_rules(kept: dict[str, pl.DataFrame], data_dir: Path, staging: io.Staging) -> dict[str, pl.DataFrame]:
-    """Evaluate the applications a partition at a time, writing each partition's outputs into the staging
-    database; only the key columns that selection needs stay in memory."""
+def evaluate(staging: io.Staging, store: spill.Spill, dropped: pl.DataFrame, data_dir: Path) -> dict[str, int]:
+    """Evaluate the applications a partition (bucket) at a time, straight into the staging database; returns the
+    rows kept per extract."""
     log = get_run_logger()
-    refs = load_references(data_dir)
-    total, done, n_results = kept["applications"].height, 0, 0
-    keys, elig = [], []
-    for apps, spells in partitions(kept["applications"], kept["experience"], PARTITION_ROWS):
-        progress.stage("evaluate", done, f"of {total:,} applications")
-        sub: dict[str, float] = {}
-        out = evaluate(apps, spells, kept["wages"], refs, sub)
-        progress.account("wages", sub.get("wages", 0.0), within="evaluate")
-        staging.append(out)
-        keys.append(out["applications"].select(KEY_COLUMNS))
-        elig.append(out["eligibility"].select("application_id", "outcome", "rules_version"))
-        done += apps.height
-        n_results += out["rule_results"].height
-    result = {"applications": pl.concat(keys), "eligibility": pl.concat(elig)}
-    counts = dict(result["eligibility"].group_by("outcome").len().sort("outcome").iter_rows())
-    log.info("evaluate: %d applications, %d rule results, outcomes %s", total, n_results, counts)
-    return result
+    wages = spill.wages(store, dropped)
+    facts = run_facts(load_references(data_dir), wages)  # once per run, not per partition
+    kept = {"applications": 0, "experience": 0, "wages": wages.height}
+    for bucket in range(store.buckets):
+        progress.stage("evaluate", kept["applications"], f"of {store.read['applications']:,} applications")
+        apps, spells = spill.partition(store, bucket, dropped)
+        if apps.height:
+            staging.append(evaluate_partition(apps, spells, facts))
+        kept["applications"] += apps.height
+        kept["experience"] += spells.height
+    if "assessments" not in staging.created:  # no valid application at all: the tables still exist, empty
+        staging.append(evaluate_partition(apps, spells, facts))
+    counts = dict(staging.con.sql("SELECT outcome, count(*) FROM eligibility GROUP BY ALL ORDER BY 1").fetchall())
+    log.info("evaluate: %d applications in %d partition(s), outcomes %s", kept["applications"], store.buckets, counts)
+    return kept
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
-def rank(out, config, ledger, run_id, started, version, config_sha) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Selection per program, stream and year under the configured windows and caps (DuckDB), against the ledger."""
-    progress.stage("rank", out["eligibility"].height, "applications")
-    sel, decisions = selections_and_ledger(
-        out["applications"], out["eligibility"], config, ledger,
-        run_id=run_id, decided_at=started, engine_version=version, config_sha256=config_sha,
-    )
-    counts = dict(sel.group_by("status").len().sort("status").iter_rows())
-    new = sel.filter(pl.col("decided_run_id") == run_id).height
-    get_run_logger().info("rank: %d applications, statuses %s; %d decided by this run, %d in the ledger",
-                          sel.height, counts, new, decisions.height)
-    return sel, decisions
+def rank(staging: io.Staging, config: pl.DataFrame, run_id: str, started: dt.datetime, version: str,
+         config_sha: str) -> None:
+    """Selection per program, stream and year under the configured windows and caps, against the ledger (DuckDB,
+    on the staged tables)."""
+    progress.stage("rank")
+    staging.append({"selection_config": config})
+    decide(staging.con, run_id=run_id, decided_at=started, engine_version=version, config_sha256=config_sha)
+    counts = dict(staging.con.sql("SELECT status, count(*) FROM selections GROUP BY ALL ORDER BY 1").fetchall())
+    new = staging.con.sql("SELECT count(*) FROM selections WHERE decided_run_id = ?", params=[run_id]).fetchall()
+    get_run_logger().info("rank: statuses %s; %d decided by this run", counts, new[0][0])
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
-def publish(staging: io.Staging, tables: dict[str, pl.DataFrame]) -> None:
-    """The remaining tables and the views, then the atomic replace of the published database."""
-    progress.stage("publish", sum(t.height for t in tables.values()))
-    staging.append(tables)
-    staging.finish([v for v in VIEWS_SQL.split(";") if v.strip()])
-    get_run_logger().info("publish: %s (%s)", staging.target, ", ".join(f"{k}={v.height}" for k, v in tables.items()))
+def publish(staging: io.Staging, run: dict) -> None:
+    """The rejected rows (with their raw text), the rules, the run's row, the layout, the views; then the atomic
+    replace of the published database."""
+    progress.stage("publish")
+    con = staging.con
+    rejected = con.sql("SELECT * FROM rejected ORDER BY extract, source_file, row_number").pl()
+    staging.append({"rejected_rows": io.attach_raw(rejected.with_columns(pl.lit(None, pl.String).alias("raw")),
+                                                   MODELS),
+                    "rules": engine.rules_table(RULES)})
+    con.execute(runs_row_sql(), run)
+    layout.write_meta(con, run["engine_version"], run["run_id"])
+    staging.finish([*rule_results_view(), *statements(VIEWS_SQL)])
+    get_run_logger().info("publish: %s", staging.target)
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
@@ -158,11 +168,6 @@ def artifacts(db: Path, run: dict) -> None:
     ]
     create_markdown_artifact(markdown="\n".join(lines), key="qcpilot-run-summary", description="Run summary")
     create_table_artifact(table=caps.to_dicts(), key="qcpilot-cap-usage", description="Selections against caps")
-
-
-def _utc(frame: pl.DataFrame | None) -> pl.DataFrame | None:
-    """DuckDB hands timestamps back as Etc/UTC; the pipeline's frames say UTC."""
-    return None if frame is None else frame.with_columns(cs.datetime().dt.convert_time_zone("UTC"))
 
 
 def _where(exc: BaseException) -> str:
@@ -191,6 +196,10 @@ def pipeline(specs: dict[str, list[str]], db: str, data_dir: str, config: str, f
     except QcpilotError as exc:
         log.error("run %s: %s", run_id, exc)
         return Failed(message=str(exc), data=RunResult(run_id, ok=False, message=str(exc), exit_code=exc.exit_code))
+    except OSError as exc:  # the operating system's, after the retries: its file and reason, no more
+        message = f"{exc.filename or 'a file'}: {exc.strerror or 'input/output error'}; nothing was published"
+        log.error("run %s: %s", run_id, message)
+        return Failed(message=message, data=RunResult(run_id, ok=False, message=message, exit_code=1))
     except Exception as exc:
         if os.environ.get("QCPILOT_DEBUG"):
             raise
@@ -216,46 +225,38 @@ def _batch(ctx: RunContext, run_id: str) -> RunResult:
     if last is not None and last["engine_version"] != version:
         log.warning("rules changed since run %s (engine %s -> %s): earlier decisions stand", last["run_id"],
                     last["engine_version"], version)
-    previous_runs = _utc(io.read_table(ctx.db, "runs"))
-    ledger = _utc(io.read_table(ctx.db, "decisions"))
     config_sha = io.sha256(ctx.config)
-    parsed, inputs = ingest(files)
-    inputs = [*inputs, io.InputFile("config", str(ctx.config), config_sha, selection_config.height)]
-    kept, rejected = validate(parsed, started)
-    with io.Staging(ctx.db, run_id) as staging:
-        return _evaluate_rank_publish(
-            staging, kept, rejected, parsed, inputs, ctx.data_dir, selection_config, ledger, previous_runs, last,
-            run_id=run_id, started=started, version=version, config_sha=config_sha,
-        )
-
-
-def _evaluate_rank_publish(staging, kept, rejected, parsed, inputs, data_dir, selection_config, ledger,
-                           previous_runs, last, *, run_id, started, version, config_sha) -> RunResult:
-    out = evaluate_rules(kept, Path(data_dir), staging)
-    selections, decisions = rank(out, selection_config, ledger, run_id, started, version, config_sha)
-    run = runs_row(
-        run_id=run_id, started=started, finished=dt.datetime.now(dt.UTC), parsed=parsed, kept=kept,
-        rejected=rejected, inputs=inputs, eligibility=out["eligibility"], selections=selections,
-        extra={
-            "engine_version": version, "config_sha256": config_sha,
-            "engine_changed": last is not None and last.get("engine_version") != version,
-            "config_changed": last is not None and last.get("config_sha256") not in (None, config_sha),
-            "newly_decided": selections.filter(pl.col("decided_run_id") == run_id).height,
-            "late_arrivals": selections.filter(pl.col("late_arrival") & (pl.col("decided_run_id") == run_id)).height,
-        },
-    )
-    runs = run if previous_runs is None else pl.concat([previous_runs, run], how="diagonal_relaxed")
-    tables = {
-        "selections": selections,
-        "decisions": decisions,
-        "rejected_rows": rejected,
-        "rules": engine.rules_table(RULES),
-        "selection_config": selection_config,
-        "runs": runs,
-    }
-    publish(staging, tables)
+    store = spill.Spill.beside(ctx.db, run_id, spill.buckets_for(files["applications"], PARTITION_ROWS))
+    try:
+        with io.Staging(ctx.db, run_id) as staging:
+            upgraded_from = layout.carry_forward(staging.con, target)
+            if upgraded_from is not None:
+                log.info("upgrading %s from layout %d to %d: every decision and run is carried forward", ctx.db,
+                         upgraded_from, layout.CURRENT)
+            ingest(files, store, started)
+            dropped = check_across_files(staging, store)
+            kept = evaluate(staging, store, dropped, ctx.data_dir)
+            rank(staging, selection_config, run_id, started, version, config_sha)
+            inputs = [*store.files, io.InputFile("config", str(ctx.config), config_sha, selection_config.height)]
+            run = {
+                "run_id": run_id, "started_at": started,
+                "inputs": [{"extract": f.extract, "path": f.path, "sha256": f.sha256, "rows": f.rows} for f in inputs],
+                **{f"{e}_read": store.read[e] for e in EXTRACTS}, **{f"{e}_kept": kept[e] for e in EXTRACTS},
+                "engine_version": version, "config_sha256": config_sha,
+                "engine_changed": last is not None and last["engine_version"] != version,
+                "config_changed": last is not None and last["config_sha256"] not in (None, config_sha),
+                "layout_version": layout.CURRENT, "upgraded_from_layout": upgraded_from,
+            }
+            publish(staging, run)
+    except duckdb.Error as exc:  # DuckDB may report a full disk late, from any statement
+        if not io.is_storage_failure(exc):
+            raise
+        raise io.storage_error(exc, ctx.db.parent) from None
+    finally:
+        store.remove()
+    counts = io.read_table(ctx.db, "runs").filter(pl.col("run_id") == run_id).row(0, named=True)
     try:  # published: from here on a failure must not say otherwise; artifacts are a courtesy to the UI
-        artifacts(staging.target, run.row(0, named=True))
+        artifacts(ctx.db, counts)
     except Exception as exc:
-        get_run_logger().warning("run %s published, but its artifacts could not be attached: %s", run_id, exc)
-    return RunResult(run_id, ok=True, db=str(staging.target), counts=run.row(0, named=True))
+        log.warning("run %s published, but its artifacts could not be attached (%s)", run_id, type(exc).__name__)
+    return RunResult(run_id, ok=True, db=str(ctx.db), counts=counts)

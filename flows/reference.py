@@ -6,7 +6,7 @@ from pathlib import Path
 
 import polars as pl
 
-from transforms.evaluate import References
+from transforms.features import References
 
 _TEXT_CODES = {
     "noc2021_unit_groups.csv": {"noc_code": pl.String, "teer": pl.Int64},

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import duckdb
 import polars as pl
 
 from flows.reference import load_references
 from tests.conftest import DATA
 from tests.factories import AS_OF, parsed
-from transforms.evaluate import evaluate, validate_all
+from transforms import engine
+from transforms.evaluate import evaluate, rule_results_view, validate_all
+from transforms.rules import RULES
 
 _REFS = None
 
@@ -26,7 +29,25 @@ def evaluate_rows(apps: list[dict], spells: list[dict] = (), wages: list[dict] =
         "wages": parsed(list(wages), "wages"),
     }, AS_OF)
     assert rejected.height == 0, rejected.to_dicts()
-    return evaluate(kept["applications"], kept["experience"], kept["wages"], refs())
+    out = evaluate(kept["applications"], kept["experience"], kept["wages"], refs())
+    return {**out, "rule_results": rule_results(out)}
+
+
+def rule_results(out: dict) -> pl.DataFrame:
+    """The `rule_results` view of the published database, over these frames (an in-memory DuckDB)."""
+    con = duckdb.connect()
+    try:
+        for name, frame in {**{t: out[t] for t in ("applications", "assessments", "wage_checks")},
+                            "rules": engine.rules_table(RULES)}.items():
+            con.register("__frame", frame)
+            con.execute(f"CREATE TABLE {name} AS SELECT * FROM __frame")
+            con.unregister("__frame")
+        for sql in rule_results_view():
+            con.execute(sql)
+        return con.sql("SELECT application_id, rule_id, outcome::VARCHAR AS outcome, citation, detail "
+                       "FROM rule_results ORDER BY application_id, rule_id").pl()
+    finally:
+        con.close()
 
 
 def outcome(out: dict, application_id: str, rule_id: str) -> str:

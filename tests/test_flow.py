@@ -138,7 +138,7 @@ def test_explain_reads_like_a_letter_and_exits_1_for_an_unknown_id(prefect_harne
     assert "Decision: eligible" in en.output
     assert "meets every condition" in en.output
     with duckdb.connect(str(db)) as con:  # make A3 fail one rule to see its article and figures
-        con.execute("UPDATE rule_results SET outcome = 'fail' WHERE application_id = 'A3' AND rule_id = 'AI_FW_SALARY'")
+        con.execute("UPDATE assessments SET AI_FW_SALARY = 'fail' WHERE application_id = 'A3'")
         con.execute("UPDATE eligibility SET outcome = 'ineligible' WHERE application_id = 'A3'")
     fr = runner.invoke(cli.app, ["explain", "A3", "--lang", "fr", "--db", str(db)])
     assert fr.exit_code == 0, fr.output
@@ -195,7 +195,7 @@ def test_an_internal_error_fails_the_run_with_where_it_happened_but_not_the_libr
     def broken(*_a, **_k):
         raise ValueError("row A1: person P-SECRET born 1977-07-07")  # a library's text may quote a row
 
-    monkeypatch.setattr(flow_module, "validate_all", broken)
+    monkeypatch.setattr(flow_module, "run_facts", broken)
     state = flow_module.pipeline(specs={"applications": [str(extracts / "apps")], "experience": [str(extracts / "exp")],
                                         "wages": [str(extracts / "wages")]}, db=str(extracts / "out" / "q.duckdb"),
                                  data_dir=str(cli.DATA), config=str(cli.DEFAULT_CONFIG), return_state=True)

@@ -58,10 +58,10 @@ def test_union_of_days_matches_a_day_by_day_count_and_never_exceeds_the_window(c
                 cur += dt.timedelta(days=1)
         return len(days)
 
-    assert got["x_sure"] == oracle(lambda q: q is True)
-    assert got["x_possible"] == oracle(lambda q: q is not False)
+    assert got["x_days"] == oracle(lambda q: q is True)
+    assert got["x_days_possible"] == oracle(lambda q: q is not False)
     window_len = max(0, (min(w_to, d - dt.timedelta(days=1)) - w_from).days + 1)
-    assert got["x_sure"] <= got["x_possible"] <= window_len
+    assert got["x_days"] <= got["x_days_possible"] <= window_len
 
 
 def _evaluate_dir(path, shuffle_seed=None):
@@ -78,7 +78,7 @@ def test_shuffling_input_rows_changes_no_outcome(tmp_path):
     a = _evaluate_dir(tmp_path)
     for seed in (1, 2):
         b = _evaluate_dir(tmp_path, shuffle_seed=seed)
-        for table in ("rule_results", "eligibility", "wage_checks"):
+        for table in ("assessments", "eligibility", "wage_checks"):
             assert_frame_equal(a[table], b[table])
         cols = [c for c in a["applications"].columns if c not in ("row_number",)]
         assert_frame_equal(a["applications"].select(cols), b["applications"].select(cols))

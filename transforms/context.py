@@ -50,34 +50,35 @@ def scale_lookup(scale: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def with_self_sufficiency(ctx: pl.LazyFrame, scale: pl.DataFrame) -> pl.LazyFrame:
-    """§2 Self-sufficiency amount and the scale year used (latest scale_year <= year of D)."""
+def with_self_sufficiency(ctx: pl.LazyFrame, scale: pl.DataFrame, lookup: pl.DataFrame) -> pl.LazyFrame:
+    """§2 Self-sufficiency amount and the scale year used (latest scale_year <= year of D). `lookup` is
+    scale_lookup(scale), computed once per run."""
     years = sorted(scale.get_column("scale_year").cast(pl.Int64).unique().to_list())
     year_used = pl.lit(None, pl.Int64)
     for y in years:  # ascending: the last that is <= year(D) wins
         year_used = pl.when(pl.col("submitted_on").dt.year() >= y).then(pl.lit(y)).otherwise(year_used)
-    lookup = scale_lookup(scale)
     return (
         ctx.with_columns(
-            year_used.alias("scale_year"),
+            year_used.alias("self_sufficiency_scale_year"),
             pl.col("adults_in_family").clip(upper_bound=SCALE_MAX_ADULTS).alias("__adults"),
             pl.col("children_under_18").clip(upper_bound=SCALE_MAX_CHILDREN).alias("__children"),
         )
-        .join(lookup.lazy(), on=["scale_year", "__adults", "__children"], how="left")
+        .join(lookup.lazy().rename({"scale_year": "self_sufficiency_scale_year"}),
+              on=["self_sufficiency_scale_year", "__adults", "__children"], how="left")
         .with_columns(
             (
                 pl.col("__base")
                 + (pl.col("children_under_18") - SCALE_MAX_CHILDREN).clip(lower_bound=0) * pl.col("__inc_child")
                 + pl.col("children_18_plus") * pl.col("__inc_adult_child")
-            ).alias("self_sufficiency_amount_cad")
+            ).alias("self_sufficiency_required_cad")
         )
         .drop("__adults", "__children", "__base", "__inc_child", "__inc_adult_child")
     )
 
 
-def base_context(apps: pl.LazyFrame, scale: pl.DataFrame) -> pl.LazyFrame:
+def base_context(apps: pl.LazyFrame, scale: pl.DataFrame, lookup: pl.DataFrame) -> pl.LazyFrame:
     """Applications with D (`submitted_on`), `rules_version` and the self-sufficiency amount."""
     ctx = apps.with_columns(local_date(pl.col("submitted_at")).alias("submitted_on")).with_columns(
         rules_version().alias("rules_version")
     )
-    return with_self_sufficiency(ctx, scale)
+    return with_self_sufficiency(ctx, scale, lookup)

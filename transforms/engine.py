@@ -1,9 +1,12 @@
 """The rule engine: every rule is a polars expression evaluated over all applications at once.
 
 A rule gives a Kleene condition (true = pass, false = fail, null = unknown), an optional `applies` condition
-(false -> not_applicable) and a `detail` text with the figures behind the outcome. Its scope (program, streams,
-substreams, versions) makes it not_applicable elsewhere. Program rules plug in by being listed in
-`transforms.rules.RULES`; the engine does not change.
+(false -> not_applicable), the typed `figures` behind its outcome, and a `detail`: the SQL that words those figures
+on read. Its scope (program, streams, substreams, versions) makes it not_applicable elsewhere.
+
+The evaluation is columnar to the core: `assessments` holds one row per application with one enum column per rule
+(named by its id) and the figures as typed columns. The long `rule_results` (application x rule, with a text detail)
+is a view over it, so millions of detail strings are never built at run time (README, Outputs).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ PASS, FAIL, NA, UNKNOWN = "pass", "fail", "not_applicable", "unknown"
 OUTCOMES = [PASS, FAIL, NA, UNKNOWN]
 OUTCOME = pl.Enum(OUTCOMES)
 ELIGIBLE, INELIGIBLE, UNDETERMINED = "eligible", "ineligible", "undetermined"
+KEY = ["application_id", "program", "stream", "rules_version"]
 
 
 @dataclass(frozen=True)
@@ -25,7 +29,8 @@ class Rule:
     text_en: str
     text_fr: str
     condition: pl.Expr
-    detail: pl.Expr = field(default_factory=lambda: pl.lit(None, pl.String))
+    detail: str = "NULL"  # SQL over the columns of `assessments` (a.) and `applications` (p.), see detail_sql
+    figures: dict[str, pl.Expr] = field(default_factory=dict)  # typed columns of `assessments`, that conditions read
     applies: pl.Expr | None = None
     program: str | None = None  # None: every program (general rules)
     streams: tuple[str, ...] | None = None
@@ -58,56 +63,50 @@ class Rule:
             .otherwise(pl.lit(UNKNOWN))
         ).cast(OUTCOME)
 
+    def column(self) -> pl.Expr:
+        """The rule's column of `assessments`: its outcome, null for an application of another program (a program's
+        rules are not published for the applications of another program)."""
+        if self.program is None:
+            return self.outcome().alias(self.id)
+        return pl.when(pl.col("program") == self.program).then(self.outcome()).cast(OUTCOME).alias(self.id)
 
-def rule_results(ctx: pl.LazyFrame, rules: list[Rule]) -> pl.LazyFrame:
-    """Long table application × rule, for the rules of the application's program (general rules for all).
 
-    A program's rules are evaluated on that program's applications only, so no outcome or detail is computed for
-    a row it would not be published for. Rows come rule by rule (rule book order), applications in `ctx` order.
-    rule_id and citation are enums (dictionary-encoded): millions of rows carry small codes, not repeated text.
-    """
-    rule_ids = pl.Enum([r.id for r in rules])
-    citations = pl.Enum(list(dict.fromkeys(r.citation for r in rules)))
-    parts = []
+def figure_columns(rules: list[Rule]) -> dict[str, pl.Expr]:
+    """Every figure of every rule, once each, in rule book order."""
+    out: dict[str, pl.Expr] = {}
     for r in rules:
-        rows = ctx if r.program is None else ctx.filter(pl.col("program") == r.program)
-        outcome = r.outcome()
-        parts.append(
-            rows.select(
-                "application_id",
-                pl.lit(r.id).cast(rule_ids).alias("rule_id"),
-                outcome.alias("outcome"),
-                pl.lit(r.citation).cast(citations).alias("citation"),
-                pl.when(outcome == NA).then(pl.lit(None, pl.String)).otherwise(r.detail.cast(pl.String)).alias("detail"),
-            )
-        )
-    return pl.concat(parts)
+        for name, expr in r.figures.items():
+            out.setdefault(name, expr)
+    return out
 
 
-def eligibility(apps: pl.LazyFrame, results: pl.LazyFrame) -> pl.LazyFrame:
+def assessments(ctx: pl.LazyFrame, rules: list[Rule]) -> pl.LazyFrame:
+    """One row per application of `ctx` (in its order): the key, one outcome column per rule, the figures.
+
+    The figures are computed first, so a condition reads the very figure its detail prints."""
+    figures = figure_columns(rules)
+    return ctx.with_columns(**figures).select(*KEY, *[r.column() for r in rules], *figures)
+
+
+def eligibility(assessed: pl.LazyFrame, rules: list[Rule]) -> pl.LazyFrame:
     """§3 Kleene AND: ineligible if any rule fails, else undetermined if any is unknown, else eligible.
 
-    The lists of failed and unknown rule ids come from the few failing rows of `results` (rule book order).
-    """
-    lists = (
-        results.filter(pl.col("outcome").is_in([FAIL, UNKNOWN]))
-        # a group-by does not keep row order within a group: sort by the rule book's order (the enum's) explicitly
-        .sort("application_id", pl.col("rule_id").to_physical())
-        .group_by("application_id", maintain_order=True)
-        .agg(
-            pl.col("rule_id").filter(pl.col("outcome") == FAIL).cast(pl.String).alias("failed_rules"),
-            pl.col("rule_id").filter(pl.col("outcome") == UNKNOWN).cast(pl.String).alias("unknown_rules"),
-        )
-    )
-    return apps.select("application_id", "program", "stream", "rules_version").join(
-        lists, on="application_id", how="left", maintain_order="left"
-    ).with_columns(
-        pl.col("failed_rules", "unknown_rules").fill_null(pl.lit([], pl.List(pl.String)))
+    The lists of failed and unknown rule ids are in rule book order."""
+    def ids(outcome: str) -> pl.Expr:
+        return pl.concat_list([
+            pl.when(pl.col(r.id) == outcome).then(pl.lit(r.id)).otherwise(pl.lit(None, pl.String)) for r in rules
+        ]).list.drop_nulls()
+
+    return assessed.select(
+        *KEY,
+        pl.lit(None, pl.String).alias("outcome"),
+        ids(FAIL).alias("failed_rules"),
+        ids(UNKNOWN).alias("unknown_rules"),
     ).with_columns(
         pl.when(pl.col("failed_rules").list.len() > 0).then(pl.lit(INELIGIBLE))
         .when(pl.col("unknown_rules").list.len() > 0).then(pl.lit(UNDETERMINED))
         .otherwise(pl.lit(ELIGIBLE)).alias("outcome")
-    ).select("application_id", "program", "stream", "rules_version", "outcome", "failed_rules", "unknown_rules")
+    ).select(*KEY, "outcome", "failed_rules", "unknown_rules")
 
 
 def rules_table(rules: list[Rule]) -> pl.DataFrame:
@@ -130,3 +129,47 @@ def rules_table(rules: list[Rule]) -> pl.DataFrame:
             "citation": pl.String, "text_fr": pl.String, "text_en": pl.String,
         },
     )
+
+
+# -- reading: the long table and its details, formatted on read -------------------------------------------------
+
+# Macros the details use (persisted in the database with the view, so any DuckDB client can read it).
+MACROS_SQL = """
+CREATE OR REPLACE MACRO qc_fixed(x, places) AS CASE WHEN x IS NULL THEN 'unknown' ELSE
+    format('{}.{}', (round_even(x * 10 ** places, 0)::BIGINT // (10 ** places)::BIGINT),
+           lpad((round_even(x * 10 ** places, 0)::BIGINT % (10 ** places)::BIGINT)::VARCHAR, places, '0')) END;
+CREATE OR REPLACE MACRO qc_money(x) AS qc_fixed(x, 2);
+CREATE OR REPLACE MACRO qc_text(x, missing) AS coalesce(CAST(x AS VARCHAR), missing);
+CREATE OR REPLACE MACRO qc_yes_no(x) AS CASE WHEN x IS NULL THEN 'unknown' WHEN x THEN 'yes' ELSE 'no' END;
+CREATE OR REPLACE MACRO qc_days(what, days, uncertain, required, d_from, d_to) AS
+    format('{}: {} days counted of {} required, in {}..{}{}', what, days, required,
+           qc_text(d_from, '?'), qc_text(d_to, '?'),
+           CASE WHEN uncertain > 0 THEN format(' (+{} days in spells whose occupation is uncertain)', uncertain)
+                ELSE '' END);
+"""
+
+
+def rule_results_sql(rules: list[Rule], sources: dict[str, str] | None = None) -> str:
+    """The `rule_results` view: application x rule of its program, `outcome`, `citation` and the `detail` worded from
+    the typed figures (null when not_applicable, as before the figures were columns).
+
+    `sources`: more relations a detail reads (name -> SELECT with one row per application_id), left-joined."""
+    sources = sources or {}
+    ids = ", ".join(f'"{r.id}"' for r in rules)
+    cases = "\n".join(f"            WHEN '{r.id}' THEN {r.detail}" for r in rules)
+    ctes = "".join(f",\n{name} AS (\n{sql}\n)" for name, sql in sources.items())
+    joins = "".join(f"\nLEFT JOIN {name} USING (application_id)" for name in sources)
+    return f"""
+CREATE OR REPLACE VIEW rule_results AS
+WITH outcomes AS (
+    UNPIVOT (SELECT application_id, {ids} FROM assessments) ON {ids} INTO NAME rule_id VALUE outcome
+){ctes}
+SELECT o.application_id, o.rule_id, o.outcome, k.citation,
+       CASE WHEN o.outcome = 'not_applicable' THEN NULL ELSE CASE o.rule_id
+{cases}
+       END END AS detail
+FROM outcomes o
+JOIN assessments a USING (application_id)
+JOIN applications p USING (application_id)
+JOIN rules k USING (rule_id){joins}
+"""

@@ -39,7 +39,7 @@ def experience_days(
     prefix: str,
 ) -> pl.LazyFrame:
     """Per application of `windows` (APP, `__from`, `__to` inclusive dates, `submitted_on`):
-    `{prefix}_sure` and `{prefix}_possible` days of qualifying experience, and the window itself.
+    `{prefix}_days` (sure) and `{prefix}_days_possible` days of qualifying experience, and the window itself.
 
     A spell covers start_on..end_on inclusive; a null end_on means ongoing, up to D - 1; days on or after D never
     count (§2).
@@ -57,20 +57,20 @@ def experience_days(
         .filter(pl.col("__s") <= pl.col("__e"))
         .select(APP, "__s", "__e", "__q")
     )
-    sure = _union_days(clipped.filter(pl.col("__q").fill_null(False)), f"{prefix}_sure")
-    possible = _union_days(clipped.filter(pl.col("__q").fill_null(True)), f"{prefix}_possible")
+    sure = _union_days(clipped.filter(pl.col("__q").fill_null(False)), f"{prefix}_days")
+    possible = _union_days(clipped.filter(pl.col("__q").fill_null(True)), f"{prefix}_days_possible")
     return (
         windows.select(APP, pl.col("__from").alias(f"{prefix}_from"), pl.col("__to").alias(f"{prefix}_to"))
         .join(sure, on=APP, how="left")
         .join(possible, on=APP, how="left")
-        .with_columns(pl.col(f"{prefix}_sure", f"{prefix}_possible").fill_null(0))
+        .with_columns(pl.col(f"{prefix}_days", f"{prefix}_days_possible").fill_null(0))
     )
 
 
 def enough(prefix: str, required_days: int) -> pl.Expr:
     """Kleene: at least `required_days` sure days -> true; fewer possible days -> false; else unknown.
     A window that could not be placed (null bound) is unknown."""
-    sure, possible = pl.col(f"{prefix}_sure"), pl.col(f"{prefix}_possible")
+    sure, possible = pl.col(f"{prefix}_days"), pl.col(f"{prefix}_days_possible")
     return (
         pl.when(pl.col(f"{prefix}_from").is_null() | pl.col(f"{prefix}_to").is_null()).then(pl.lit(None, pl.Boolean))
         .when(sure >= required_days).then(True)
@@ -79,22 +79,29 @@ def enough(prefix: str, required_days: int) -> pl.Expr:
     )
 
 
-def describe(prefix: str, required_days: int, what: str) -> pl.Expr:
-    """Detail text: days counted and required, and the window."""
-    extra = pl.col(f"{prefix}_possible") - pl.col(f"{prefix}_sure")
-    return pl.format(
-        "{}: {} days counted of {} required, in {}..{}{}",
-        pl.lit(what), pl.col(f"{prefix}_sure"), pl.lit(required_days),
-        pl.col(f"{prefix}_from").cast(pl.String).fill_null("?"), pl.col(f"{prefix}_to").cast(pl.String).fill_null("?"),
-        pl.when(extra > 0).then(pl.format(" (+{} days in spells whose occupation is uncertain)", extra)).otherwise(pl.lit("")),
-    )
+def figures(prefix: str, required_days: int) -> dict[str, pl.Expr]:
+    """The typed figures of an experience rule: days counted, days in spells whose occupation is uncertain (they
+    would count if it were known), days required, and the window."""
+    return {
+        f"{prefix}_days": pl.col(f"{prefix}_days"),
+        f"{prefix}_days_uncertain": (pl.col(f"{prefix}_days_possible") - pl.col(f"{prefix}_days")).cast(pl.Int32),
+        f"{prefix}_days_required": pl.lit(required_days, pl.Int32),
+        f"{prefix}_from": pl.col(f"{prefix}_from"),
+        f"{prefix}_to": pl.col(f"{prefix}_to"),
+    }
+
+
+def detail(prefix: str, what: str) -> str:
+    """The SQL wording of an experience rule's figures (`qc_days`, transforms.engine.MACROS_SQL)."""
+    return (f"qc_days('{what}', a.{prefix}_days, a.{prefix}_days_uncertain, a.{prefix}_days_required, "
+            f"a.{prefix}_from, a.{prefix}_to)")
 
 
 def experience_frame(
     ctx: pl.LazyFrame, spells: pl.LazyFrame, prefix: str, *,
     scope: pl.Expr, window_from: pl.Expr, window_to: pl.Expr, qualifies: pl.Expr,
 ) -> pl.LazyFrame:
-    """`{prefix}_sure/_possible/_from/_to` for the applications in `scope` (APP + those four columns).
+    """`{prefix}_days/_days_possible/_from/_to` for the applications in `scope` (APP + those four columns).
 
     `ctx` should be a materialized frame (`.lazy()` of a DataFrame) so that the plan is not repeated.
     """

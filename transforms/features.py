@@ -1,79 +1,102 @@
-"""The full evaluation context: general columns, money, occupation facts, experience and wage features."""
+"""The evaluation context: general columns, money, occupation facts, experience and wage features.
+
+What depends only on the reference data and the wage extract (`RunFacts`: occupation facts of every code list, the
+wage thresholds of every code and publication date, the scale) is computed once per run; a partition of
+applications then needs joins only.
+"""
 
 from __future__ import annotations
 
-import time
+from dataclasses import dataclass
 
 import polars as pl
 
-from transforms.context import base_context
+from transforms.context import base_context, scale_lookup
 from transforms.interpretation import money_gt
 from transforms.noc import mapped_codes, noc_facts
 from transforms.rules import PROGRAMS
-from transforms.rules.common import fixed
-from transforms.wages import annual_salary, decile_position, hourly_wage, thresholds
+from transforms.wages import annual_salary, decile_position, hourly_wage, threshold_periods, thresholds
 
 APP = "application_id"
 
 
-def _with_money(ctx: pl.LazyFrame, municipalities: pl.DataFrame) -> pl.LazyFrame:
-    """§2 annual salary and hourly wage; CMM membership of the employer (null: no or unknown municipality code)."""
-    cmm = municipalities.select(
+@dataclass(frozen=True)
+class References:
+    """Reference data (data/reference/), as frames."""
+
+    scale: pl.DataFrame
+    municipalities: pl.DataFrame
+    noc2021: pl.DataFrame
+    concordance: pl.DataFrame
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What every partition of a run reads, computed once."""
+
+    scale: pl.DataFrame  # the Annex C scale (its years are the lookup's)
+    scale_lookup: pl.DataFrame
+    cmm: pl.DataFrame  # employer_municipality_code -> employer_in_cmm
+    noc: pl.DataFrame  # per NOC 2016 or 2021 code: TEER and its counts in every code list (transforms.noc)
+    mapped2021: pl.DataFrame  # per code: the NOC 2021 codes it stands for
+    wage_periods: pl.DataFrame  # per NOC 2021 code and publication date: the IT/VFX threshold (transforms.wages)
+
+
+def run_facts(refs: References, wages: pl.DataFrame) -> RunFacts:
+    lists = {}
+    for program in PROGRAMS:
+        lists.update(program.code_lists(refs.noc2021))
+    cmm = refs.municipalities.select(
         pl.col("municipality_code").cast(pl.String).alias("employer_municipality_code"),
         pl.col("in_cmm").alias("employer_in_cmm"),
-    ).unique("employer_municipality_code")
-    return ctx.with_columns(
-        annual_salary().alias("annual_salary_cad"), hourly_wage().alias("hourly_wage_cad")
-    ).join(cmm.lazy(), on="employer_municipality_code", how="left")
+    ).unique("employer_municipality_code", keep="first").sort("employer_municipality_code")
+    return RunFacts(
+        scale=refs.scale,
+        scale_lookup=scale_lookup(refs.scale),
+        cmm=cmm,
+        noc=noc_facts(refs.concordance, refs.noc2021, lists),
+        mapped2021=mapped_codes(refs.concordance, refs.noc2021, "2021"),
+        wage_periods=threshold_periods(wages.lazy()).collect(),
+    )
 
 
-def wage_features(ctx: pl.DataFrame, wages: pl.DataFrame, mapped2021: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(per application: `itv_wage_above_d9` Kleene and `itv_wage_detail`; the `wage_checks` table).
+def wage_features(ctx: pl.DataFrame, facts: RunFacts) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(per IT/VFX application: `itv_wage_above_d9` Kleene, `itv_wage_threshold_cad`, `itv_wage_reference_years`;
+    the `wage_checks` table).
 
     A job's code stands for its NOC 2021 codes (a 2016 code through the concordance): the wage must be above the
-    threshold of every one (all / none / some, §2).
-    """
+    threshold of every one (all / none / some, §2). A mapped code whose own answer is unknown (no threshold)
+    counts as neither. The threshold shown is the highest (the one a pass must clear)."""
     jobs = (
         ctx.lazy().filter((pl.col("job_status") != "none") & pl.col("job_noc_code").is_not_null())
         .select(APP, pl.col("job_noc_code").alias("noc_code"), "submitted_on", "stream", "hourly_wage_cad")
-        .join(mapped2021.lazy().rename({"code": "noc_code", "mapped": "noc2021_code"}), on="noc_code", how="left")
+        .join(facts.mapped2021.lazy().rename({"code": "noc_code", "mapped": "noc2021_code"}), on="noc_code", how="left")
     )
-    code_dates = jobs.select("noc2021_code", "submitted_on").drop_nulls().unique()
-    th = thresholds(code_dates, wages.lazy())
     per_code = (
-        jobs.join(th, on=["noc2021_code", "submitted_on"], how="left")
+        thresholds(jobs, facts.wage_periods.lazy())
         .with_columns(
             money_gt(pl.col("hourly_wage_cad"), pl.col("threshold_hourly_cad")).alias("__above"),
             decile_position(pl.col("hourly_wage_cad")).alias("decile_position"),
         )
         .collect()
+        .sort(APP, "noc2021_code", nulls_last=False)
     )
-    itv = per_code.filter(pl.col("stream") == "it_vfx")
     verdict = (
-        itv.with_columns(
-            pl.when(pl.col("noc2021_code").is_null()).then(pl.format("code {} has no NOC 2021 equivalent", pl.col("noc_code")))
-            .when(pl.col("threshold_hourly_cad").is_null())
-            .then(pl.format("NOC {}: {} of 3 reference years published by {}", pl.col("noc2021_code"),
-                            pl.col("years_available").fill_null(0), pl.col("submitted_on")))
-            .otherwise(pl.format("NOC {}: threshold {} CAD (mean 9th decile of {})", pl.col("noc2021_code"),
-                                 fixed(pl.col("threshold_hourly_cad"), 4), pl.col("reference_years").cast(pl.List(pl.String)).list.join(", ")))
-            .alias("__line")
-        )
-        .sort(APP, "noc2021_code")
+        per_code.filter(pl.col("stream") == "it_vfx")
         .group_by(APP)
         .agg(
             pl.len().alias("__n"),
             (pl.col("__above") == True).sum().alias("__yes"),  # noqa: E712 (Kleene: null is neither)
             (pl.col("__above") == False).sum().alias("__no"),  # noqa: E712
-            pl.col("hourly_wage_cad").first().alias("__wage"),
-            pl.col("__line").str.join("; ").alias("__lines"),
+            pl.col("threshold_hourly_cad").max().alias("itv_wage_threshold_cad"),
+            pl.col("reference_years").sort_by(pl.col("threshold_hourly_cad"), descending=True, nulls_last=True)
+            .first().alias("itv_wage_reference_years"),
         )
         .select(
             APP,
             pl.when(pl.col("__yes") == pl.col("__n")).then(True).when(pl.col("__no") == pl.col("__n")).then(False)
             .otherwise(pl.lit(None, pl.Boolean)).alias("itv_wage_above_d9"),
-            pl.format("hourly wage {} CAD; {}", fixed(pl.col("__wage"), 4),
-                      pl.col("__lines")).alias("itv_wage_detail"),
+            "itv_wage_threshold_cad", "itv_wage_reference_years",
         )
     )
     wage_checks = per_code.select(
@@ -81,33 +104,27 @@ def wage_features(ctx: pl.DataFrame, wages: pl.DataFrame, mapped2021: pl.DataFra
         pl.when(pl.col("stream") == "it_vfx").then(pl.col("threshold_hourly_cad")).alias("threshold_hourly_cad"),
         pl.when(pl.col("stream") == "it_vfx").then(pl.col("reference_years")).alias("reference_years"),
         "decile_position",
-    ).sort(APP, "noc2021_code", nulls_last=True)
+    )
     return verdict, wage_checks
 
 
-def evaluation_context(
-    apps: pl.DataFrame, spells: pl.DataFrame, wages: pl.DataFrame, refs, timings: dict | None = None,
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(one row per application with every column the rules read, the `wage_checks` table).
-
-    `timings`, when given, receives the seconds spent on the wage features (for the benchmark)."""
-    ctx = _with_money(base_context(apps.lazy(), refs.scale), refs.municipalities).collect()
-    lists = {}
-    for program in PROGRAMS:
-        lists.update(program.code_lists(refs.noc2021))
-    facts = noc_facts(refs.concordance, refs.noc2021, lists)
-    job_facts = facts.rename({c: f"job_{c}" for c in facts.columns if c != "code"})
+def evaluation_context(apps: pl.DataFrame, spells: pl.DataFrame, facts: RunFacts) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(one row per application with every column the rules read, sorted by application_id; `wage_checks`)."""
+    ctx = (
+        base_context(apps.lazy(), facts.scale, facts.scale_lookup)
+        .with_columns(annual_salary().alias("annual_salary_cad"), hourly_wage().alias("hourly_wage_cad"))
+        .join(facts.cmm.lazy(), on="employer_municipality_code", how="left")
+        .collect()
+    )
+    job_facts = facts.noc.rename({c: f"job_{c}" for c in facts.noc.columns if c != "code"})
     ctx = ctx.join(job_facts, left_on="job_noc_code", right_on="code", how="left")
     spells_ctx = (
         spells.lazy().join(ctx.lazy().select(APP, "rules_version"), on=APP, how="inner")
-        .join(facts.lazy(), left_on="noc_code", right_on="code", how="left")
+        .join(facts.noc.lazy(), left_on="noc_code", right_on="code", how="left")
     )
     frames = [f for program in PROGRAMS for f in program.features(ctx.lazy(), spells_ctx)]
     for f in pl.collect_all(frames):
         ctx = ctx.join(f, on=APP, how="left")
-    t0 = time.perf_counter()
-    verdict, wage_checks = wage_features(ctx, wages, mapped_codes(refs.concordance, refs.noc2021, "2021"))
-    if timings is not None:
-        timings["wages"] = timings.get("wages", 0.0) + time.perf_counter() - t0
+    verdict, wage_checks = wage_features(ctx, facts)
     ctx = ctx.join(verdict, on=APP, how="left").sort(APP)
     return ctx, wage_checks

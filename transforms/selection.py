@@ -1,6 +1,8 @@
 """Selection per program, stream and year in DuckDB (spec/rules.md §1, §5), against the decision ledger.
 
-The SQL is in sql/selection.sql. Pure: frames in, frames out, on an in-memory DuckDB connection.
+The SQL is in sql/selection.sql; `decide` runs it on a DuckDB connection that holds the run's `applications`,
+`eligibility`, `selection_config` and the `decisions` ledger (the staging database of a run, or an in-memory one),
+so no frame of every application is held in Python.
 """
 
 from __future__ import annotations
@@ -28,62 +30,73 @@ SELECTION_COLUMNS = [
     "application_id", "program", "stream", "selection_year", "status", "rank_in_stream", "rank_in_program",
     "stream_cap", "program_cap", "cap_applied", "late_arrival", "decided_run_id",
 ]
+_RANKED = ["application_id", "person_id", "program", "stream", "selection_year", "submitted_at", "status",
+           "rank_in_stream", "rank_in_program", "stream_cap", "program_cap", "cap_applied", "late_arrival"]
 
 
-def empty_ledger() -> pl.DataFrame:
-    return pl.DataFrame(schema=LEDGER_SCHEMA)
+def _relations(con: duckdb.DuckDBPyConnection) -> None:
+    """The relations sql/selection.sql reads, over the run's tables."""
+    con.execute("CREATE OR REPLACE TEMP VIEW windows AS "
+                "SELECT program, start_on, end_on FROM selection_config WHERE kind = 'window'")
+    con.execute("CREATE OR REPLACE TEMP VIEW caps AS "
+                "SELECT program, stream, year, value FROM selection_config WHERE kind = 'cap'")
+    con.execute("CREATE OR REPLACE TEMP VIEW decided AS SELECT * FROM decisions")
 
 
-def split_config(config: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(windows, caps) from the validated selection configuration."""
-    windows = config.filter(pl.col("kind") == "window").select("program", "start_on", "end_on")
-    caps = config.filter(pl.col("kind") == "cap").select("program", "stream", "year", "value")
-    return windows, caps
+def decide(con: duckdb.DuckDBPyConnection, *, run_id: str, decided_at, engine_version: str, config_sha256: str) -> None:
+    """Rank and cap the run's applications against the ledger; add this run's decisions to `decisions` (the ledger
+    only grows: earlier rows are never touched) and create `selections` (one row per application of the run)."""
+    _relations(con)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE ranked AS {SELECTION_SQL}")
+    statuses = ", ".join(f"'{s}'" for s in DECIDED_STATUSES)
+    con.execute(f"""INSERT INTO decisions BY NAME
+        SELECT {', '.join(_RANKED)}, ?::VARCHAR AS decided_run_id, ?::TIMESTAMPTZ AS decided_at,
+               ?::VARCHAR AS engine_version, ?::VARCHAR AS config_sha256
+        FROM ranked WHERE NOT decided_before AND status IN ({statuses})""",
+                [run_id, decided_at, engine_version, config_sha256])
+    con.execute(f"""CREATE OR REPLACE TABLE selections AS
+        SELECT {', '.join(f'r.{c}' for c in SELECTION_COLUMNS if c != 'decided_run_id')}, d.decided_run_id
+        FROM ranked r SEMI JOIN applications a USING (application_id)
+        LEFT JOIN decisions d USING (application_id)
+        ORDER BY r.application_id""")
 
 
-def rank_and_cap(
-    applications: pl.DataFrame, eligibility: pl.DataFrame, config: pl.DataFrame, decided: pl.DataFrame | None = None,
-) -> pl.DataFrame:
-    """Every application's status: the ledger's for those decided before, a new one for the others."""
-    windows, caps = split_config(config)
-    decided = empty_ledger() if decided is None else decided.cast({k: v for k, v in LEDGER_SCHEMA.items() if k in decided.columns})
+def _in_memory(applications: pl.DataFrame, eligibility: pl.DataFrame, config: pl.DataFrame,
+               ledger: pl.DataFrame | None) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
-    try:
-        con.register("applications", applications.select(
-            "application_id", "person_id", "program", "stream", "submitted_at", "submitted_on"))
-        con.register("eligibility", eligibility.select("application_id", "outcome"))
-        con.register("windows", windows)
-        con.register("caps", caps)
-        con.register("decided", decided)
-        return con.sql(SELECTION_SQL).pl()
-    finally:
-        con.close()
+    ledger = pl.DataFrame(schema=LEDGER_SCHEMA) if ledger is None else ledger.cast(LEDGER_SCHEMA)
+    for name, frame in {"applications": applications.select("application_id", "person_id", "program", "stream",
+                                                            "submitted_at", "submitted_on"),
+                        "eligibility": eligibility.select("application_id", "outcome"),
+                        "selection_config": config, "decisions": ledger}.items():
+        con.register("__frame", frame)
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM __frame")
+        con.unregister("__frame")
+    return con
 
 
 def selections_and_ledger(
     applications: pl.DataFrame, eligibility: pl.DataFrame, config: pl.DataFrame, ledger: pl.DataFrame | None,
     *, run_id: str, decided_at, engine_version: str, config_sha256: str,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(`selections`: one row per valid application of this run; `decisions`: the ledger with this run's decisions).
+    """`decide` on frames (an in-memory DuckDB): (`selections`, `decisions` with this run's decisions)."""
+    con = _in_memory(applications, eligibility, config, ledger)
+    try:
+        decide(con, run_id=run_id, decided_at=decided_at, engine_version=engine_version, config_sha256=config_sha256)
+        selections = con.sql("SELECT * FROM selections ORDER BY application_id").pl()
+        decisions = con.sql("SELECT * FROM decisions ORDER BY application_id").pl().cast(LEDGER_SCHEMA)
+    finally:
+        con.close()
+    return selections, decisions.with_columns(pl.col("submitted_at", "decided_at").dt.convert_time_zone("UTC"))
 
-    The ledger only grows: earlier rows are kept as they are, this run adds the applications it decided.
-    """
-    ledger = empty_ledger() if ledger is None else ledger.cast(LEDGER_SCHEMA)
-    result = rank_and_cap(applications, eligibility, config, ledger)
-    new = (
-        result.filter(~pl.col("decided_before") & pl.col("status").is_in(DECIDED_STATUSES))
-        .with_columns(
-            pl.lit(run_id).alias("decided_run_id"), pl.lit(decided_at).cast(pl.Datetime("us", "UTC")).alias("decided_at"),
-            pl.lit(engine_version).alias("engine_version"), pl.lit(config_sha256).alias("config_sha256"),
-        )
-        .select(list(LEDGER_SCHEMA))
-        .cast(LEDGER_SCHEMA)
-    )
-    decisions = pl.concat([ledger, new]).sort("application_id")
-    selections = (
-        result.join(decisions.select("application_id", "decided_run_id"), on="application_id", how="left")
-        .join(applications.select("application_id"), on="application_id", how="semi")
-        .select(SELECTION_COLUMNS)
-        .sort("application_id")
-    )
-    return selections, decisions
+
+def rank_and_cap(
+    applications: pl.DataFrame, eligibility: pl.DataFrame, config: pl.DataFrame, decided: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """Every application's status: the ledger's for those decided before, a new one for the others."""
+    con = _in_memory(applications, eligibility, config, decided)
+    try:
+        _relations(con)
+        return con.sql(SELECTION_SQL).pl()
+    finally:
+        con.close()

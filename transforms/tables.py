@@ -1,36 +1,29 @@
-"""The `runs` row: assembled from the run's counts rather than computed by a rule."""
+"""The `runs` row: assembled, in the staging database, from the run's own tables and counts."""
 
 from __future__ import annotations
 
-import polars as pl
-
 SELECTION_STATUSES = ["selected", "cap_reached", "ineligible", "undetermined", "duplicate", "outside_intake"]
+OUTCOMES = ["eligible", "ineligible", "undetermined"]
+EXTRACTS = ["applications", "experience", "wages"]
 
 
-def runs_row(*, run_id, started, finished, parsed, kept, rejected, inputs, eligibility, selections, extra=None) -> pl.DataFrame:
-    """One `runs` row: times, inputs with SHA-256 and rows, rows read = kept + rejected per extract, counts."""
-    row: dict = {
-        "run_id": run_id,
-        "started_at": started,
-        "finished_at": finished,
-        "status": "completed",
-        "rules_version": ",".join(sorted(eligibility.get_column("rules_version").drop_nulls().unique().to_list())),
-        "inputs": [{"extract": f.extract, "path": f.path, "sha256": f.sha256, "rows": f.rows} for f in inputs],
-    }
-    rej_counts = dict(rejected.group_by("extract").len().iter_rows())
-    for extract, df in parsed.items():
-        row[f"{extract}_read"] = df.height
-        row[f"{extract}_kept"] = kept[extract].height
-        row[f"{extract}_rejected"] = rej_counts.get(extract, 0)
-    elig = dict(eligibility.group_by("outcome").len().iter_rows())
-    for outcome in ["eligible", "ineligible", "undetermined"]:
-        row[outcome] = elig.get(outcome, 0)
-    sel = dict(selections.group_by("status").len().iter_rows()) if selections.height else {}
-    for status in SELECTION_STATUSES:
-        row[f"status_{status}"] = sel.get(status, 0)
-    row.update(extra or {})
-    return pl.DataFrame([row]).with_columns(
-        pl.col("started_at", "finished_at").cast(pl.Datetime("us", "UTC"))
-    )
-
-
+def runs_row_sql() -> str:
+    """INSERT of this run's row into `runs` (named parameters: run_id, started_at, inputs, {extract}_read and
+    {extract}_kept, engine_version, config_sha256, engine_changed, config_changed, layout_version,
+    upgraded_from_layout). Rows read = kept + rejected is recorded per extract, each counted on its own."""
+    counts = [
+        *[f"${e}_read AS {e}_read, ${e}_kept AS {e}_kept, "
+          f"(SELECT count(*) FROM rejected_rows WHERE extract = '{e}') AS {e}_rejected" for e in EXTRACTS],
+        *[f"(SELECT count(*) FROM eligibility WHERE outcome = '{o}') AS {o}" for o in OUTCOMES],
+        *[f"(SELECT count(*) FROM selections WHERE status = '{s}') AS status_{s}" for s in SELECTION_STATUSES],
+    ]
+    return f"""INSERT INTO runs BY NAME
+SELECT $run_id AS run_id, $started_at::TIMESTAMPTZ AS started_at, now() AS finished_at, 'completed' AS status,
+       (SELECT string_agg(DISTINCT rules_version, ',' ORDER BY rules_version) FROM eligibility) AS rules_version,
+       $inputs AS inputs,
+       {(','+chr(10)+'       ').join(counts)},
+       $engine_version AS engine_version, $config_sha256 AS config_sha256,
+       $engine_changed AS engine_changed, $config_changed AS config_changed,
+       (SELECT count(*) FROM selections WHERE decided_run_id = $run_id) AS newly_decided,
+       (SELECT count(*) FROM selections WHERE decided_run_id = $run_id AND late_arrival) AS late_arrivals,
+       $layout_version AS layout_version, $upgraded_from_layout AS upgraded_from_layout"""

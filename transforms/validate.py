@@ -7,11 +7,19 @@ is reported; its failure cases are turned into one readable reason per (row, col
 from __future__ import annotations
 
 import re
+from importlib.resources import files
 
+import duckdb
 import pandera.polars as pa
 import polars as pl
 
+from schemas import MODELS
 from transforms.parse import FILE, LINE, PARSE_ERRORS, ROW
+
+CROSS_CHECKS_SQL = files("transforms").joinpath("sql/cross_checks.sql").read_text(encoding="utf-8")
+# the key columns of every row read, for the checks across rows and files
+KEYS = {"applications": ["application_id"], "experience": ["application_id"],
+        "wages": ["noc_code", "region", "reference_year"]}
 
 REJECTED_COLUMNS = {
     "extract": pl.String,
@@ -21,6 +29,7 @@ REJECTED_COLUMNS = {
     "reasons": pl.List(pl.String),
     "raw": pl.String,
 }
+REJECTED_COLUMNS_IN_BATCH = {k: v for k, v in REJECTED_COLUMNS.items() if k != "raw"}
 
 
 def _check_text(check: str) -> str:
@@ -79,38 +88,51 @@ def _frame_check_text(model, check_name: str) -> str:
     return check_name
 
 
-def shared_keys(df: pl.DataFrame, keys: list[str], reason: str) -> pl.DataFrame:
-    """(ROW, reason) for every row whose key is shared with another row of the extract (every such row is
-    rejected: which of them is the real one cannot be known). Reads the key columns only."""
-    k = df.select(ROW, *keys).drop_nulls(keys)
-    return k.filter(pl.struct(keys).is_duplicated()).select(ROW, pl.lit(reason).alias("reason"))
-
-
 def submitted_after(df: pl.DataFrame, as_of) -> pl.DataFrame:
     """(ROW, reason) for applications submitted after the run's own time: a date in the future is a typing error."""
     return df.filter(pl.col("submitted_at") > as_of).select(
         ROW, pl.lit("submitted_at is after the time of the run (a submission in the future)").alias("reason"))
 
 
-def orphan_spells(spells: pl.DataFrame, apps_all: pl.DataFrame, apps_rejected_ids: pl.Series) -> pl.DataFrame:
-    """(ROW, reason) for spells whose application does not exist, or exists only as rejected rows."""
-    known = apps_all.select(pl.col("application_id").drop_nulls().unique())
-    rejected = pl.DataFrame({"application_id": apps_rejected_ids.drop_nulls().unique()})
-    valid = known.join(rejected, on="application_id", how="anti").with_columns(pl.lit(True).alias("__valid"))
-    known = known.with_columns(pl.lit(True).alias("__known"))
-    s = (
-        spells.select(ROW, "application_id")
-        .filter(pl.col("application_id").is_not_null())
-        .join(known, on="application_id", how="left")
-        .join(valid, on="application_id", how="left")
-    )
-    return s.filter(pl.col("__valid").is_null()).select(
-        ROW,
-        pl.when(pl.col("__known"))
-        .then(pl.lit("application_id: the application was rejected"))
-        .otherwise(pl.lit("application_id: no such application in the applications extract"))
-        .alias("reason"),
-    )
+def batch_reasons(extract: str, df: pl.DataFrame, as_of) -> pl.DataFrame:
+    """(ROW, reason) for every check a row fails on its own: the contract model's, and (applications) a submission
+    after `as_of`, the run's time. The checks that span rows and files are in sql/cross_checks.sql."""
+    reasons = schema_reasons(df, MODELS[extract])
+    if extract == "applications":
+        reasons = pl.concat([reasons, submitted_after(df, as_of)])
+    return reasons
+
+
+def validate_all(parsed: dict[str, pl.DataFrame], as_of) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+    """Kept rows per extract and one `rejected_rows` frame (every reason of every bad row), for frames held in
+    memory: the checks of each row, then the checks across rows (sql/cross_checks.sql, as a run does on its spill).
+
+    `as_of` is the run's own time: a submission after it is rejected."""
+    kept, in_batch = {}, []
+    con = duckdb.connect()
+    try:
+        for extract, df in parsed.items():
+            typed = df.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64))
+            kept[extract], rejected = split(typed, batch_reasons(extract, typed, as_of), extract)
+            in_batch.append(rejected.drop("raw"))
+            con.register(f"keys_{extract}", typed.select(*KEYS[extract], FILE, LINE))
+        con.register("rejected_in_batch", pl.concat(in_batch).cast(REJECTED_COLUMNS_IN_BATCH))
+        for sql in statements(CROSS_CHECKS_SQL):
+            con.execute(sql)
+        dropped = con.sql("SELECT extract, source_file, row_number FROM cross_rejected").pl()
+        rejected = con.sql("SELECT *, NULL::VARCHAR AS raw FROM rejected ORDER BY extract, source_file, row_number").pl()
+    finally:
+        con.close()
+    for extract in kept:
+        gone = dropped.filter(pl.col("extract") == extract).select(FILE, LINE)
+        kept[extract] = kept[extract].join(gone, on=[FILE, LINE], how="anti", maintain_order="left").drop(ROW)
+    return kept, rejected.cast(REJECTED_COLUMNS)
+
+
+def statements(sql: str) -> list[str]:
+    """The statements of a SQL file, one by one."""
+    return [s for s in sql.split(";") if s.strip() and not all(
+        line.strip().startswith("--") or not line.strip() for line in s.splitlines())]
 
 
 def split(df: pl.DataFrame, reasons: pl.DataFrame, extract: str) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -140,4 +162,4 @@ def split(df: pl.DataFrame, reasons: pl.DataFrame, extract: str) -> tuple[pl.Dat
         pl.lit(None, pl.String).alias("raw"),  # filled from the file by flows.io.attach_raw
     )
     kept = df.filter(~pl.col(ROW).is_in(all_reasons.get_column(ROW).implode())).drop(PARSE_ERRORS)
-    return kept, rejected
+    return kept, rejected.cast(REJECTED_COLUMNS)

@@ -4,16 +4,16 @@ ITV_WAGE_ABOVE_D9 (art. 10 4°, Interpretation in spec/rules.md): the threshold 
 date D is the mean of the 9th-decile hourly wage, province-wide (`region` = QC), over the 3 most recent reference
 years whose `published_on` is on or before D. Fewer than 3 such years, or no row -> unknown.
 
-Computed once per distinct (NOC 2021 code, D) with a ranked window (never a loop), then joined back to the jobs.
+Computed once per run for every (NOC 2021 code, publication date) with a ranked window (never a loop); each job
+then finds the period in force on its D with an as-of join.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
+from schemas.enums import DECILES
 from transforms.interpretation import MONEY_EPS, WAGE_REGION, WAGE_YEARS, WEEKS_PER_YEAR
-
-DECILES = [f"decile_{i}_hourly" for i in range(1, 10)]
 
 
 def hourly_wage() -> pl.Expr:
@@ -32,25 +32,30 @@ def annual_salary() -> pl.Expr:
     )
 
 
-def thresholds(code_dates: pl.LazyFrame, wages: pl.LazyFrame) -> pl.LazyFrame:
-    """Per distinct (noc2021_code, submitted_on): `threshold_hourly_cad` (null unless 3 years), the
-    `reference_years` used (most recent first), `years_available`, and the deciles of the latest published year."""
+def threshold_periods(wages: pl.LazyFrame) -> pl.LazyFrame:
+    """The threshold of every NOC 2021 code from each publication date on (once per run, not per application).
+
+    Per (noc2021_code, valid_from): `threshold_hourly_cad` (the mean 9th decile of the 3 most recent reference
+    years published on or before valid_from; null with fewer), `reference_years` used (most recent first),
+    `years_available`, and the deciles of the latest published year. A threshold changes only on a publication
+    date, so the threshold on any D is the period's that started last on or before D (`thresholds`)."""
     rows = (
         wages.filter((pl.col("region") == WAGE_REGION) & pl.col("decile_9_hourly").is_not_null())
         .select(pl.col("noc_code").alias("noc2021_code"), "reference_year", "published_on", *DECILES)
     )
+    starts = rows.select("noc2021_code", pl.col("published_on").alias("valid_from")).unique()
     ranked = (
-        code_dates.join(rows, on="noc2021_code", how="inner")
-        .filter(pl.col("published_on") <= pl.col("submitted_on"))  # never a figure published after D
+        starts.join(rows, on="noc2021_code", how="inner")
+        .filter(pl.col("published_on") <= pl.col("valid_from"))  # never a figure published after D
         .with_columns(
             pl.col("reference_year").rank("ordinal", descending=True)
-            .over("noc2021_code", "submitted_on").alias("__rank")
+            .over("noc2021_code", "valid_from").alias("__rank")
         )
         .filter(pl.col("__rank") <= WAGE_YEARS)
     )
     return (
-        ranked.sort("noc2021_code", "submitted_on", "__rank")
-        .group_by("noc2021_code", "submitted_on")
+        ranked.sort("noc2021_code", "valid_from", "__rank")
+        .group_by("noc2021_code", "valid_from", maintain_order=True)
         .agg(
             pl.len().cast(pl.Int32).alias("years_available"),
             pl.col("reference_year").alias("reference_years"),
@@ -62,6 +67,18 @@ def thresholds(code_dates: pl.LazyFrame, wages: pl.LazyFrame) -> pl.LazyFrame:
             .alias("threshold_hourly_cad")
         )
         .drop("__mean_d9")
+        .sort("noc2021_code", "valid_from")
+    )
+
+
+def thresholds(code_dates: pl.LazyFrame, periods: pl.LazyFrame) -> pl.LazyFrame:
+    """Per (noc2021_code, submitted_on) asked: the threshold period in force on that day (see threshold_periods);
+    null columns when nothing was published by then."""
+    return (
+        code_dates.sort("submitted_on")
+        .join_asof(periods.sort("valid_from"), left_on="submitted_on", right_on="valid_from", by="noc2021_code",
+                   strategy="backward", check_sortedness=False)
+        .drop("valid_from")
     )
 
 

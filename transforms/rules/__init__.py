@@ -5,5 +5,7 @@ from transforms.rules import ai_it_vfx, food_processing, general, orderlies
 
 PROGRAMS = [ai_it_vfx, food_processing, orderlies]
 RULES = [*general.RULES, *ai_it_vfx.RULES, *food_processing.RULES, *orderlies.RULES]
+# relations the details read besides `assessments` and `applications` (engine.rule_results_sql)
+DETAIL_SOURCES = {**ai_it_vfx.DETAIL_SOURCES}
 
-__all__ = ["RULES", "PROGRAMS"]
+__all__ = ["RULES", "PROGRAMS", "DETAIL_SOURCES"]

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import polars as pl
 
+from transforms import experience
 from transforms.engine import Rule
-from transforms.experience import describe, enough, experience_frame
+from transforms.experience import enough, experience_frame
 from transforms.interpretation import (
     SALARY_MIN_IN_CMM,
     SALARY_MIN_OUTSIDE_CMM,
+    WAGE_YEARS,
     money_ge,
     months_after,
     months_before,
@@ -19,15 +21,13 @@ from transforms.interpretation import (
 )
 from transforms.noc import list_match, skill_level_0ab
 from transforms.rules.common import (
+    JOB_DETAIL,
     V2023,
     D,
     diploma_at_least,
     job_held_or_accepted,
-    money,
     not_controlled_in_2023,
-    text,
     within_months_before,
-    yes_no,
 )
 
 PROGRAM = "ai_it_vfx"
@@ -79,14 +79,14 @@ def features(ctx: pl.LazyFrame, spells: pl.LazyFrame) -> list[pl.LazyFrame]:
     """Experience columns of the program's rules, each a frame keyed by application_id."""
     in_program = (pl.col("program") == PROGRAM) & pl.col("rules_version").is_not_null()
     fw = experience_frame(
-        ctx, spells, "ai_fw_exp",
+        ctx, spells, "ai_fw_experience",
         scope=in_program & (pl.col("substream") == "foreign_worker"),
         window_from=months_before(D, EXPERIENCE_WINDOW_MONTHS), window_to=D.dt.offset_by("-1d"),
         qualifies=_spell_ok & occupation_feer012() & _spell_not_controlled_in_quebec,
     )
     end = pl.col("diploma_program_end_on")
     qg = experience_frame(
-        ctx, spells, "ai_qg_exp",
+        ctx, spells, "ai_qg_dess_experience",
         scope=in_program & (pl.col("substream") == "quebec_graduate") & (pl.col("highest_diploma") == "dess"),
         # art. 9 4°: the 12 months following the end of the program: E+1 .. E+12 months, and before D
         window_from=end.dt.offset_by("1d"), window_to=pl.min_horizontal(months_after(end, DESS_WINDOW_MONTHS), D.dt.offset_by("-1d")),
@@ -94,7 +94,7 @@ def features(ctx: pl.LazyFrame, spells: pl.LazyFrame) -> list[pl.LazyFrame]:
         & not_controlled_in_2023(pl.col("employer_controlled_by_applicant")),
     )
     itv = experience_frame(
-        ctx, spells, "itv_exp",
+        ctx, spells, "itv_experience",
         scope=in_program & (pl.col("stream") == "it_vfx"),
         window_from=months_before(D, EXPERIENCE_WINDOW_MONTHS), window_to=D.dt.offset_by("-1d"),
         qualifies=_spell_ok & itv_occupation("", pl.col("sector")) & _spell_not_controlled_in_quebec,
@@ -114,16 +114,7 @@ def _stay_purpose(rule_id: str, citation: str) -> Rule:
         text_fr="Le cas échéant, le séjour au Québec avait pour but principal d'y travailler ou de participer à un programme d'échange jeunesse.",
         applies=~pl.col("spouse_open_work_permit"),  # art. 8 / art. 11: accompanying spouse with an open work permit
         condition=purpose.is_null() | purpose.is_in(["work", "youth_exchange"]),
-        detail=pl.format("main purpose of the stay in Quebec: {}", text(purpose, "no stay")),
-    )
-
-
-def _job_detail() -> pl.Expr:
-    return pl.format(
-        "job {}: NOC {}, full-time {}, in Quebec {}, sector {}, ineligible sector {}, employer controlled {}, skills match {}",
-        pl.col("job_status"), text(pl.col("job_noc_code")), yes_no(pl.col("job_full_time")),
-        yes_no(pl.col("job_in_quebec")), text(pl.col("job_sector")), yes_no(pl.col("job_ineligible_sector")),
-        yes_no(pl.col("employer_controlled_by_applicant")), yes_no(pl.col("skills_match_job")),
+        detail="format('main purpose of the stay in Quebec: {}', qc_text(p.quebec_stay_purpose, 'no stay'))",
     )
 
 
@@ -140,7 +131,7 @@ AI_FW_DIPLOMA = Rule(
     text_en="The applicant holds a diploma at least equivalent to a Quebec bachelor's degree.",
     text_fr="Le requérant est titulaire d'un diplôme correspondant minimalement à un baccalauréat du Québec.",
     condition=diploma_at_least("bachelor"),
-    detail=pl.format("highest diploma: {}", pl.col("highest_diploma")),
+    detail="format('highest diploma: {}', p.highest_diploma)",
 )
 
 # art. 7, last paragraph: no experience required with a Quebec master's or doctorate obtained within the 12 months
@@ -159,9 +150,11 @@ AI_FW_EXPERIENCE = Rule(
             "au cours des 60 mois précédant la demande, hors des secteurs inadmissibles.",
     applies=~_fw_exempt,
     # an exemption that cannot be decided (no diploma date) leaves a shortfall unknown, not failed
-    condition=enough("ai_fw_exp", months_to_days(EXPERIENCE_MONTHS))
+    condition=enough("ai_fw_experience", months_to_days(EXPERIENCE_MONTHS))
     | pl.when(_fw_exempt.is_null()).then(pl.lit(None, pl.Boolean)).otherwise(pl.lit(False)),
-    detail=describe("ai_fw_exp", months_to_days(EXPERIENCE_MONTHS), "qualifying experience"),
+    figures={**experience.figures("ai_fw_experience", months_to_days(EXPERIENCE_MONTHS)),
+             "ai_fw_experience_exempt": _fw_exempt},
+    detail=experience.detail("ai_fw_experience", "qualifying experience"),
 )
 
 AI_FW_JOB = Rule(
@@ -170,7 +163,7 @@ AI_FW_JOB = Rule(
             "the ineligible sectors (2023: not for an employer the applicant controls).",
     text_fr="Occupe ou a accepté un emploi à temps plein au Québec dans le secteur de l'intelligence artificielle, "
             "correspondant à son profil de compétences, hors des secteurs inadmissibles (2023 : pas pour une entreprise qu'il contrôle).",
-    condition=_ai_job, detail=_job_detail(),
+    condition=_ai_job, detail=JOB_DETAIL,
 )
 
 _in_cmm = pl.col("employer_in_cmm")
@@ -179,14 +172,19 @@ AI_FW_SALARY = Rule(
     text_en="Gross annual salary of at least $100,000 in the Montreal Metropolitan Community, $75,000 elsewhere.",
     text_fr="Salaire annuel brut d'au moins 100 000 $ sur le territoire de la Communauté métropolitaine de Montréal, 75 000 $ ailleurs.",
     # the CMM matters only between the two thresholds: unknown only there
-    condition=money_ge(pl.col("annual_salary_cad"), SALARY_MIN_IN_CMM)
-    | (money_ge(pl.col("annual_salary_cad"), SALARY_MIN_OUTSIDE_CMM) & ~_in_cmm),
-    detail=pl.format(
-        "annual salary {} CAD; employer municipality {}, in the CMM: {}; required {} CAD",
-        money(pl.col("annual_salary_cad")), text(pl.col("employer_municipality_code")), yes_no(_in_cmm),
-        pl.when(_in_cmm.is_null()).then(pl.lit(f"{SALARY_MIN_IN_CMM:.0f} in the CMM, {SALARY_MIN_OUTSIDE_CMM:.0f} elsewhere"))
-        .when(_in_cmm).then(pl.lit(f"{SALARY_MIN_IN_CMM:.0f}")).otherwise(pl.lit(f"{SALARY_MIN_OUTSIDE_CMM:.0f}")),
-    ),
+    condition=money_ge(pl.col("annual_salary_cad"), pl.col("ai_fw_salary_cmm_min_cad"))
+    | (money_ge(pl.col("annual_salary_cad"), pl.col("ai_fw_salary_elsewhere_min_cad")) & ~_in_cmm),
+    figures={
+        "annual_salary_cad": pl.col("annual_salary_cad"), "employer_in_cmm": _in_cmm,
+        "ai_fw_salary_cmm_min_cad": pl.lit(SALARY_MIN_IN_CMM), "ai_fw_salary_elsewhere_min_cad": pl.lit(SALARY_MIN_OUTSIDE_CMM),
+        "ai_fw_salary_required_cad": pl.when(_in_cmm).then(pl.lit(SALARY_MIN_IN_CMM))
+        .when(~_in_cmm).then(pl.lit(SALARY_MIN_OUTSIDE_CMM)),
+    },
+    detail="format('annual salary {} CAD; employer municipality {}, in the CMM: {}; required {} CAD', "
+           "qc_money(a.annual_salary_cad), qc_text(p.employer_municipality_code, 'not given'), "
+           "qc_yes_no(a.employer_in_cmm), CASE WHEN a.employer_in_cmm IS NULL THEN format('{} in the CMM, {} elsewhere', "
+           "printf('%.0f', a.ai_fw_salary_cmm_min_cad), printf('%.0f', a.ai_fw_salary_elsewhere_min_cad)) "
+           "ELSE printf('%.0f', a.ai_fw_salary_required_cad) END)",
 )
 
 AI_QG_STUDY_STAY = Rule(
@@ -194,7 +192,7 @@ AI_QG_STUDY_STAY = Rule(
     text_en="Stayed in Quebec mainly to study for at least half of the program of study.",
     text_fr="A séjourné au Québec dans le but principal d'y étudier pendant au moins la moitié de la durée de son programme.",
     condition=pl.col("half_program_in_quebec"),
-    detail=pl.format("half of the program in Quebec: {}", yes_no(pl.col("half_program_in_quebec"))),
+    detail="format('half of the program in Quebec: {}', qc_yes_no(p.half_program_in_quebec))",
 )
 
 AI_QG_SCHOLARSHIP = Rule(
@@ -202,7 +200,7 @@ AI_QG_SCHOLARSHIP = Rule(
     text_en="No scholarship with a return-to-country condition, or the condition was fulfilled.",
     text_fr="N'est pas titulaire d'une bourse imposant un retour dans son pays, ou s'est conformé à cette condition.",
     condition=pl.col("return_scholarship").is_in(["none", "fulfilled"]),
-    detail=pl.format("return scholarship: {}", pl.col("return_scholarship")),
+    detail="format('return scholarship: {}', p.return_scholarship)",
 )
 
 AI_QG_DIPLOMA = Rule(
@@ -212,11 +210,10 @@ AI_QG_DIPLOMA = Rule(
     # the rule book says D - 24 months <= obtained <= D (D included)
     condition=pl.col("diploma_from_quebec") & pl.col("highest_diploma").is_in(["dess", "master", "doctorate"])
     & within_months_before(pl.col("diploma_obtained_on"), QG_DIPLOMA_MONTHS, include_d=True),
-    detail=pl.format(
-        "{} from Quebec {}, obtained on {} (from {} to {} accepted)", pl.col("highest_diploma"),
-        yes_no(pl.col("diploma_from_quebec")), text(pl.col("diploma_obtained_on")),
-        months_before(D, QG_DIPLOMA_MONTHS), D,
-    ),
+    figures={"ai_qg_diploma_from": months_before(D, QG_DIPLOMA_MONTHS), "ai_qg_diploma_to": D},
+    detail="format('{} from Quebec {}, obtained on {} (from {} to {} accepted)', p.highest_diploma, "
+           "qc_yes_no(p.diploma_from_quebec), qc_text(p.diploma_obtained_on, 'not given'), a.ai_qg_diploma_from, "
+           "a.ai_qg_diploma_to)",
 )
 
 AI_QG_DESS_EXPERIENCE = Rule(
@@ -226,13 +223,14 @@ AI_QG_DESS_EXPERIENCE = Rule(
     text_fr="Avec un DESS : au moins 6 mois d'expérience à temps plein au Québec, de catégorie FEER 0, 1 ou 2 (2021 : niveau 0, A ou B), "
             "au cours des 12 mois suivant la fin du programme d'études.",
     applies=pl.col("highest_diploma") == "dess",
-    condition=enough("ai_qg_exp", months_to_days(DESS_EXPERIENCE_MONTHS)),
-    detail=describe("ai_qg_exp", months_to_days(DESS_EXPERIENCE_MONTHS), "experience in Quebec after the program"),
+    condition=enough("ai_qg_dess_experience", months_to_days(DESS_EXPERIENCE_MONTHS)),
+    figures=experience.figures("ai_qg_dess_experience", months_to_days(DESS_EXPERIENCE_MONTHS)),
+    detail=experience.detail("ai_qg_dess_experience", "experience in Quebec after the program"),
 )
 
 AI_QG_JOB = Rule(
     id="AI_QG_JOB", citation="art. 9 5°", program=PROGRAM, streams=("ai",), substreams=("quebec_graduate",),
-    text_en=AI_FW_JOB.text_en, text_fr=AI_FW_JOB.text_fr, condition=_ai_job, detail=_job_detail(),
+    text_en=AI_FW_JOB.text_en, text_fr=AI_FW_JOB.text_fr, condition=_ai_job, detail=JOB_DETAIL,
 )
 
 ITV_STAY_PURPOSE = _stay_purpose("ITV_STAY_PURPOSE", "art. 10 1°, art. 11")
@@ -242,15 +240,16 @@ ITV_DIPLOMA = Rule(
     text_en="A Quebec technical DEC or at least a bachelor's degree.",
     text_fr="Un diplôme d'études collégiales techniques du Québec ou au moins un baccalauréat.",
     condition=(pl.col("highest_diploma") == "college_technical") | diploma_at_least("bachelor"),
-    detail=pl.format("highest diploma: {}", pl.col("highest_diploma")),
+    detail="format('highest diploma: {}', p.highest_diploma)",
 )
 
 ITV_EXPERIENCE = Rule(
     id="ITV_EXPERIENCE", citation="art. 10 3°, art. 10.1", program=PROGRAM, streams=("it_vfx",),
     text_en="At least 24 months of full-time experience in eligible occupations within the 60 months preceding the application.",
     text_fr="Au moins 24 mois d'expérience à temps plein dans un emploi admissible au cours des 60 mois précédant la demande.",
-    condition=enough("itv_exp", months_to_days(EXPERIENCE_MONTHS)),
-    detail=describe("itv_exp", months_to_days(EXPERIENCE_MONTHS), "experience in eligible occupations"),
+    condition=enough("itv_experience", months_to_days(EXPERIENCE_MONTHS)),
+    figures=experience.figures("itv_experience", months_to_days(EXPERIENCE_MONTHS)),
+    detail=experience.detail("itv_experience", "experience in eligible occupations"),
 )
 
 ITV_JOB = Rule(
@@ -262,7 +261,7 @@ ITV_JOB = Rule(
     condition=job_held_or_accepted() & pl.col("job_full_time") & pl.col("job_in_quebec")
     & itv_occupation("job_", pl.col("job_sector")) & ~pl.col("job_ineligible_sector")
     & not_controlled_in_2023(pl.col("employer_controlled_by_applicant")),
-    detail=_job_detail(),
+    detail=JOB_DETAIL,
 )
 
 ITV_WAGE_ABOVE_D9 = Rule(
@@ -270,8 +269,25 @@ ITV_WAGE_ABOVE_D9 = Rule(
     text_en="The hourly wage is above the mean 9th decile of the occupation's hourly wage over the last 3 available years.",
     text_fr="Le salaire horaire est supérieur au neuvième décile de la moyenne du salaire horaire des 3 dernières années disponibles.",
     condition=pl.col("itv_wage_above_d9"),
-    detail=pl.col("itv_wage_detail").fill_null(pl.lit("no job with an occupation code: no wage to compare")),
+    figures={"hourly_wage_cad": pl.col("hourly_wage_cad"), "itv_wage_threshold_cad": pl.col("itv_wage_threshold_cad"),
+             "itv_wage_reference_years": pl.col("itv_wage_reference_years")},
+    # one line per NOC 2021 code the job stands for, from `wage_checks` (source `itv_wage_lines` below)
+    detail="CASE WHEN itv_wage_lines.lines IS NULL THEN 'no job with an occupation code: no wage to compare' "
+           "ELSE format('hourly wage {} CAD; {}', qc_fixed(a.hourly_wage_cad, 4), itv_wage_lines.lines) END",
 )
+
+# The wording of ITV_WAGE_ABOVE_D9's figures, per NOC 2021 code the job stands for (one row per application).
+DETAIL_SOURCES = {"itv_wage_lines": f"""
+    SELECT w.application_id, string_agg(CASE
+        WHEN w.noc2021_code IS NULL THEN format('code {{}} has no NOC 2021 equivalent', w.noc_code)
+        WHEN w.threshold_hourly_cad IS NULL THEN format('NOC {{}}: {{}} of {WAGE_YEARS} reference years published by {{}}',
+            w.noc2021_code, coalesce(len(w.reference_years), 0), x.submitted_on)
+        ELSE format('NOC {{}}: threshold {{}} CAD (mean 9th decile of {{}})', w.noc2021_code,
+            qc_fixed(w.threshold_hourly_cad, 4), array_to_string(w.reference_years, ', '))
+        END, '; ' ORDER BY w.noc2021_code NULLS FIRST) AS lines
+    FROM wage_checks w JOIN applications x USING (application_id)
+    WHERE x.stream = 'it_vfx'
+    GROUP BY w.application_id"""}
 
 RULES = [
     AI_FW_STAY_PURPOSE, AI_FW_DIPLOMA, AI_FW_EXPERIENCE, AI_FW_JOB, AI_FW_SALARY,

@@ -10,21 +10,11 @@ D = pl.col("submitted_on")
 V2023 = pl.col("rules_version") == "2023"
 
 
-def fixed(e: pl.Expr, places: int = 2) -> pl.Expr:
-    """A non-negative number as text with exactly `places` decimals (2957.3 -> "2957.30"); null -> "unknown"."""
-    scaled = (e * 10**places).round(0).cast(pl.Int64)
-    whole = (scaled // 10**places).cast(pl.String)
-    frac = (scaled % 10**places).cast(pl.String).str.zfill(places)
-    return pl.format("{}.{}", whole, frac).fill_null("unknown")
-
-
-def money(e: pl.Expr) -> pl.Expr:
-    """Dollars with cents, for detail texts."""
-    return fixed(e, 2)
-
-
-def text(e: pl.Expr, missing: str = "not given") -> pl.Expr:
-    return e.cast(pl.String).fill_null(missing)
+# The wording of a job's facts, read by the job rules of several programs (SQL over `applications`, see engine).
+JOB_DETAIL = ("format('job {}: NOC {}, full-time {}, in Quebec {}, sector {}, ineligible sector {}, employer controlled "
+              "{}, skills match {}', p.job_status, qc_text(p.job_noc_code, 'not given'), qc_yes_no(p.job_full_time), "
+              "qc_yes_no(p.job_in_quebec), qc_text(p.job_sector, 'not given'), qc_yes_no(p.job_ineligible_sector), "
+              "qc_yes_no(p.employer_controlled_by_applicant), qc_yes_no(p.skills_match_job))")
 
 
 def diploma_at_least(level: str) -> pl.Expr:
@@ -46,6 +36,3 @@ def not_controlled_in_2023(controlled: pl.Expr) -> pl.Expr:
     """The employer-control conditions exist only in version 2023 (A.M. 2023-002, art. 7 4°, 7.1, 9, 10.1)."""
     return pl.when(V2023).then(~controlled).otherwise(pl.lit(True))
 
-
-def yes_no(e: pl.Expr) -> pl.Expr:
-    return pl.when(e.is_null()).then(pl.lit("unknown")).when(e).then(pl.lit("yes")).otherwise(pl.lit("no"))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from transforms import experience
 from transforms.engine import Rule
-from transforms.experience import describe, enough, experience_frame
+from transforms.experience import enough, experience_frame
 from transforms.interpretation import (
     CHICKEN_CATCHER_TITLES,
     FOOD_NAICS_PREFIXES,
@@ -13,7 +14,7 @@ from transforms.interpretation import (
     months_to_days,
 )
 from transforms.noc import chicken_catcher, list_match
-from transforms.rules.common import D, text, yes_no
+from transforms.rules.common import D
 
 PROGRAM = "food_processing"
 
@@ -40,7 +41,7 @@ def food_occupation(prefix: str, title: pl.Expr) -> pl.Expr:
 
 def features(ctx: pl.LazyFrame, spells: pl.LazyFrame) -> list[pl.LazyFrame]:
     return [experience_frame(
-        ctx, spells, "fp_exp",
+        ctx, spells, "fp_work_experience",
         scope=(pl.col("program") == PROGRAM) & pl.col("rules_version").is_not_null(),
         window_from=months_before(D, WINDOW_MONTHS), window_to=D.dt.offset_by("-1d"),
         qualifies=pl.col("full_time") & pl.col("paid") & pl.col("legally_obtained") & pl.col("in_quebec")
@@ -53,9 +54,10 @@ FP_DIPLOMA = Rule(
     text_en="At least a secondary diploma, obtained after a full-time program of at least 12 months.",
     text_fr="Au moins un diplôme d'études secondaires, obtenu au terme d'un programme à temps plein d'au moins 12 mois.",
     # every diploma of the contract ranks at least `secondary`: the program length decides
-    condition=pl.col("diploma_full_time_program_months") >= MIN_PROGRAM_MONTHS,
-    detail=pl.format("{} after a full-time program of {} months ({} required)", pl.col("highest_diploma"),
-                     text(pl.col("diploma_full_time_program_months")), pl.lit(MIN_PROGRAM_MONTHS)),
+    condition=pl.col("diploma_full_time_program_months") >= pl.col("fp_diploma_months_required"),
+    figures={"fp_diploma_months_required": pl.lit(MIN_PROGRAM_MONTHS, pl.Int16)},
+    detail="format('{} after a full-time program of {} months ({} required)', p.highest_diploma, "
+           "qc_text(p.diploma_full_time_program_months, 'not given'), a.fp_diploma_months_required)",
 )
 
 _held_job = (
@@ -70,11 +72,12 @@ FP_WORK = Rule(
     text_fr="Occupe un emploi à temps plein au Québec dans une profession et un secteur admissibles, ou a 24 mois "
             "d'expérience à temps plein, rémunérée et légale au Québec dans ceux-ci au cours des 36 mois précédant la demande.",
     # Interpretation (rules.md): seed 002 says "or"
-    condition=_held_job | enough("fp_exp", months_to_days(EXPERIENCE_MONTHS)),
-    detail=pl.format(
-        "current job qualifies: {} (NOC {}, NAICS {}); {}", yes_no(_held_job), text(pl.col("job_noc_code")),
-        text(pl.col("job_naics_code")), describe("fp_exp", months_to_days(EXPERIENCE_MONTHS), "experience"),
-    ),
+    condition=pl.col("fp_work_held_job") | enough("fp_work_experience", months_to_days(EXPERIENCE_MONTHS)),
+    figures={"fp_work_held_job": _held_job,
+             **experience.figures("fp_work_experience", months_to_days(EXPERIENCE_MONTHS))},
+    detail="format('current job qualifies: {} (NOC {}, NAICS {}); {}', qc_yes_no(a.fp_work_held_job), "
+           "qc_text(p.job_noc_code, 'not given'), qc_text(p.job_naics_code, 'not given'), "
+           f"{experience.detail('fp_work_experience', 'experience')})",
 )
 
 RULES = [FP_DIPLOMA, FP_WORK]

@@ -1,0 +1,184 @@
+"""Ingest in bounded batches: every file is read, parsed and validated a batch at a time, and its rows spilled to
+Parquet in a run-scoped folder beside the staging database. Memory is bounded by a batch, not by the population.
+
+Layout of the spill folder (`.NAME.RUNID.spill/`, removed on success, on failure and by the next run):
+
+    kept/applications/b0007/f00002-00003.parquet   valid rows of bucket 7 (hash of application_id), file 2, batch 3
+    kept/experience/b0007/...                       spells, bucketed by the same hash of their application_id
+    kept/wages/f00000-00000.parquet                 wage rows (not bucketed: every partition reads them all)
+    keys/{extract}/...                              the key columns of every row read (cross-file checks)
+    rejected/{extract}-f00002-00003.parquet         rows rejected in their batch, with every reason
+
+A partition of applications is a bucket: its applications and all their spells, whatever files they came from.
+The checks that span files (an application_id used twice, a spell whose application is missing or rejected, a wage
+key used twice) run on the key columns only, in DuckDB (`cross_checks`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from flows import extracts, io
+from schemas import MODELS
+from transforms.parse import FILE, LINE, ROW, model_digits, model_dtypes, parse_frame
+from transforms.validate import (
+    CROSS_CHECKS_SQL,
+    KEYS,
+    REJECTED_COLUMNS_IN_BATCH,
+    batch_reasons,
+    split,
+    statements,
+)
+
+BUCKETED = {"applications": "application_id", "experience": "application_id"}
+
+
+@dataclass
+class Spill:
+    root: Path
+    buckets: int
+    read: dict[str, int] = field(default_factory=dict)  # rows read per extract
+    files: list[io.InputFile] = field(default_factory=list)
+
+    @classmethod
+    def beside(cls, target: Path, run_id: str, buckets: int) -> Spill:
+        root = io.staging_name(target, run_id, "spill")
+        shutil.rmtree(root, ignore_errors=True)
+        root.mkdir(parents=True)
+        return cls(root, buckets)
+
+    def remove(self) -> None:
+        with io.signals_deferred():
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def glob(self, kind: str, extract: str, bucket: int | None = None) -> str:
+        if kind == "kept" and extract in BUCKETED:
+            return str(self.root / "kept" / extract / ("*" if bucket is None else f"b{bucket:04d}") / "*.parquet")
+        if kind == "rejected":
+            return str(self.root / "rejected" / f"{extract}-*.parquet")
+        return str(self.root / kind / extract / "*.parquet")
+
+
+
+def buckets_for(files: list[Path], rows_per_partition: int) -> int:
+    """How many partitions the applications need: their count (Parquet metadata, or CSV size at ~120 bytes a row)
+    over the rows a partition may hold."""
+    import pyarrow.parquet as pq
+
+    rows = 0
+    for f in files:
+        if f.suffix.lower() in extracts.CSV_SUFFIXES:
+            rows += f.stat().st_size // 120 + 1
+        else:
+            try:
+                rows += pq.ParquetFile(f).metadata.num_rows
+            except Exception:  # an unreadable file is refused when it is read
+                rows += 1
+    return max(1, math.ceil(rows / rows_per_partition))
+
+
+def bucket_of(column: str, buckets: int) -> pl.Expr:
+    """The partition of an application: a stable hash of its id (within a run), modulo the number of buckets."""
+    return (pl.col(column).hash(seed=20261121) % buckets).cast(pl.Int32)
+
+
+def ingest_extract(extract: str, files: list[Path], spill: Spill, as_of: dt.datetime,
+                   on_batch: Callable[[int], None] | None = None) -> None:
+    """Read, parse and validate every file of one extract a batch at a time, spilling as it goes.
+
+    Raises InputError (file, line or column) when a file cannot be read as the contract says."""
+    model = MODELS[extract]
+    dtypes, digits = model_dtypes(model), model_digits(model)
+    # an empty file of keys and of rejected rows gives every extract its columns, even one with no row at all
+    empty = parse_frame(_empty_raw(dtypes).lazy(), dtypes, digits).collect()
+    empty.select(*KEYS[extract], FILE, LINE).write_parquet(_mkdir(spill.root / "keys" / extract) / "empty.parquet")
+    pl.DataFrame(schema=REJECTED_COLUMNS_IN_BATCH).write_parquet(
+        _mkdir(spill.root / "rejected") / f"{extract}-empty.parquet")
+    read = 0
+    for i, path in enumerate(files):
+        rows = 0
+        for j, typed in enumerate(io.parsed_batches(extract, path, model)):
+            typed = typed.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64))
+            kept, rejected = split(typed, batch_reasons(extract, typed, as_of), extract)
+            tag = f"f{i:05d}-{j:05d}"
+            _write_kept(extract, kept.drop(ROW), spill, tag)
+            rejected.drop("raw").write_parquet(spill.root / "rejected" / f"{extract}-{tag}.parquet")
+            typed.select(*KEYS[extract], FILE, LINE).write_parquet(
+                _mkdir(spill.root / "keys" / extract) / f"{tag}.parquet")
+            rows += typed.height
+            if on_batch:
+                on_batch(typed.height)
+        spill.files.append(io.InputFile(extract, str(path), io.sha256(path), rows))
+        read += rows
+    spill.read[extract] = read
+
+
+def _empty_raw(dtypes: dict[str, pl.DataType]) -> pl.DataFrame:
+    return pl.DataFrame(schema={**{c: pl.String for c in dtypes}, LINE: pl.Int64, FILE: pl.String})
+
+
+def _mkdir(p: Path) -> Path:
+    p.mkdir(parents=True, exist_ok=True)
+    return p
+
+
+def _write_kept(extract: str, kept: pl.DataFrame, spill: Spill, tag: str) -> None:
+    if kept.height == 0:
+        return
+    if extract not in BUCKETED:
+        kept.write_parquet(_mkdir(spill.root / "kept" / extract) / f"{tag}.parquet")
+        return
+    keyed = kept.with_columns(bucket_of(BUCKETED[extract], spill.buckets).alias("__bucket"))
+    for (bucket,), part in keyed.partition_by("__bucket", as_dict=True, maintain_order=True).items():
+        part.drop("__bucket").write_parquet(_mkdir(spill.root / "kept" / extract / f"b{bucket:04d}") / f"{tag}.parquet")
+
+
+# -- the checks that span files, on the key columns only --------------------------------------------------------
+
+def cross_checks(con: duckdb.DuckDBPyConnection, spill: Spill) -> None:
+    """In `con`: `cross_rejected` (the rows a check across files rejects) and the view `rejected` (every rejected row
+    with all its reasons), from the key columns of the spill (transforms/sql/cross_checks.sql)."""
+    for extract in KEYS:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW keys_{extract} AS "
+                    f"SELECT * FROM read_parquet('{spill.root}/keys/{extract}/*.parquet', union_by_name = true)")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW rejected_in_batch AS "
+                f"SELECT * FROM read_parquet('{spill.root}/rejected/*.parquet', union_by_name = true)")
+    for sql in statements(CROSS_CHECKS_SQL):
+        con.execute(sql)
+
+
+def partition(spill: Spill, bucket: int, dropped: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The applications of one bucket and their spells, without the rows the checks across files rejected
+    (`dropped`: extract, source_file, row_number)."""
+    frames = []
+    for extract in ("applications", "experience"):
+        pattern = spill.glob("kept", extract, bucket)
+        if not any(Path(pattern).parent.glob("*.parquet")):
+            frames.append(_empty(extract))
+            continue
+        gone = dropped.filter(pl.col("extract") == extract).select(FILE, LINE)
+        frames.append(pl.scan_parquet(pattern).join(gone.lazy(), on=[FILE, LINE], how="anti").collect())
+    return frames[0], frames[1]
+
+
+def wages(spill: Spill, dropped: pl.DataFrame) -> pl.DataFrame:
+    pattern = spill.glob("kept", "wages")
+    if not any(Path(pattern).parent.glob("*.parquet")):
+        return _empty("wages")
+    gone = dropped.filter(pl.col("extract") == "wages").select(FILE, LINE)
+    return pl.scan_parquet(pattern).join(gone.lazy(), on=[FILE, LINE], how="anti").collect()
+
+
+def _empty(extract: str) -> pl.DataFrame:
+    dtypes = model_dtypes(MODELS[extract])
+    return pl.DataFrame(schema={FILE: pl.String, LINE: pl.Int64, **dtypes})
+
+

@@ -1,0 +1,190 @@
+"""Upgrades: a database published by an earlier release keeps every decision and run (issue #15).
+
+Fixtures under tests/fixtures/ are databases published by real earlier releases (each with the command and commit
+that made it). Each layout change adds its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+from typer.testing import CliRunner
+
+from flows import cli, layout
+from tests.conftest import DATA
+from tests.factories import APP_COLUMNS, SPELL_COLUMNS, app, spell, write_csv
+
+FIXTURES = Path(__file__).parent / "fixtures"
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def table(db: Path, name: str) -> pl.DataFrame:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.sql(f"SELECT * FROM {name}").pl()
+
+
+def describe(con: duckdb.DuckDBPyConnection, name: str) -> list[tuple[str, str]]:
+    return [(r[0], r[1]) for r in con.sql(f"DESCRIBE {name}").fetchall()]
+
+
+# -- the steps, one by one ------------------------------------------------------------------------------------------
+
+def _carried(db: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{db}' AS previous (READ_ONLY)")
+    for t in layout.CARRIED:
+        con.execute(f"CREATE TABLE {t} AS SELECT * FROM previous.{t}")
+    con.execute("DETACH previous")
+    return con
+
+
+def test_step_1_to_2_records_the_layout_of_every_earlier_run_and_keeps_decisions_as_they_were():
+    db = FIXTURES / "layout1" / "qcpilot.duckdb"
+    con = _carried(db)
+    decisions_before = con.sql("SELECT * FROM decisions").pl()
+    runs_before = con.sql("SELECT * FROM runs").pl()
+    layout.upgrade_1_to_2(con)
+    runs_after = con.sql("SELECT * FROM runs").pl()
+    assert runs_after.columns == [*runs_before.columns, "layout_version", "upgraded_from_layout"]
+    assert_frame_equal(runs_after.select(runs_before.columns), runs_before)
+    assert runs_after.get_column("layout_version").to_list() == [1, 1, 1]
+    assert runs_after.get_column("upgraded_from_layout").null_count() == 3
+    assert_frame_equal(con.sql("SELECT * FROM decisions").pl(), decisions_before)
+
+
+@pytest.mark.parametrize("fixture", ["layout1"])
+def test_every_step_in_order_gives_the_carried_tables_of_a_new_database(fixture):
+    db = FIXTURES / fixture / "qcpilot.duckdb"
+    upgraded = duckdb.connect()
+    layout.carry_forward(upgraded, layout.inspect(db))
+    fresh = duckdb.connect()
+    layout.carry_forward(fresh, layout.Target(Path("new.duckdb"), None))
+    for t in layout.CARRIED:
+        assert describe(upgraded, t) == describe(fresh, t), t
+
+
+def test_the_steps_cover_every_layout_up_to_the_current_one():
+    assert sorted(layout.STEPS) == list(range(1, layout.CURRENT))
+
+
+# -- a run of this release on a database of an earlier one ---------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def upgraded(tmp_path_factory, prefect_harness):
+    """tests/fixtures/layout1, copied, then run on by this release with its inputs and new applications: ten AI
+    foreign workers submitted in December 2023 (the ai stream of 2023 has 8 places, none taken) and two in 2024
+    (the stream is full)."""
+    fixture = FIXTURES / "layout1"
+    root = tmp_path_factory.mktemp("upgrade")
+    db = root / "qcpilot.duckdb"
+    shutil.copy(fixture / "qcpilot.duckdb", db)
+    new = [app(application_id=f"N{i:02d}", person_id=f"NP{i:02d}", submitted_at=f"2023-12-{5 + i:02d}T10:00:00")
+           for i in range(10)]
+    new += [app(application_id=f"N{i:02d}", person_id=f"NP{i:02d}", submitted_at=f"2024-06-{i:02d}T10:00:00")
+            for i in (10, 11)]
+    write_csv(new, APP_COLUMNS, root / "new" / "applications.csv")
+    write_csv([spell(application_id=a["application_id"]) for a in new], SPELL_COLUMNS, root / "new" / "spells.csv")
+    before = {"decisions": table(db, "decisions"), "runs": table(db, "runs"), "digest": digest(db)}
+    result = CliRunner().invoke(cli.app, [
+        "run", "--applications", str(fixture / "extracts" / "applications"),
+        "--applications", str(fixture / "extra" / "applications_duplicates.csv"),
+        "--applications", str(root / "new" / "applications.csv"),
+        "--experience", str(fixture / "extracts" / "experience"),
+        "--experience", str(fixture / "extra" / "experience_duplicates.csv"),
+        "--experience", str(root / "new" / "spells.csv"),
+        "--wages", str(DATA / "sample" / "wages"), "--config", str(fixture / "selection.csv"), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    return db, before
+
+
+def test_every_earlier_decision_is_kept_unchanged(upgraded):
+    db, before = upgraded
+    after = table(db, "decisions")
+    kept = after.join(before["decisions"].select("application_id"), on="application_id", how="semi")
+    assert_frame_equal(kept.sort("application_id"), before["decisions"].sort("application_id"))
+    assert after.height > before["decisions"].height
+
+
+def test_every_earlier_run_is_kept_and_the_new_one_says_it_upgraded(upgraded):
+    db, before = upgraded
+    runs = table(db, "runs").sort("started_at")
+    assert_frame_equal(runs.head(3).select(before["runs"].columns), before["runs"].sort("started_at"))
+    last = runs.row(-1, named=True)
+    assert (last["layout_version"], last["upgraded_from_layout"]) == (layout.CURRENT, 1)
+    assert runs.get_column("layout_version").to_list() == [1, 1, 1, layout.CURRENT]
+    assert layout.inspect(db).layout == layout.CURRENT
+
+
+def test_new_applications_are_ranked_against_the_capacity_left(upgraded):
+    db, _ = upgraded
+    new = table(db, "decisions").filter(pl.col("application_id").str.starts_with("N")).sort("application_id")
+    got = new.select("application_id", "selection_year", "status", "rank_in_stream", "cap_applied").rows()
+    # 2023: the ai stream had its 8 places (cap 8), the program 11 of 12 (one it_vfx selection)
+    assert got[:8] == [(f"N{i:02d}", 2023, "selected", i + 1, None) for i in range(8)]
+    assert got[8:10] == [("N08", 2023, "cap_reached", 9, "stream"), ("N09", 2023, "cap_reached", 10, "stream")]
+    # 2024: the stream was full (8 selected, 14 ranked): the new ones rank 15 and 16, beyond the cap
+    assert got[10:] == [("N10", 2024, "cap_reached", 15, "stream"), ("N11", 2024, "cap_reached", 16, "stream")]
+    # June 2024 is before the latest 2024 application ranked by the earlier runs: late arrivals
+    assert new.get_column("late_arrival").to_list() == [False] * 10 + [True, True]
+
+
+def test_the_readme_queries_answer_on_the_upgraded_database(upgraded):
+    db, _ = upgraded
+    blocks = re.findall(r"```sql\n(.*?)```", README.read_text(), flags=re.S)
+    statements = [code for b in blocks for s in b.split(";")
+                  if (code := "\n".join(line for line in s.splitlines() if not line.strip().startswith("--")).strip())]
+    assert len(statements) >= 4
+    with duckdb.connect(str(db), read_only=True) as con:
+        for sql in statements:
+            con.sql(sql).fetchall()
+
+
+# -- refusals -------------------------------------------------------------------------------------------------------
+
+def test_explain_and_report_on_an_older_layout_say_in_one_line_that_a_run_will_upgrade_it(tmp_path):
+    db = tmp_path / "old.duckdb"
+    shutil.copy(FIXTURES / "layout1" / "qcpilot.duckdb", db)
+    for command in (["explain", "A00000001"], ["report", "--out", str(tmp_path / "r.html")]):
+        result = CliRunner().invoke(cli.app, [*command, "--db", str(db)])
+        assert result.exit_code == 2
+        assert result.output.strip().splitlines() == [
+            f"qcpilot: {db}: published by an earlier release (layout 1); the next `qcpilot run` on it upgrades it "
+            f"to layout {layout.CURRENT}, keeping every decision and run"]
+
+
+def test_a_database_of_a_newer_layout_is_refused_and_left_untouched(upgraded, tmp_path, prefect_harness):
+    db = tmp_path / "newer.duckdb"
+    shutil.copy(upgraded[0], db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("UPDATE qcpilot_meta SET layout_version = 99")
+    before = digest(db)
+    for command in (["run", "--force"], ["explain", "N00"], ["report"]):
+        result = CliRunner().invoke(cli.app, [*command, "--db", str(db)])
+        assert result.exit_code == 2, command
+        assert "published by a newer qcpilot (layout 99)" in result.output
+    assert digest(db) == before
+
+
+def test_a_failed_upgrade_leaves_the_old_database_as_it_was(tmp_path, prefect_harness, monkeypatch):
+    db = tmp_path / "old.duckdb"
+    shutil.copy(FIXTURES / "layout1" / "qcpilot.duckdb", db)
+    before = digest(db)
+
+    def broken(con):
+        raise RuntimeError("a step that fails half-way")
+
+    monkeypatch.setitem(layout.STEPS, 1, broken)
+    result = CliRunner().invoke(cli.app, ["run", "--force", "--db", str(db)])
+    assert result.exit_code == 1 and "internal error (RuntimeError" in result.output
+    assert digest(db) == before and sorted(p.name for p in tmp_path.iterdir()) == [".old.duckdb.lock", "old.duckdb"]
