@@ -1,0 +1,36 @@
+"""The law does not move: the decisions of the current release on a generated population equal those of the
+release before the columnar layout (tests/fixtures/golden), application by application."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import polars as pl
+from polars.testing import assert_frame_equal
+from typer.testing import CliRunner
+
+from flows import cli
+from flows.generate import write_extracts
+from tests.conftest import DATA
+
+FIXTURES = Path(__file__).parent / "fixtures"
+COLUMNS = ["application_id", "outcome", "failed_rules", "unknown_rules", "status", "rank_in_stream",
+           "rank_in_program", "cap_applied"]
+
+
+def test_the_decisions_of_this_release_equal_those_of_the_release_before_the_columnar_layout(
+        tmp_path, prefect_harness):
+    write_extracts(2000, 99, tmp_path / "data", "parquet", DATA / "reference")
+    db = tmp_path / "q.duckdb"
+    result = CliRunner().invoke(cli.app, [
+        "run", *[a for e in ("applications", "experience", "wages") for a in (f"--{e}", str(tmp_path / "data" / e))],
+        "--config", str(FIXTURES / "layout1" / "selection.csv"), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    with duckdb.connect(str(db), read_only=True) as con:
+        now = con.sql(f"""SELECT {', '.join(f'{"e." if c == "outcome" else ""}{c}' for c in COLUMNS)}
+                          FROM eligibility e JOIN selections s USING (application_id)
+                          ORDER BY application_id""").pl()
+    before = pl.read_parquet(FIXTURES / "golden" / "decisions_f15a4dd.parquet")
+    assert before.height == 2000 and before.get_column("status").value_counts().height >= 5
+    assert_frame_equal(now.cast(before.schema), before)
