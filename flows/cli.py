@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
+import math
 import os
-import signal
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Protocol, runtime_checkable
 
@@ -14,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from flows import interrupts
 from flows.errors import Interrupted, QcpilotError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,13 +44,17 @@ def _fail(message: str, code: int) -> None:
     raise typer.Exit(code)
 
 
-def _release_and_fail(message: str, code: int) -> None:
+def _say_and_silence(message: str) -> None:
     """Print the one line, then keep the interpreter's shutdown quiet: objects of an interrupted flow run that
     Prefect still references are freed late, and the DuckDB bindings then print leak warnings."""
     err.print(f"[bold red]qcpilot:[/] {message}", highlight=False, soft_wrap=True)
     sys.stderr.flush()
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
+
+
+def _release_and_fail(message: str, code: int) -> None:
+    _say_and_silence(message)
     raise typer.Exit(code)
 
 
@@ -62,27 +65,12 @@ def _require_published(db: Path) -> None:
     if not db.exists():
         _fail(f"{db}: no published database (run `qcpilot run` first)", 2)
     try:
-        target = layout.inspect(db)
+        target = layout.inspect(db, writing=False)
     except QcpilotError as exc:
         _fail(str(exc), exc.exit_code)
     if target.layout != layout.CURRENT:
         _fail(f"{db}: published by an earlier release (layout {target.layout}); the next `qcpilot run` on it "
               f"upgrades it to layout {layout.CURRENT}, keeping every decision and run", 2)
-
-
-@contextlib.contextmanager
-def _signals_interrupt() -> Iterator[None]:
-    """SIGTERM and SIGINT raise Interrupted where the run is (Prefect's flow engine relays SIGTERM the same way),
-    so that the staging files are removed and one line is printed."""
-    def raise_interrupted(signum, _frame):
-        raise Interrupted(signal.Signals(signum).name)
-
-    previous = {s: signal.signal(s, raise_interrupted) for s in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
 
 
 def _quiet_prefect_console() -> None:
@@ -109,18 +97,24 @@ def run(
     from schemas import MODELS
     from schemas.config import SelectionConfig
 
+    given = {"applications": applications, "experience": experience, "wages": wages}
+    if any(given.values()) and not all(given.values()):
+        missing = ", ".join(f"--{e}" for e, v in given.items() if not v)
+        _fail(f"{missing} missing: give the three extracts, or none to run the shipped sample", 2)
+    if not math.isfinite(wait) or wait < 0:
+        _fail(f"--wait must be a number of seconds >= 0, not {wait}", 2)
+    if str(db) == ":memory:":
+        _fail("--db must name a database file (:memory: is not one); nothing was published", 2)
+    db = Path(os.path.realpath(db))  # one lock and one ledger per database file, whatever link names it
     ctx = RunContext(
-        specs={
-            "applications": applications or [str(SAMPLE / "applications")],
-            "experience": experience or [str(SAMPLE / "experience")],
-            "wages": wages or [str(SAMPLE / "wages")],
-        },
+        specs={e: v or [str(SAMPLE / e)] for e, v in given.items()},
         db=db, config=config, data_dir=DATA, force=force, wait=wait,
     )
     failure: tuple[str, int] | None = None
     try:
-        with _signals_interrupt(), lock.exclusive(db, wait):
+        with interrupts.raised(), lock.exclusive(db, wait):
             # everything that can refuse the run cheaply happens before Prefect starts: a plain one-line message
+            io.remove_stale_staging(db)
             io.preflight(ctx.specs, MODELS)
             io.read_config(config, SelectionConfig)
             target = layout.inspect(db)
@@ -151,9 +145,10 @@ def run(
         failure = (f"stopped by {exc.signal_name if isinstance(exc, Interrupted) else 'SIGINT'}; "
                    "nothing was published", 1)
     except BaseException as exc:
-        if type(exc).__name__ != "TerminationSignal":  # Prefect's relay of SIGTERM
+        # Prefect's relay of SIGTERM, or a library interrupted by the signal half-way ("Query interrupted")
+        if type(exc).__name__ != "TerminationSignal" and interrupts.received is None:
             raise
-        failure = ("stopped by SIGTERM; nothing was published", 1)
+        failure = (f"stopped by {interrupts.received or 'SIGTERM'}; nothing was published", 1)
     if failure is not None:
         _release_and_fail(*failure)
     result = state.result(raise_on_failure=False)
@@ -203,6 +198,10 @@ def generate(
 
     if applications < 1:
         _fail(f"--applications must be at least 1, not {applications}", 2)
+    if seed < 0:
+        _fail(f"--seed must be 0 or more, not {seed}", 2)
+    if out_dir.exists() and not out_dir.is_dir():
+        _fail(f"--out {out_dir}: is a file, not a folder", 2)
     if fmt not in ("sample", "csv", "parquet"):
         _fail(f"--format must be sample, csv or parquet, not {fmt!r}", 2)
     counts = write_extracts(applications, seed, out_dir, fmt, DATA / "reference")
@@ -260,12 +259,33 @@ def explain(
 
 
 def main() -> None:
+    """The console script: every ending is one line and an exit status, never a traceback (QCPILOT_DEBUG=1 shows
+    one). A library's own text is never printed: it may quote a row."""
+    # typer vendors click; its usage errors print as one line here, not as click's box
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError
+
     try:
-        app()
-    except Exception as exc:  # never a traceback as the user interface
-        err.print(f"[bold red]qcpilot:[/] internal error ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})",
-                  highlight=False, soft_wrap=True)
-        raise SystemExit(1) from None
+        with interrupts.raised():
+            code = app(standalone_mode=False)
+    except NoArgsIsHelpError as exc:
+        out.print(exc.ctx.get_help(), highlight=False)
+        code = 0
+    except ClickException as exc:
+        err.print(f"qcpilot: {exc.format_message()} (see qcpilot --help)", highlight=False, soft_wrap=True,
+                  markup=False)
+        code = exc.exit_code
+    except (typer.Abort, Interrupted, KeyboardInterrupt) as exc:
+        _say_and_silence(f"stopped by {getattr(exc, 'signal_name', None) or interrupts.received or 'SIGINT'}")
+        code = 1
+    except Exception as exc:
+        if os.environ.get("QCPILOT_DEBUG"):
+            raise
+        if interrupts.received is not None:
+            _say_and_silence(f"stopped by {interrupts.received}")
+        else:
+            err.print(f"qcpilot: internal error ({type(exc).__name__})", highlight=False, markup=False)
+        code = 1
+    raise SystemExit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

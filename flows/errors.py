@@ -28,6 +28,11 @@ class StorageError(QcpilotError):
     """The staging database could not be written (read-only folder, full disk): exit status 1."""
 
 
+class InternalError(QcpilotError):
+    """A defect of qcpilot: reported by its type and where it happened in the code, never by a library's text
+    (which may quote a row). Exit status 1; QCPILOT_DEBUG=1 lets it raise as it is."""
+
+
 class Interrupted(BaseException):
     """SIGTERM or SIGINT during a run: the staging files are removed and nothing is published (exit status 1).
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import glob
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ SUPPORTED = CSV_SUFFIXES | PARQUET_SUFFIXES
 OTHER_DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
 
 # What a Parquet column may hold for each contract type (polars dtype families of the arrow type).
-_ACCEPTED = {
+_ACCEPTED = {  # float16/32 are never accepted: too few digits to hold an amount to the cent
     "text": {"text", "null"},
     "boolean": {"boolean", "integer", "text", "null"},  # integers: 0 and 1 only, other values reject their row
     "integer": {"integer", "float", "decimal", "text", "null"},  # floats: integral values only, else the row is rejected
@@ -44,7 +45,8 @@ _ACCEPTED = {
 _WHAT = {"text": "text", "boolean": "a boolean", "integer": "an integer", "number": "a number", "date": "a date",
          "timestamp": "a timestamp"}
 _HOLDS = {"integer": "integers", "float": "decimal numbers", "decimal": "decimal numbers", "date": "dates",
-          "timestamp": "timestamps", "boolean": "booleans", "text": "text"}
+          "timestamp": "timestamps", "boolean": "booleans", "text": "text",
+          "low-precision float": "low-precision floats (they keep about 7 significant digits, and lose cents)"}
 _HINT = {
     "text": "; codes and other text are stored as text (a code stored as a number has lost its leading zeros)",
     "date": "; dates are stored as dates or as text YYYY-MM-DD, never as numbers",
@@ -53,11 +55,34 @@ _HINT = {
 }
 
 
-def kind(dtype: pl.DataType) -> str:
-    """The family of a polars dtype, as the contract speaks of it."""
-    if dtype == pl.Null:
+def arrow_kind(t: pa.DataType) -> str:
+    """The family of an arrow (Parquet) type, as the contract speaks of it."""
+    if pa.types.is_dictionary(t):
+        return arrow_kind(t.value_type)
+    if pa.types.is_null(t):
         return "null"
-    if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return "text"
+    if pa.types.is_boolean(t):
+        return "boolean"
+    if pa.types.is_integer(t):
+        return "integer"
+    if pa.types.is_float64(t):
+        return "float"
+    if pa.types.is_floating(t):
+        return "low-precision float"  # float16/32: about 3 or 7 significant digits, amounts lose their cents
+    if pa.types.is_decimal(t):
+        return "decimal"
+    if pa.types.is_date(t):
+        return "date"
+    if pa.types.is_timestamp(t):
+        return "timestamp"
+    return str(t)
+
+
+def kind(dtype: pl.DataType) -> str:
+    """The family of a polars dtype (the contract's own types)."""
+    if dtype == pl.String:
         return "text"
     if dtype == pl.Boolean:
         return "boolean"
@@ -65,8 +90,6 @@ def kind(dtype: pl.DataType) -> str:
         return "integer"
     if dtype.is_float():
         return "float"
-    if isinstance(dtype, pl.Decimal):
-        return "decimal"
     if dtype == pl.Date:
         return "date"
     if isinstance(dtype, pl.Datetime):
@@ -125,13 +148,14 @@ def open_file(extract: str, path: Path, contract: dict[str, pl.DataType]) -> Ext
         _check_names(extract, path, names, contract)
         return ExtractFile(extract, path, {c: pl.String for c in contract})
     schema = _parquet_schema(path)
-    _check_names(extract, path, list(schema), contract)
+    _check_names(extract, path, schema.names, contract)
     for col, target in contract.items():
-        found, want = kind(schema[col]), contract_kind(target)
+        found, want = arrow_kind(schema.field(col).type), contract_kind(target)
         if found not in _ACCEPTED[want]:
-            raise InputError(f"{path}: column '{col}' holds {_HOLDS.get(found, found)} ({schema[col]}) where "
-                             f"{_WHAT[want]} is due{_HINT.get(want, '')}")
-    return ExtractFile(extract, path, {c: schema[c] for c in contract})
+            raise InputError(f"{path}: column '{col}' holds {_HOLDS.get(found, found)} ({schema.field(col).type}) "
+                             f"where {_WHAT[want]} is due{_HINT.get(want, '')}")
+    empty = _normalized(pa.schema([schema.field(c) for c in contract]).empty_table(), path)
+    return ExtractFile(extract, path, dict(pl.from_arrow(empty).schema))
 
 
 def _check_names(extract: str, path: Path, names: list[str], contract: dict[str, pl.DataType]) -> None:
@@ -139,6 +163,10 @@ def _check_names(extract: str, path: Path, names: list[str], contract: dict[str,
     if repeated:
         raise InputError(f"{path}: column {', '.join(repeated)} appears more than once; which one to read is unknown")
     missing = [c for c in contract if c not in names]
+    padded = [n for n in names if n != n.strip() and n.strip() in missing]
+    if padded:
+        raise InputError(f"{path}: column {padded[0]!r} has spaces around its name; column names are exactly those "
+                         "of the contract")
     if missing:
         cols = ", ".join(f"'{c}'" for c in missing)
         raise InputError(f"{path}: missing required column {cols} for the {extract} extract")
@@ -146,33 +174,78 @@ def _check_names(extract: str, path: Path, names: list[str], contract: dict[str,
 
 def csv_header(path: Path) -> list[str]:
     """The column names of a CSV file's header row (UTF-8, comma-separated, an optional byte-order mark)."""
-    with open(path, "rb") as fh:
-        first = fh.readline(1 << 20)
+    try:
+        with open(path, "rb") as fh:
+            first = fh.readline(1 << 20)
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
     if not first.strip():
         raise InputError(f"{path}: the file is empty (no header row)")
     try:
         text = first.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError:
         raise InputError(f"{path}: line 1: not UTF-8 text (the contract's CSV is UTF-8)") from None
-    names = next(csv.reader([text]), [])
+    if "\r" in text.rstrip("\r\n"):
+        raise InputError(f"{path}: lines end with a carriage return alone; the contract's CSV ends them with a line "
+                         "feed (\\n or \\r\\n)")
+    try:
+        names = next(csv.reader([text.rstrip("\r\n")]), [])
+    except csv.Error:
+        raise InputError(f"{path}: line 1: the header cannot be read as CSV (malformed quoting)") from None
     if len(names) == 1:
         for sep, what in OTHER_DELIMITERS.items():
             if sep in text:
                 raise InputError(f"{path}: line 1: the header is separated by {what} ({sep!r}), not by commas: "
                                  "the contract's CSV is comma-separated")
-    return [n.strip() for n in names]
+    return names
 
 
-def _parquet_schema(path: Path) -> dict[str, pl.DataType]:
+def _parquet_schema(path: Path) -> pa.Schema:
     try:
         arrow = pq.read_schema(path)
+    except OSError as exc:
+        raise _unreadable(path, exc, " as Parquet") from None
     except Exception:  # pyarrow raises several kinds for a file that is not Parquet
         raise InputError(f"{path}: cannot be read as Parquet (not a Parquet file, or truncated)") from None
     names = arrow.names
     dup = [n for n, k in Counter(names).items() if k > 1]
     if dup:
         raise InputError(f"{path}: column '{dup[0]}' appears {names.count(dup[0])} times; which one to read is unknown")
-    return dict(pl.from_arrow(arrow.empty_table()).schema)
+    return arrow
+
+
+def _unreadable(path: Path, exc: OSError, what: str = "") -> OSError | InputError:
+    """A file the operating system refuses for good (permissions, a folder) is an input problem, and so is an
+    OSError of a reader with no error number (pyarrow's word for a corrupt file); other I/O errors of the
+    operating system may pass (a share that blinked) and are left to the flow's retries."""
+    if isinstance(exc, PermissionError | IsADirectoryError | FileNotFoundError):
+        return InputError(f"{path}: cannot be read ({exc.strerror})")
+    if exc.errno is None or isinstance(exc, pa.ArrowException):
+        return InputError(f"{path}: cannot be read{what} (a corrupt or truncated file)")
+    return exc
+
+
+def _normalized(table: pa.Table, path: Path) -> pa.Table:
+    """Arrow columns as polars reads them faithfully: text for dictionaries, float64 for decimals (an integer column
+    then rejects non-integral values, as for floats), microsecond timestamps in UTC (any offset) or naive.
+    A timestamp beyond what microseconds can hold (years 1677-2262... 294 247) stops the run, naming its line."""
+    columns = []
+    for name, col in zip(table.column_names, table.columns, strict=True):
+        t = col.type
+        try:
+            if pa.types.is_dictionary(t):
+                col = col.cast(t.value_type)
+            elif pa.types.is_decimal(t):
+                col = col.cast(pa.float64())
+            elif pa.types.is_timestamp(t):
+                col = col.cast(pa.timestamp("us", "UTC" if t.tz is not None else None))
+            elif pa.types.is_date64(t):
+                col = col.cast(pa.date32())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            raise InputError(f"{path}: column '{name}' holds a timestamp out of the range a timestamp can "
+                             "hold (a corrupt value)") from None
+        columns.append(col)
+    return pa.table(columns, names=table.column_names)
 
 
 def batches(f: ExtractFile, rows: int) -> Iterator[pl.DataFrame]:
@@ -192,9 +265,11 @@ def _parquet_batches(f: ExtractFile, rows: int) -> Iterator[pl.DataFrame]:
         pf = pq.ParquetFile(f.path)
         for b in pf.iter_batches(batch_size=rows, columns=list(f.source)):
             _check_utf8(f, b)
-            yield _frame(pa.Table.from_batches([b]))
+            yield _frame(_normalized(pa.Table.from_batches([b]), f.path), f.path)
     except InputError:
         raise
+    except OSError as exc:
+        raise _unreadable(f.path, exc, " as Parquet") from None
     except Exception:
         raise InputError(f"{f.path}: cannot be read as Parquet (a corrupt or truncated file)") from None
 
@@ -227,22 +302,25 @@ def _csv_batches(f: ExtractFile, rows: int) -> Iterator[pl.DataFrame]:
             pending.append(b)
             n += b.num_rows
             if n >= rows:
-                yield _frame(pa.Table.from_batches(pending))
+                yield _frame(pa.Table.from_batches(pending), f.path)
                 pending, n = [], 0
         if pending:
-            yield _frame(pa.Table.from_batches(pending))
+            yield _frame(pa.Table.from_batches(pending), f.path)
+    except InputError:
+        raise
     except OSError as exc:
-        if isinstance(exc, pa.ArrowException):
+        if exc.errno is None or isinstance(exc, pa.ArrowException):
             raise InputError(diagnose_csv(f.path)) from None
-        raise  # the operating system's (a share that blinked): the flow retries it
+        raise _unreadable(f.path, exc) from None  # else the operating system's (a share that blinked): retried
     except Exception:  # pyarrow's parse errors quote the row: the careful pass names the line instead
         raise InputError(diagnose_csv(f.path)) from None
 
 
-def _frame(table: pa.Table) -> pl.DataFrame:
-    df = pl.from_arrow(table)
-    cats = [c for c, t in df.schema.items() if t == pl.Categorical or isinstance(t, pl.Enum)]
-    return df.with_columns(pl.col(cats).cast(pl.String)) if cats else df
+def _frame(table: pa.Table, path: Path) -> pl.DataFrame:
+    try:
+        return pl.from_arrow(table)
+    except (pl.exceptions.PolarsError, pl.exceptions.PanicException):  # a panic is a BaseException: named here
+        raise InputError(f"{path}: holds values that cannot be read (a corrupt file?)") from None
 
 
 def diagnose_csv(path: Path) -> str:
@@ -259,6 +337,7 @@ def diagnose_csv(path: Path) -> str:
                 raise _Found(line[0], "not UTF-8 text (the contract's CSV is UTF-8)") from None
             yield text.removeprefix("\ufeff") if line[0] == 1 else text
 
+    csv.field_size_limit(sys.maxsize)  # a long field is not a problem of the file's structure
     record_start = 1
     try:
         with open(path, "rb") as fh:

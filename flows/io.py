@@ -25,10 +25,24 @@ BATCH_ROWS = int(os.environ.get("QCPILOT_BATCH_ROWS", "200000"))  # rows of a fi
 
 @dataclass(frozen=True)
 class InputFile:
+    """An input of a run as `runs.inputs` records it: its SHA-256, its rows, and its size and modification time (a
+    file with the same path, size and time as the last run's is not hashed again by the no-op check)."""
+
     extract: str
     path: str
     sha256: str
-    rows: int
+    rows: int | None
+    bytes: int = 0
+    modified_ns: int = 0
+
+    @classmethod
+    def of(cls, extract: str, path: Path, rows: int | None) -> InputFile:
+        st = Path(path).stat()
+        return cls(extract, str(path), sha256(path), rows, st.st_size, st.st_mtime_ns)
+
+    def record(self) -> dict:
+        return {"extract": self.extract, "path": self.path, "sha256": self.sha256, "rows": self.rows,
+                "bytes": self.bytes, "modified_ns": self.modified_ns}
 
 
 def sha256(path: Path) -> str:
@@ -72,7 +86,7 @@ def read_extract(extract: str, files: list[Path], model) -> tuple[pl.DataFrame, 
     for path in files:
         parts = list(parsed_batches(extract, path, model))
         frames.extend(parts)
-        inputs.append(InputFile(extract, str(path), sha256(path), sum(p.height for p in parts)))
+        inputs.append(InputFile.of(extract, path, sum(p.height for p in parts)))
     if not frames:
         dtypes = model_dtypes(model)
         frames.append(parse_frame(pl.DataFrame(schema={**{c: pl.String for c in dtypes}, LINE: pl.Int64,
@@ -124,7 +138,11 @@ def read_config(path: Path, model) -> pl.DataFrame:
         rest = reasons.filter(pl.col(LINE) != line).height
         more = f" (and {rest} more problem(s) in other rows)" if rest else ""
         raise InputError(f"{path}: row {line}: {'; '.join(first)}{more}")
-    return df.select(list(dtypes))
+    config = df.select(list(dtypes))
+    if config.filter(pl.col("kind") == "window").height == 0:
+        raise InputError(f"{path}: no intake window at all: every application would be decided outside_intake, "
+                         "for good")
+    return config
 
 
 def read_table(db: Path, table: str) -> pl.DataFrame | None:
@@ -237,7 +255,8 @@ class Staging:
                 raise
             raise storage_error(exc, self.tmp.parent) from None
 
-    def finish(self, views: list[str]) -> None:
+    def finish(self, views: list[str], before_swap=None) -> None:
+        """Create the views, checkpoint, close; then `before_swap()` (which may refuse), then the atomic rename."""
         try:
             try:
                 for sql in views:
@@ -245,6 +264,8 @@ class Staging:
                 self.con.execute("CHECKPOINT")
             finally:
                 self.con.close()
+            if before_swap is not None:
+                before_swap()
             os.replace(self.tmp, self.target)
         except (OSError, duckdb.Error) as exc:
             if not is_storage_failure(exc):

@@ -36,7 +36,8 @@ CARRIED_DDL = {
         decided_at TIMESTAMP WITH TIME ZONE, engine_version VARCHAR, config_sha256 VARCHAR)""",
     "runs": """CREATE TABLE runs (
         run_id VARCHAR, started_at TIMESTAMP WITH TIME ZONE, finished_at TIMESTAMP WITH TIME ZONE, status VARCHAR,
-        rules_version VARCHAR, inputs STRUCT("extract" VARCHAR, path VARCHAR, sha256 VARCHAR, "rows" BIGINT)[],
+        rules_version VARCHAR,
+        inputs STRUCT("extract" VARCHAR, path VARCHAR, sha256 VARCHAR, "rows" BIGINT, bytes BIGINT, modified_ns BIGINT)[],
         applications_read BIGINT, applications_kept BIGINT, applications_rejected BIGINT,
         experience_read BIGINT, experience_kept BIGINT, experience_rejected BIGINT,
         wages_read BIGINT, wages_kept BIGINT, wages_rejected BIGINT,
@@ -64,6 +65,13 @@ class Target:
     path: Path
     layout: int | None
     last_run: dict | None = None  # run_id, inputs, engine_version, config_sha256 of the latest run
+    stat: tuple[int, int, int] | None = None  # (inode, mtime_ns, size) when read: a swap checks nobody replaced it
+
+    def unchanged_since_read(self) -> bool:
+        if not self.path.exists():
+            return self.stat is None
+        st = self.path.stat()
+        return self.stat == (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 def _columns(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
@@ -101,11 +109,17 @@ def layout_of(con: duckdb.DuckDBPyConnection, db: Path) -> int:
 # -- upgrade steps: layout N -> N + 1, on the carried tables of the staging database --------------------------------
 
 def upgrade_1_to_2(con: duckdb.DuckDBPyConnection) -> None:
-    """Layout 2 (issue #11): every run records the layout it published (the runs before were layout 1) and, when it
-    upgraded the database, the layout it found. `decisions` keeps its shape."""
+    """Layout 2 (issues #10, #11): every run records the layout it published (the runs before were layout 1) and,
+    when it upgraded the database, the layout it found; each input records its size and modification time (null
+    for the earlier runs, which did not). `decisions` keeps its shape."""
     con.execute("ALTER TABLE runs ADD COLUMN layout_version INTEGER")
     con.execute("UPDATE runs SET layout_version = 1")
     con.execute("ALTER TABLE runs ADD COLUMN upgraded_from_layout INTEGER")
+    con.execute("""ALTER TABLE runs ALTER COLUMN inputs SET DATA TYPE
+        STRUCT("extract" VARCHAR, path VARCHAR, sha256 VARCHAR, "rows" BIGINT, bytes BIGINT, modified_ns BIGINT)[]
+        USING list_transform(inputs, lambda i: struct_pack("extract" := i."extract", path := i.path, sha256 := i.sha256,
+                                                      "rows" := i."rows", bytes := NULL::BIGINT,
+                                                      modified_ns := NULL::BIGINT))""")
 
 
 STEPS = {1: upgrade_1_to_2}
@@ -113,7 +127,9 @@ STEPS = {1: upgrade_1_to_2}
 
 def carry_forward(con: duckdb.DuckDBPyConnection, target: Target) -> int | None:
     """Create the carried tables in `con` (the staging database): copied from the published database through the
-    upgrade steps, or empty for a new one. Returns the layout upgraded from, or None."""
+    upgrade steps, or empty for a new one. Returns the layout upgraded from, or None.
+
+    A ledger changed outside qcpilot since its last publish (rows removed or altered: see write_meta) is refused."""
     if target.layout is None:
         for ddl in CARRIED_DDL.values():
             con.execute(ddl)
@@ -122,6 +138,8 @@ def carry_forward(con: duckdb.DuckDBPyConnection, target: Target) -> int | None:
     try:
         for table in CARRIED:
             con.execute(f"CREATE TABLE {table} AS SELECT * FROM previous.{table}")
+        if target.layout >= 2:
+            _check_ledger(con, target.path)
     finally:
         con.execute("DETACH previous")
     for layout in range(target.layout, CURRENT):
@@ -129,20 +147,51 @@ def carry_forward(con: duckdb.DuckDBPyConnection, target: Target) -> int | None:
     return target.layout if target.layout != CURRENT else None
 
 
+def _ledger_digest(con: duckdb.DuckDBPyConnection, schema: str = "main") -> tuple[int, int, int]:
+    """(rows of decisions, a hash of all of them, rows of runs): what the next run checks before it carries them."""
+    rows, digest = con.execute(f"SELECT count(*), coalesce(bit_xor(hash(d)), 0) FROM {schema}.decisions d").fetchall()[0]
+    runs = con.execute(f"SELECT count(*) FROM {schema}.runs").fetchall()[0][0]
+    return rows, int(digest), runs
+
+
+def _check_ledger(con: duckdb.DuckDBPyConnection, db: Path) -> None:
+    meta = con.execute("SELECT run_id, decisions_rows, decisions_digest, runs_rows, duckdb_version "
+                       f"FROM previous.{META}").fetchall()[0]
+    run_id, rows, digest, runs, version = meta
+    now_rows, now_digest, now_runs = _ledger_digest(con)
+    # the hash of a row is DuckDB's: comparable within one DuckDB version only (row counts always are)
+    changed = (now_rows, now_runs) != (rows, runs) or (version == duckdb.__version__ and now_digest != int(digest))
+    if changed:
+        raise InputError(f"{db}: its decisions ledger or runs history was changed outside qcpilot since run {run_id} "
+                         f"({rows} decisions and {runs} runs then, {now_rows} and {now_runs} now); a ledger that is "
+                         "never revoked cannot be carried forward from it: restore the database from its copy")
+
+
 def write_meta(con: duckdb.DuckDBPyConnection, engine_version: str, run_id: str) -> None:
-    """Record what wrote the database: its layout, the engine version, the run and the time."""
+    """Record what wrote the database (its layout, the engine version, the run, the time) and a digest of its
+    ledger and runs history, which the next run checks before carrying them forward."""
+    rows, digest, runs = _ledger_digest(con)
     con.execute(f"""CREATE OR REPLACE TABLE {META} AS
         SELECT {CURRENT}::INTEGER AS layout_version, ?::VARCHAR AS engine_version, ?::VARCHAR AS run_id,
-               now() AS written_at""", [engine_version, run_id])
+               now() AS written_at, ?::BIGINT AS decisions_rows, ?::UBIGINT AS decisions_digest,
+               ?::BIGINT AS runs_rows, ?::VARCHAR AS duckdb_version""",
+                [engine_version, run_id, rows, digest, runs, duckdb.__version__])
 
 
-def inspect(db: Path) -> Target:
-    """The target of a run: its layout and latest run, read-only. InputError when it must not be written."""
+def inspect(db: Path, writing: bool = True) -> Target:
+    """The target of a run: its layout and latest run, read-only. InputError when it must not be written (or,
+    `writing` False, read)."""
     db = Path(db)
     if not db.exists():
         return Target(db, None)
     if db.is_dir():
         raise InputError(f"{db}: is a folder, not a database file")
+    wal = db.with_name(db.name + ".wal")
+    if writing and wal.exists():
+        raise InputError(f"{db}: has a write-ahead log ({wal.name}) left by a connection that wrote to it and did not "
+                         "close: qcpilot will not publish over changes it has not seen. Open and close it once with "
+                         "DuckDB to checkpoint them, or remove the .wal to discard them")
+    st = db.stat()
     try:
         con = duckdb.connect(str(db), read_only=True)
     except duckdb.Error as exc:
@@ -157,4 +206,4 @@ def inspect(db: Path) -> Target:
     if row:
         run_id, inputs, version, config_sha = row[0]
         last = {"run_id": run_id, "inputs": inputs, "engine_version": version, "config_sha256": config_sha}
-    return Target(db, layout, last)
+    return Target(db, layout, last, (st.st_ino, st.st_mtime_ns, st.st_size))

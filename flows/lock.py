@@ -10,6 +10,7 @@ rename, and they keep reading the file they opened.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,7 +42,23 @@ def exclusive(db: Path, wait: float = 0.0) -> Iterator[None]:
                            "this run did nothing, try again when it has finished or pass --wait SECONDS") from None
     except OSError as exc:
         raise StorageError(f"{path}: cannot take the write lock ({exc.strerror})") from None
+    _inode.setdefault(str(path), os.stat(path).st_ino)
     try:
         yield
     finally:
         lock.release()
+        if not lock.is_locked:
+            _inode.pop(str(path), None)
+
+
+_inode: dict[str, int] = {}  # lock file -> the inode this process locked
+
+
+def still_held(db: Path) -> bool:
+    """True while the lock file this process locked is still the one at its path: a lock file removed during a
+    run (a "stale lock" cleanup) would let a second run lock a new file and write at the same time."""
+    path = lock_path(db)
+    try:
+        return _inode.get(str(path)) == os.stat(path).st_ino
+    except FileNotFoundError:
+        return False

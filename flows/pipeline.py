@@ -9,6 +9,7 @@ input hashing by Prefect (NO_CACHE); one flow run per batch and a handful of tas
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import traceback
 import uuid
@@ -22,18 +23,19 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed
 
-from flows import io, layout, lock, progress, spill
-from flows.errors import QcpilotError
+from flows import interrupts, io, layout, lock, progress, spill
+from flows.errors import DatabaseBusy, InternalError, QcpilotError
 from flows.reference import load_references
 from flows.run_context import EXTRACTS, RunContext, engine_version, unchanged
 from schemas import MODELS
 from schemas.config import SelectionConfig
+from schemas.enums import PROGRAMS
 from transforms import engine
 from transforms.evaluate import evaluate_partition, rule_results_view, run_facts
 from transforms.rules import RULES
 from transforms.selection import VIEWS_SQL, decide
+from transforms.sqlfiles import statements
 from transforms.tables import runs_row_sql
-from transforms.validate import statements
 
 ROOT = Path(__file__).resolve().parents[1]
 # applications evaluated at a time: bounds the memory of the evaluation (outputs go to the staging database)
@@ -65,7 +67,30 @@ def transient_io_error(task, task_run, state) -> bool:
 RETRIES = {"retries": 2, "retry_delay_seconds": 10, "retry_condition_fn": transient_io_error}
 
 
+def contained(fn):
+    """What a task may raise, since Prefect logs it (with its traceback) to the console and the API: our own
+    one-line errors, the operating system's (retried), a full disk; anything else becomes an InternalError naming
+    its type and the place in the code, never a library's text, which may quote a row."""
+    @functools.wraps(fn)
+    def task_body(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (QcpilotError, OSError):
+            raise
+        except (Exception, pl.exceptions.PanicException) as exc:
+            interrupts.reraise_if_received(exc)
+            if os.environ.get("QCPILOT_DEBUG"):
+                raise
+            staging = next((a for a in args if isinstance(a, io.Staging)), None)
+            if isinstance(exc, duckdb.Error) and io.is_storage_failure(exc) and staging is not None:
+                raise io.storage_error(exc, staging.tmp.parent) from None
+            raise InternalError(f"internal error ({type(exc).__name__} at {_where(exc)}); "
+                                "nothing was published") from None
+    return task_body
+
+
 @task(cache_policy=NO_CACHE, persist_result=False, **RETRIES)
+@contained
 def ingest(files: dict[str, list[Path]], store: spill.Spill, as_of: dt.datetime) -> None:
     """Read, parse and validate every file a batch at a time into the spill (InputError naming the file, line or
     column when one cannot be read as the contract says)."""
@@ -85,6 +110,7 @@ def ingest(files: dict[str, list[Path]], store: spill.Spill, as_of: dt.datetime)
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
+@contained
 def check_across_files(staging: io.Staging, store: spill.Spill) -> pl.DataFrame:
     """The checks that span files, on key columns; returns the rows they reject (extract, file, line)."""
     progress.stage("validate")
@@ -97,6 +123,7 @@ def check_across_files(staging: io.Staging, store: spill.Spill) -> pl.DataFrame:
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
+@contained
 def evaluate(staging: io.Staging, store: spill.Spill, dropped: pl.DataFrame, data_dir: Path) -> dict[str, int]:
     """Evaluate the applications a partition (bucket) at a time, straight into the staging database; returns the
     rows kept per extract."""
@@ -119,22 +146,28 @@ def evaluate(staging: io.Staging, store: spill.Spill, dropped: pl.DataFrame, dat
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
+@contained
 def rank(staging: io.Staging, config: pl.DataFrame, run_id: str, started: dt.datetime, version: str,
          config_sha: str) -> None:
     """Selection per program, stream and year under the configured windows and caps, against the ledger (DuckDB,
     on the staged tables)."""
     progress.stage("rank")
+    log = get_run_logger()
+    for program in sorted(set(PROGRAMS) - set(config.filter(pl.col("kind") == "window").get_column("program"))):
+        log.warning("no intake window for program %s in the configuration: its applications are outside_intake",
+                    program)
     staging.append({"selection_config": config})
     decide(staging.con, run_id=run_id, decided_at=started, engine_version=version, config_sha256=config_sha)
     counts = dict(staging.con.sql("SELECT status, count(*) FROM selections GROUP BY ALL ORDER BY 1").fetchall())
     new = staging.con.sql("SELECT count(*) FROM selections WHERE decided_run_id = ?", params=[run_id]).fetchall()
-    get_run_logger().info("rank: statuses %s; %d decided by this run", counts, new[0][0])
+    log.info("rank: statuses %s; %d decided by this run", counts, new[0][0])
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
-def publish(staging: io.Staging, run: dict) -> None:
+@contained
+def publish(staging: io.Staging, run: dict, target: layout.Target) -> None:
     """The rejected rows (with their raw text), the rules, the run's row, the layout, the views; then the atomic
-    replace of the published database."""
+    replace of the published database, unless the lock file or the database changed under the run."""
     progress.stage("publish")
     con = staging.con
     rejected = con.sql("SELECT * FROM rejected ORDER BY extract, source_file, row_number").pl()
@@ -143,11 +176,20 @@ def publish(staging: io.Staging, run: dict) -> None:
                     "rules": engine.rules_table(RULES)})
     con.execute(runs_row_sql(), run)
     layout.write_meta(con, run["engine_version"], run["run_id"])
-    staging.finish([*rule_results_view(), *statements(VIEWS_SQL)])
+    def guard() -> None:
+        if not lock.still_held(target.path):
+            raise DatabaseBusy(f"{target.path}: its lock file was removed during this run, so another run may be "
+                               "writing it; nothing was published")
+        if not target.unchanged_since_read():
+            raise DatabaseBusy(f"{target.path}: was replaced by another writer during this run; nothing was "
+                               "published")
+
+    staging.finish([*rule_results_view(), *statements(VIEWS_SQL)], before_swap=guard)
     get_run_logger().info("publish: %s", staging.target)
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
+@contained
 def artifacts(db: Path, run: dict) -> None:
     """A markdown summary and a cap-usage table, attached to the flow run in the Prefect UI."""
     progress.stage("artifacts")
@@ -188,7 +230,9 @@ def pipeline(specs: dict[str, list[str]], db: str, data_dir: str, config: str, f
     A refused or failed run ends in a Failed state whose message is the one-line reason (nothing is published).
     """
     log = get_run_logger()
-    ctx = RunContext(specs=specs, db=Path(db), config=Path(config), data_dir=Path(data_dir), force=force, wait=wait)
+    # the real file behind a symbolic link: one lock and one ledger per database, whatever the name it is given by
+    ctx = RunContext(specs=specs, db=Path(os.path.realpath(db)), config=Path(config), data_dir=Path(data_dir),
+                     force=force, wait=wait)
     run_id = uuid.uuid4().hex[:12]
     try:
         with lock.exclusive(ctx.db, ctx.wait):
@@ -200,7 +244,8 @@ def pipeline(specs: dict[str, list[str]], db: str, data_dir: str, config: str, f
         message = f"{exc.filename or 'a file'}: {exc.strerror or 'input/output error'}; nothing was published"
         log.error("run %s: %s", run_id, message)
         return Failed(message=message, data=RunResult(run_id, ok=False, message=message, exit_code=1))
-    except Exception as exc:
+    except (Exception, pl.exceptions.PanicException) as exc:
+        interrupts.reraise_if_received(exc)
         if os.environ.get("QCPILOT_DEBUG"):
             raise
         message = f"internal error ({type(exc).__name__} at {_where(exc)}); nothing was published"
@@ -237,17 +282,17 @@ def _batch(ctx: RunContext, run_id: str) -> RunResult:
             dropped = check_across_files(staging, store)
             kept = evaluate(staging, store, dropped, ctx.data_dir)
             rank(staging, selection_config, run_id, started, version, config_sha)
-            inputs = [*store.files, io.InputFile("config", str(ctx.config), config_sha, selection_config.height)]
+            inputs = [*store.files, io.InputFile.of("config", ctx.config, selection_config.height),
+                      *[io.InputFile.of("reference", f, None) for f in ctx.reference_files()]]
             run = {
-                "run_id": run_id, "started_at": started,
-                "inputs": [{"extract": f.extract, "path": f.path, "sha256": f.sha256, "rows": f.rows} for f in inputs],
+                "run_id": run_id, "started_at": started, "inputs": [f.record() for f in inputs],
                 **{f"{e}_read": store.read[e] for e in EXTRACTS}, **{f"{e}_kept": kept[e] for e in EXTRACTS},
                 "engine_version": version, "config_sha256": config_sha,
                 "engine_changed": last is not None and last["engine_version"] != version,
                 "config_changed": last is not None and last["config_sha256"] not in (None, config_sha),
                 "layout_version": layout.CURRENT, "upgraded_from_layout": upgraded_from,
             }
-            publish(staging, run)
+            publish(staging, run, target)
     except duckdb.Error as exc:  # DuckDB may report a full disk late, from any statement
         if not io.is_storage_failure(exc):
             raise

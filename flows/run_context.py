@@ -33,10 +33,22 @@ class RunContext:
             self._files.update({e: extracts.resolve(self.specs[e]) for e in EXTRACTS})
         return self._files
 
-    def fingerprint(self) -> set[tuple[str, str]]:
-        """(extract, sha256) of every input file and of the configuration."""
-        found = {(e, io.sha256(f)) for e, fs in self.files().items() for f in fs}
-        return found | {("config", io.sha256(self.config))}
+    def reference_files(self) -> list[Path]:
+        """The reference data the rules read (data/reference/): a change there changes decisions too."""
+        return sorted((self.data_dir / "reference").glob("*.csv"))
+
+    def fingerprint(self, known: list[dict] | None = None) -> set[tuple[str, str]]:
+        """(extract, sha256) of every input file, of the configuration and of the reference files. A file whose
+        path, size and modification time are those of an input in `known` (the last run's) keeps that SHA-256
+        without being read again."""
+        seen = {(i["path"], i.get("bytes"), i.get("modified_ns")): i["sha256"] for i in known or []}
+
+        def sha(path: Path) -> str:
+            st = path.stat()
+            return seen.get((str(path), st.st_size, st.st_mtime_ns)) or io.sha256(path)
+
+        found = {(e, sha(f)) for e, fs in self.files().items() for f in fs}
+        return found | {("config", sha(self.config))} | {("reference", sha(f)) for f in self.reference_files()}
 
 
 def engine_version() -> str:
@@ -57,4 +69,4 @@ def unchanged(target: Target, ctx: RunContext, version: str) -> str | None:
     if ctx.force or last is None or target.layout != CURRENT or last["engine_version"] != version:
         return None
     before = {(i["extract"], i["sha256"]) for i in last["inputs"]}
-    return last["run_id"] if before == ctx.fingerprint() else None
+    return last["run_id"] if before == ctx.fingerprint(last["inputs"]) else None

@@ -116,7 +116,7 @@ def ingest_extract(extract: str, files: list[Path], spill: Spill, as_of: dt.date
             rows += typed.height
             if on_batch:
                 on_batch(typed.height)
-        spill.files.append(io.InputFile(extract, str(path), io.sha256(path), rows))
+        spill.files.append(io.InputFile.of(extract, path, rows))
         read += rows
     spill.read[extract] = read
 

@@ -49,7 +49,7 @@ def test_run_publishes_every_contract_table_and_counts(prefect_harness, extracts
         assert (run["applications_read"], run["applications_kept"], run["applications_rejected"]) == (3, 2, 1)
         assert (run["experience_read"], run["experience_kept"], run["experience_rejected"]) == (3, 2, 1)
         assert run["status"] == "completed" and run["finished_at"] >= run["started_at"]
-        assert {i["extract"] for i in run["inputs"]} == {"applications", "experience", "wages", "config"}
+        assert {i["extract"] for i in run["inputs"]} == {"applications", "experience", "wages", "config", "reference"}
         assert all(len(i["sha256"]) == 64 for i in run["inputs"])
         assert con.sql("SELECT count(*) FROM eligibility").fetchall()[0][0] == 2
     # the same inputs again: nothing new, nothing rewritten

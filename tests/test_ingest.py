@@ -103,7 +103,7 @@ def test_parquet_typed_columns_are_normalized_like_csv(tmp_path):
     typed = parsed([app(), app(application_id="A2", submitted_at="2024-03-15T10:00:00-04:00")], "applications")
     write_csv(text.to_dicts(), APP_COLUMNS, tmp_path / "a.csv")
     typed.drop("source_file", "row_number", "__parse_errors").with_columns(
-        pl.col("french_oral_level").cast(pl.Int32), pl.col("funds_available_cad").cast(pl.Float32),
+        pl.col("french_oral_level").cast(pl.Int32), pl.col("funds_available_cad").cast(pl.Decimal(12, 2)),
         pl.col("submitted_at").dt.convert_time_zone("America/Toronto"),
     ).write_parquet(tmp_path / "a.parquet")
     from_csv, _ = io.read_extract("applications", [tmp_path / "a.csv"], APPS)
