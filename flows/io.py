@@ -198,16 +198,17 @@ def staging_name(target: Path, run_id: str, kind: str = "tmp") -> Path:
 
 def remove_stale_staging(target: Path) -> list[Path]:
     """Remove what killed runs left beside `target`: only names of the staging pattern `.NAME.RUNID.tmp[.wal]` (the
-    staging database) and `.NAME.RUNID.spill` (its spill folder), RUNID being 12 hexadecimal digits. Call it while
-    holding the target's lock, so no live run's files match."""
-    pattern = re.compile(rf"^\.{re.escape(Path(target).name)}\.[0-9a-f]{{12}}\.(tmp|tmp\.wal|spill)$")
+    staging database), `.NAME.RUNID.tmp.spill` (DuckDB's temporary files) and `.NAME.RUNID.spill` (the run's spill
+    folder), RUNID being 12 hexadecimal digits. Call it while holding the target's lock, so no live run's files
+    match."""
+    pattern = re.compile(rf"^\.{re.escape(Path(target).name)}\.[0-9a-f]{{12}}\.(tmp|tmp\.wal|tmp\.spill|spill)$")
     removed = []
     folder = Path(target).parent
     if folder.is_dir():
         for leftover in folder.iterdir():
             if not pattern.match(leftover.name):
                 continue
-            if leftover.is_dir() and leftover.suffix == ".spill":
+            if leftover.is_dir():
                 shutil.rmtree(leftover, ignore_errors=True)
             elif leftover.is_file():
                 leftover.unlink(missing_ok=True)
@@ -232,9 +233,16 @@ class Staging:
         try:
             self.target.parent.mkdir(parents=True, exist_ok=True)
             self._remove_tmp()
-            self.con = duckdb.connect(str(self.tmp))
+            # bounded memory (DuckDB spills what does not fit beside the staging file), no progress bar on a terminal
+            self.con = duckdb.connect(str(self.tmp), config={
+                "memory_limit": os.environ.get("QCPILOT_DUCKDB_MEMORY", "1536MB"),
+                "temp_directory": str(staging_name(self.target, run_id, "tmp.spill")),
+            })
+            self.con.execute("SET enable_progress_bar = false")
         except (OSError, duckdb.Error) as exc:
             self._remove_tmp()
+            if not is_storage_failure(exc):
+                raise
             raise storage_error(exc, self.tmp.parent) from None
         except BaseException:  # a signal while the file is being created
             self.abort()
@@ -293,6 +301,7 @@ class Staging:
     def _remove_tmp(self) -> None:
         for leftover in (self.tmp, self.tmp.with_name(self.tmp.name + ".wal")):
             leftover.unlink(missing_ok=True)
+        shutil.rmtree(self.tmp.with_name(self.tmp.name + ".spill"), ignore_errors=True)
 
 
 def publish(target: Path, tables: dict[str, pl.DataFrame], views: list[str], run_id: str) -> None:

@@ -31,7 +31,7 @@ from schemas import MODELS
 from schemas.config import SelectionConfig
 from schemas.enums import PROGRAMS
 from transforms import engine
-from transforms.evaluate import evaluate_partition, rule_results_view, run_facts
+from transforms.evaluate import evaluate_partition, reading_views, run_facts
 from transforms.rules import RULES
 from transforms.selection import VIEWS_SQL, decide
 from transforms.sqlfiles import statements
@@ -140,6 +140,9 @@ def evaluate(staging: io.Staging, store: spill.Spill, dropped: pl.DataFrame, dat
         kept["experience"] += spells.height
     if "assessments" not in staging.created:  # no valid application at all: the tables still exist, empty
         staging.append(evaluate_partition(apps, spells, facts))
+    staging.append({"rules": engine.rules_table(RULES)})  # the views read it
+    for sql in reading_views():
+        staging.con.execute(sql)
     counts = dict(staging.con.sql("SELECT outcome, count(*) FROM eligibility GROUP BY ALL ORDER BY 1").fetchall())
     log.info("evaluate: %d applications in %d partition(s), outcomes %s", kept["applications"], store.buckets, counts)
     return kept
@@ -172,8 +175,7 @@ def publish(staging: io.Staging, run: dict, target: layout.Target) -> None:
     con = staging.con
     rejected = con.sql("SELECT * FROM rejected ORDER BY extract, source_file, row_number").pl()
     staging.append({"rejected_rows": io.attach_raw(rejected.with_columns(pl.lit(None, pl.String).alias("raw")),
-                                                   MODELS),
-                    "rules": engine.rules_table(RULES)})
+                                                   MODELS)})
     con.execute(runs_row_sql(), run)
     layout.write_meta(con, run["engine_version"], run["run_id"])
     def guard() -> None:
@@ -184,7 +186,7 @@ def publish(staging: io.Staging, run: dict, target: layout.Target) -> None:
             raise DatabaseBusy(f"{target.path}: was replaced by another writer during this run; nothing was "
                                "published")
 
-    staging.finish([*rule_results_view(), *statements(VIEWS_SQL)], before_swap=guard)
+    staging.finish(statements(VIEWS_SQL), before_swap=guard)
     get_run_logger().info("publish: %s", staging.target)
 
 

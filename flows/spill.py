@@ -134,11 +134,12 @@ def _write_kept(extract: str, kept: pl.DataFrame, spill: Spill, tag: str) -> Non
     if kept.height == 0:
         return
     if extract not in BUCKETED:
-        kept.write_parquet(_mkdir(spill.root / "kept" / extract) / f"{tag}.parquet")
+        kept.write_parquet(_mkdir(spill.root / "kept" / extract) / f"{tag}.parquet", compression="lz4")
         return
     keyed = kept.with_columns(bucket_of(BUCKETED[extract], spill.buckets).alias("__bucket"))
     for (bucket,), part in keyed.partition_by("__bucket", as_dict=True, maintain_order=True).items():
-        part.drop("__bucket").write_parquet(_mkdir(spill.root / "kept" / extract / f"b{bucket:04d}") / f"{tag}.parquet")
+        part.drop("__bucket").write_parquet(_mkdir(spill.root / "kept" / extract / f"b{bucket:04d}") / f"{tag}.parquet",
+                                            compression="lz4")  # read once, removed at the end of the run
 
 
 # -- the checks that span files, on the key columns only --------------------------------------------------------

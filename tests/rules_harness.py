@@ -9,7 +9,7 @@ from flows.reference import load_references
 from tests.conftest import DATA
 from tests.factories import AS_OF, parsed
 from transforms import engine
-from transforms.evaluate import evaluate, rule_results_view, validate_all
+from transforms.evaluate import evaluate, reading_views, validate_all
 from transforms.rules import RULES
 
 _REFS = None
@@ -29,12 +29,12 @@ def evaluate_rows(apps: list[dict], spells: list[dict] = (), wages: list[dict] =
         "wages": parsed(list(wages), "wages"),
     }, AS_OF)
     assert rejected.height == 0, rejected.to_dicts()
-    out = evaluate(kept["applications"], kept["experience"], kept["wages"], refs())
-    return {**out, "rule_results": rule_results(out)}
+    return with_views(evaluate(kept["applications"], kept["experience"], kept["wages"], refs()))
 
 
-def rule_results(out: dict) -> pl.DataFrame:
-    """The `rule_results` view of the published database, over these frames (an in-memory DuckDB)."""
+def with_views(out: dict) -> dict:
+    """The evaluation's frames and, read through the views of the published database (an in-memory DuckDB), its
+    `eligibility` and `rule_results`."""
     con = duckdb.connect()
     try:
         for name, frame in {**{t: out[t] for t in ("applications", "assessments", "wage_checks")},
@@ -42,10 +42,12 @@ def rule_results(out: dict) -> pl.DataFrame:
             con.register("__frame", frame)
             con.execute(f"CREATE TABLE {name} AS SELECT * FROM __frame")
             con.unregister("__frame")
-        for sql in rule_results_view():
+        for sql in reading_views():
             con.execute(sql)
-        return con.sql("SELECT application_id, rule_id, outcome::VARCHAR AS outcome, citation, detail "
-                       "FROM rule_results ORDER BY application_id, rule_id").pl()
+        return {**out,
+                "eligibility": con.sql("SELECT * FROM eligibility ORDER BY application_id").pl(),
+                "rule_results": con.sql("SELECT application_id, rule_id, outcome::VARCHAR AS outcome, citation, detail "
+                                        "FROM rule_results ORDER BY application_id, rule_id").pl()}
     finally:
         con.close()
 

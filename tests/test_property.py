@@ -54,4 +54,4 @@ def test_corrupted_rows_are_kept_or_rejected_with_reasons(data):
     from tests.conftest import DATA
 
     out = evaluate(kept["applications"], kept["experience"], kept["wages"], load_references(DATA))
-    assert out["eligibility"].height == kept["applications"].height
+    assert out["assessments"].height == kept["applications"].height

@@ -80,33 +80,51 @@ def figure_columns(rules: list[Rule]) -> dict[str, pl.Expr]:
     return out
 
 
+ELIGIBILITY = pl.Enum([ELIGIBLE, INELIGIBLE, UNDETERMINED])
+
+
 def assessments(ctx: pl.LazyFrame, rules: list[Rule]) -> pl.LazyFrame:
-    """One row per application of `ctx` (in its order): the key, one outcome column per rule, the figures.
+    """One row per application of `ctx` (in its order): the key, one outcome column per rule, the eligibility
+    `outcome` (§3 Kleene AND: ineligible if any rule fails, else undetermined if any is unknown, else eligible) and
+    the figures.
 
-    The figures are computed first, so a condition reads the very figure its detail prints."""
+    The figures are computed first, so a condition reads the very figure its detail prints; a rule's figures are
+    null where the rule does not reach (another program, stream or version)."""
     figures = figure_columns(rules)
-    return ctx.with_columns(**figures).select(*KEY, *[r.column() for r in rules], *figures)
+    scoped = {name: pl.when(_owner(rules, name).in_scope()).then(pl.col(name)) for name in figures}
+    outcomes = [r.column() for r in rules]
+    any_is = lambda value: pl.any_horizontal([pl.col(r.id) == value for r in rules]).fill_null(False)  # noqa: E731
+    return (
+        ctx.with_columns(**figures)
+        .with_columns(**scoped)
+        .select(*KEY, *outcomes, *figures)
+        .with_columns(
+            pl.when(any_is(FAIL)).then(pl.lit(INELIGIBLE)).when(any_is(UNKNOWN)).then(pl.lit(UNDETERMINED))
+            .otherwise(pl.lit(ELIGIBLE)).cast(ELIGIBILITY).alias("outcome"),
+        )
+        .select(*KEY, "outcome", *[r.id for r in rules], *figures)
+    )
 
 
-def eligibility(assessed: pl.LazyFrame, rules: list[Rule]) -> pl.LazyFrame:
-    """§3 Kleene AND: ineligible if any rule fails, else undetermined if any is unknown, else eligible.
+def _owner(rules: list[Rule], figure: str) -> Rule:
+    return next(r for r in rules if figure in r.figures)
 
-    The lists of failed and unknown rule ids are in rule book order."""
-    def ids(outcome: str) -> pl.Expr:
-        return pl.concat_list([
-            pl.when(pl.col(r.id) == outcome).then(pl.lit(r.id)).otherwise(pl.lit(None, pl.String)) for r in rules
-        ]).list.drop_nulls()
 
-    return assessed.select(
-        *KEY,
-        pl.lit(None, pl.String).alias("outcome"),
-        ids(FAIL).alias("failed_rules"),
-        ids(UNKNOWN).alias("unknown_rules"),
-    ).with_columns(
-        pl.when(pl.col("failed_rules").list.len() > 0).then(pl.lit(INELIGIBLE))
-        .when(pl.col("unknown_rules").list.len() > 0).then(pl.lit(UNDETERMINED))
-        .otherwise(pl.lit(ELIGIBLE)).alias("outcome")
-    ).select(*KEY, "outcome", "failed_rules", "unknown_rules")
+def eligibility_sql(rules: list[Rule]) -> str:
+    """The `eligibility` view: the outcome, and the failed and unknown rule ids in rule book order, listed on read
+    from the outcome columns of `assessments`."""
+    pairs = ", ".join(f"{{'rule': '{r.id}', 'outcome': \"{r.id}\"}}" for r in rules)
+
+    def ids(outcome: str) -> str:
+        return f"list_transform(list_filter([{pairs}], lambda x: x.outcome = '{outcome}'), lambda x: x.rule)"
+
+    return f"""
+CREATE OR REPLACE VIEW eligibility AS
+SELECT application_id, program, stream, rules_version, CAST(outcome AS VARCHAR) AS outcome,
+       {ids(FAIL)} AS failed_rules,
+       {ids(UNKNOWN)} AS unknown_rules
+FROM assessments
+"""
 
 
 def rules_table(rules: list[Rule]) -> pl.DataFrame:
@@ -135,10 +153,13 @@ def rules_table(rules: list[Rule]) -> pl.DataFrame:
 
 # Macros the details use (persisted in the database with the view, so any DuckDB client can read it).
 MACROS_SQL = """
-CREATE OR REPLACE MACRO qc_fixed(x, places) AS CASE WHEN x IS NULL THEN 'unknown' ELSE
+CREATE OR REPLACE MACRO qc_fixed(x, places) AS CASE WHEN x IS NULL THEN 'unknown'
+    WHEN abs(x) >= 1e15 THEN printf('%.' || places || 'f', x) ELSE
     format('{}.{}', (round_even(x * 10 ** places, 0)::BIGINT // (10 ** places)::BIGINT),
            lpad((round_even(x * 10 ** places, 0)::BIGINT % (10 ** places)::BIGINT)::VARCHAR, places, '0')) END;
-CREATE OR REPLACE MACRO qc_money(x) AS qc_fixed(x, 2);
+-- an amount in cents shows its cents, one with a fraction of a cent shows it (it is what the rule compared)
+CREATE OR REPLACE MACRO qc_money(x) AS CASE WHEN abs(x * 100 - round(x * 100)) > 1e-6 THEN qc_fixed(x, 4)
+    ELSE qc_fixed(x, 2) END;
 CREATE OR REPLACE MACRO qc_text(x, missing) AS coalesce(CAST(x AS VARCHAR), missing);
 CREATE OR REPLACE MACRO qc_yes_no(x) AS CASE WHEN x IS NULL THEN 'unknown' WHEN x THEN 'yes' ELSE 'no' END;
 CREATE OR REPLACE MACRO qc_days(what, days, uncertain, required, d_from, d_to) AS

@@ -8,6 +8,7 @@ from schemas import MODELS
 from transforms import engine
 from transforms.features import References, RunFacts, evaluation_context, run_facts
 from transforms.rules import DETAIL_SOURCES, RULES
+from transforms.sqlfiles import statements
 from transforms.validate import validate_all
 
 __all__ = ["References", "RunFacts", "evaluate", "evaluate_partition", "run_facts", "validate_all"]
@@ -18,15 +19,13 @@ APPLICATION_COLUMNS = [*MODELS["applications"].to_schema().columns, "submitted_o
 
 
 def evaluate_partition(apps: pl.DataFrame, spells: pl.DataFrame, facts: RunFacts) -> dict[str, pl.DataFrame]:
-    """The `applications`, `assessments`, `eligibility` and `wage_checks` rows of a partition of applications (with
-    all their spells), sorted by application_id: every rule reads one application and its own spells, so a
-    partition evaluates exactly as the whole would."""
+    """The `applications`, `assessments` and `wage_checks` rows of a partition of applications (with all their
+    spells), sorted by application_id: every rule reads one application and its own spells, so a partition evaluates
+    exactly as the whole would."""
     ctx, wage_checks = evaluation_context(apps, spells, facts)
-    assessed = engine.assessments(ctx.lazy(), RULES).collect()
     return {
         "applications": ctx.select(APPLICATION_COLUMNS),
-        "assessments": assessed,
-        "eligibility": engine.eligibility(assessed.lazy(), RULES).collect(),
+        "assessments": engine.assessments(ctx.lazy(), RULES).collect(),
         "wage_checks": wage_checks,
     }
 
@@ -36,7 +35,7 @@ def evaluate(apps: pl.DataFrame, spells: pl.DataFrame, wages: pl.DataFrame, refs
     return evaluate_partition(apps, spells, run_facts(refs, wages))
 
 
-def rule_results_view() -> list[str]:
-    """The SQL of `rule_results`: the macros its details use, then the view."""
-    macros = [m for m in engine.MACROS_SQL.split(";") if m.strip()]
-    return [*macros, engine.rule_results_sql(RULES, DETAIL_SOURCES)]
+def reading_views() -> list[str]:
+    """The views that read `assessments`: `eligibility`, and `rule_results` with the macros its details use."""
+    return [*statements(engine.MACROS_SQL), engine.eligibility_sql(RULES),
+            engine.rule_results_sql(RULES, DETAIL_SOURCES)]

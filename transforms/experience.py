@@ -1,70 +1,93 @@
 """Experience arithmetic (§2): the number of distinct days in the union of qualifying spells inside a window.
 
-Columnar: spells are clipped to their application's window, sorted by start, and each spell counts only the
-days after the furthest end reached by the earlier spells of the same application (cumulative max), so
-overlapping spells never count twice. A spell whose qualification is unknown (a Kleene null, e.g. an ambiguous
-crosswalk) is counted in an upper bound only: the rule passes on the sure days, fails when even the possible
-days fall short, and is unknown in between.
+Columnar, every measure of every rule in one pass: the spells are sorted once by application and start; each
+measure clips them to its window (which keeps that order) and counts, for each spell, only the days after the
+furthest end reached by the earlier qualifying spells of the same application (a running maximum), so overlapping
+spells never count twice. A spell whose qualification is unknown (a Kleene null, e.g. an ambiguous crosswalk) is
+counted in an upper bound only: the rule passes on the sure days, fails when even the possible days fall short,
+and is unknown in between.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
 
 APP = "application_id"
+_DAY_OFFSET = 1_000_000  # added to day numbers so that every day (from year -768 on) is a positive number
+_APP_STRIDE = 10_000_000  # above any offset day: one application's running maximum never reaches the next one's
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One experience figure: the days of qualifying spells in a window, for the applications in `scope`."""
+
+    name: str  # the prefix of its columns: {name}_days, {name}_days_possible, {name}_from, {name}_to
+    scope: pl.Expr  # on the applications
+    window_from: pl.Expr  # on the applications, inclusive
+    window_to: pl.Expr  # on the applications, inclusive
+    qualifies: pl.Expr  # on the spells (with their application's columns), Kleene
 
 
 def _day(e: pl.Expr) -> pl.Expr:
     return e.cast(pl.Date).cast(pl.Int32)
 
 
-def _union_days(spells: pl.LazyFrame, name: str) -> pl.LazyFrame:
-    """Per application: distinct days covered by the (already clipped) spells [s, e]."""
-    return (
-        spells.sort(APP, "__s", "__e")
-        .with_columns(pl.col("__e").cum_max().shift(1).over(APP).alias("__reach"))
-        .with_columns(
-            (pl.col("__e") - pl.max_horizontal(pl.col("__s"), pl.col("__reach") + 1) + 1)
-            .clip(lower_bound=0).alias("__days")
-        )
-        .group_by(APP)
-        .agg(pl.col("__days").sum().cast(pl.Int32).alias(name))
-    )
-
-
-def experience_days(
-    spells: pl.LazyFrame,
-    windows: pl.LazyFrame,
-    qualifies: pl.Expr,
-    prefix: str,
-) -> pl.LazyFrame:
-    """Per application of `windows` (APP, `__from`, `__to` inclusive dates, `submitted_on`):
-    `{prefix}_days` (sure) and `{prefix}_days_possible` days of qualifying experience, and the window itself.
+def measures(apps: pl.DataFrame, spells: pl.LazyFrame, wanted: list[Measure]) -> pl.LazyFrame:
+    """Per application of `apps`: for each measure its window (`_from`, `_to`, null outside its scope) and its sure
+    and possible days (`_days`, `_days_possible`).
 
     A spell covers start_on..end_on inclusive; a null end_on means ongoing, up to D - 1; days on or after D never
-    count (§2).
+    count (§2). `apps` has APP and `submitted_on` (D) and what the scopes and windows read; `spells` has APP,
+    start_on, end_on and what the qualifications read.
     """
-    d_minus_1 = _day(pl.col("submitted_on")) - 1
-    clipped = (
-        spells.join(windows.select(APP, "__from", "__to", "submitted_on"), on=APP, how="inner")
-        .with_columns(qualifies.alias("__q"))
-        .with_columns(
-            pl.max_horizontal(_day(pl.col("start_on")), _day(pl.col("__from"))).alias("__s"),
-            pl.min_horizontal(
-                pl.coalesce(_day(pl.col("end_on")), d_minus_1), _day(pl.col("__to")), d_minus_1
-            ).alias("__e"),
-        )
-        .filter(pl.col("__s") <= pl.col("__e"))
-        .select(APP, "__s", "__e", "__q")
+    windows = apps.lazy().select(
+        APP, "submitted_on",
+        *[w for m in wanted for w in (pl.when(m.scope).then(m.window_from).alias(f"{m.name}_from"),
+                                      pl.when(m.scope).then(m.window_to).alias(f"{m.name}_to"))],
     )
-    sure = _union_days(clipped.filter(pl.col("__q").fill_null(False)), f"{prefix}_days")
-    possible = _union_days(clipped.filter(pl.col("__q").fill_null(True)), f"{prefix}_days_possible")
+    last = _day(pl.col("submitted_on")) - 1  # D - 1
+    clipped = []  # per spell and measure: the clipped start and end (days) and the Kleene qualification
+    for m in wanted:
+        clipped += [
+            pl.max_horizontal(_day(pl.col("start_on")), _day(pl.col(f"{m.name}_from"))).alias(f"{m.name}__s"),
+            pl.min_horizontal(pl.coalesce(_day(pl.col("end_on")), last), _day(pl.col(f"{m.name}_to")), last)
+            .alias(f"{m.name}__e"),
+            m.qualifies.alias(f"{m.name}__q"),
+        ]
+    app_base = ((pl.col(APP) != pl.col(APP).shift(1)).fill_null(True).cum_sum().cast(pl.Int64)) * _APP_STRIDE
+    rows = (
+        spells.join(windows, on=APP, how="inner")
+        .select(APP, "start_on", *clipped)  # narrow before the one sort
+        .sort(APP, "start_on")
+        .with_columns(app_base.alias("__base"))
+    )
+    counted = []
+    for m in wanted:
+        start, end, q = pl.col(f"{m.name}__s"), pl.col(f"{m.name}__e"), pl.col(f"{m.name}__q")
+        inside = (start <= end).fill_null(False)
+        for column, ok in ((f"{m.name}_days", q.fill_null(False)), (f"{m.name}_days_possible", q.fill_null(True))):
+            used = inside & ok
+            key = pl.col("__base") + pl.when(used).then(end + _DAY_OFFSET).otherwise(0)
+            # the furthest end reached by the earlier used spells of the same application (else below any day)
+            reach = key.cum_max().shift(1).fill_null(0) - pl.col("__base") - _DAY_OFFSET
+            counted.append(pl.when(used).then((end - pl.max_horizontal(start, reach + 1) + 1).clip(lower_bound=0))
+                           .otherwise(0).alias(column))
+    names = [c for m in wanted for c in (f"{m.name}_days", f"{m.name}_days_possible")]
+    totals = rows.select(APP, *counted).group_by(APP).agg(pl.col(names).sum().cast(pl.Int32))
     return (
-        windows.select(APP, pl.col("__from").alias(f"{prefix}_from"), pl.col("__to").alias(f"{prefix}_to"))
-        .join(sure, on=APP, how="left")
-        .join(possible, on=APP, how="left")
-        .with_columns(pl.col(f"{prefix}_days", f"{prefix}_days_possible").fill_null(0))
+        windows.drop("submitted_on")
+        .join(totals, on=APP, how="left")
+        .with_columns(pl.col(names).fill_null(0))
     )
+
+
+def experience_days(spells: pl.LazyFrame, windows: pl.LazyFrame, qualifies: pl.Expr, prefix: str) -> pl.LazyFrame:
+    """One measure over given windows (APP, `__from`, `__to` inclusive, `submitted_on`): `{prefix}_days` (sure),
+    `{prefix}_days_possible`, `{prefix}_from` and `{prefix}_to`."""
+    m = Measure(prefix, pl.lit(True), pl.col("__from"), pl.col("__to"), qualifies)
+    return measures(windows.collect(), spells, [m])
 
 
 def enough(prefix: str, required_days: int) -> pl.Expr:
@@ -95,15 +118,3 @@ def detail(prefix: str, what: str) -> str:
     """The SQL wording of an experience rule's figures (`qc_days`, transforms.engine.MACROS_SQL)."""
     return (f"qc_days('{what}', a.{prefix}_days, a.{prefix}_days_uncertain, a.{prefix}_days_required, "
             f"a.{prefix}_from, a.{prefix}_to)")
-
-
-def experience_frame(
-    ctx: pl.LazyFrame, spells: pl.LazyFrame, prefix: str, *,
-    scope: pl.Expr, window_from: pl.Expr, window_to: pl.Expr, qualifies: pl.Expr,
-) -> pl.LazyFrame:
-    """`{prefix}_days/_days_possible/_from/_to` for the applications in `scope` (APP + those four columns).
-
-    `ctx` should be a materialized frame (`.lazy()` of a DataFrame) so that the plan is not repeated.
-    """
-    windows = ctx.filter(scope).select(APP, "submitted_on", window_from.alias("__from"), window_to.alias("__to"))
-    return experience_days(spells, windows, qualifies, prefix)

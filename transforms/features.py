@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from transforms import experience
 from transforms.context import base_context, scale_lookup
 from transforms.interpretation import money_gt
 from transforms.noc import mapped_codes, noc_facts
@@ -122,9 +123,8 @@ def evaluation_context(apps: pl.DataFrame, spells: pl.DataFrame, facts: RunFacts
         spells.lazy().join(ctx.lazy().select(APP, "rules_version"), on=APP, how="inner")
         .join(facts.noc.lazy(), left_on="noc_code", right_on="code", how="left")
     )
-    frames = [f for program in PROGRAMS for f in program.features(ctx.lazy(), spells_ctx)]
-    for f in pl.collect_all(frames):
-        ctx = ctx.join(f, on=APP, how="left")
+    wanted = [m for program in PROGRAMS for m in program.measures()]
+    ctx = ctx.join(experience.measures(ctx, spells_ctx, wanted).collect(), on=APP, how="left")
     verdict, wage_checks = wage_features(ctx, facts)
     ctx = ctx.join(verdict, on=APP, how="left").sort(APP)
     return ctx, wage_checks

@@ -21,8 +21,8 @@ FALSE_WORDS = ["false", "0", "no", "non"]
 
 _TS = (
     r"^(\d{4}-\d{2}-\d{2})"  # date
-    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?"  # time, optional seconds and fraction
-    r"\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$"  # offset
+    r"[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"  # time of day (required), optional seconds, fraction
+    r"\s*(Z|z|[+-](?:0\d|1[0-4])(?::?[0-5]\d)?)?$"  # offset: -14:00 .. +14:00 (ISO 8601 / real time zones)
 )
 
 
@@ -122,7 +122,7 @@ def parse_expr(
         elif target == pl.Date:
             typed, what = _text(name).str.to_date("%Y-%m-%d", strict=False), "a date YYYY-MM-DD"
         elif isinstance(target, pl.Datetime):
-            typed, what = _timestamp_from_text(name), "an ISO 8601 timestamp"
+            typed, what = _timestamp_from_text(name), "an ISO 8601 timestamp (a date and a time of day)"
         else:  # pragma: no cover - the contract has no other types
             raise TypeError(f"no parser for {target}")
     else:

@@ -7,13 +7,13 @@ so no frame of every application is held in Python.
 
 from __future__ import annotations
 
-from importlib.resources import files
-
 import duckdb
 import polars as pl
 
-SELECTION_SQL = files("transforms").joinpath("sql/selection.sql").read_text(encoding="utf-8")
-VIEWS_SQL = files("transforms").joinpath("sql/views.sql").read_text(encoding="utf-8")
+from transforms.sqlfiles import read
+
+SELECTION_SQL = read("selection.sql")
+VIEWS_SQL = read("views.sql")
 
 # statuses that are decisions: published once, never revoked (undetermined waits for review and is decided later)
 DECIDED_STATUSES = ["selected", "cap_reached", "ineligible", "duplicate", "outside_intake"]
@@ -45,7 +45,8 @@ def _relations(con: duckdb.DuckDBPyConnection) -> None:
 
 def decide(con: duckdb.DuckDBPyConnection, *, run_id: str, decided_at, engine_version: str, config_sha256: str) -> None:
     """Rank and cap the run's applications against the ledger; add this run's decisions to `decisions` (the ledger
-    only grows: earlier rows are never touched) and create `selections` (one row per application of the run)."""
+    only grows: earlier rows are never touched) and create the view `selections` (one row per application of the
+    run)."""
     _relations(con)
     con.execute(f"CREATE OR REPLACE TEMP TABLE ranked AS {SELECTION_SQL}")
     statuses = ", ".join(f"'{s}'" for s in DECIDED_STATUSES)
@@ -54,11 +55,19 @@ def decide(con: duckdb.DuckDBPyConnection, *, run_id: str, decided_at, engine_ve
                ?::VARCHAR AS engine_version, ?::VARCHAR AS config_sha256
         FROM ranked WHERE NOT decided_before AND status IN ({statuses})""",
                 [run_id, decided_at, engine_version, config_sha256])
-    con.execute(f"""CREATE OR REPLACE TABLE selections AS
-        SELECT {', '.join(f'r.{c}' for c in SELECTION_COLUMNS if c != 'decided_run_id')}, d.decided_run_id
-        FROM ranked r SEMI JOIN applications a USING (application_id)
-        LEFT JOIN decisions d USING (application_id)
-        ORDER BY r.application_id""")
+    con.execute(SELECTIONS_VIEW)
+
+
+# `selections`: every application of the run with its decision, read from the ledger; an application the ledger does
+# not hold is undetermined (the only status that is not a decision), not ranked.
+SELECTIONS_VIEW = """
+CREATE OR REPLACE VIEW selections AS
+SELECT a.application_id, coalesce(d.program, a.program) AS program, coalesce(d.stream, a.stream) AS stream,
+       coalesce(d.selection_year, CAST(year(a.submitted_on) AS INTEGER)) AS selection_year,
+       coalesce(d.status, 'undetermined') AS status, d.rank_in_stream, d.rank_in_program, d.stream_cap,
+       d.program_cap, d.cap_applied, coalesce(d.late_arrival, false) AS late_arrival, d.decided_run_id
+FROM applications a LEFT JOIN decisions d USING (application_id)
+"""
 
 
 def _in_memory(applications: pl.DataFrame, eligibility: pl.DataFrame, config: pl.DataFrame,

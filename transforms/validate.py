@@ -7,7 +7,6 @@ is reported; its failure cases are turned into one readable reason per (row, col
 from __future__ import annotations
 
 import re
-from importlib.resources import files
 
 import duckdb
 import pandera.polars as pa
@@ -15,8 +14,9 @@ import polars as pl
 
 from schemas import MODELS
 from transforms.parse import FILE, LINE, PARSE_ERRORS, ROW
+from transforms.sqlfiles import read, statements
 
-CROSS_CHECKS_SQL = files("transforms").joinpath("sql/cross_checks.sql").read_text(encoding="utf-8")
+CROSS_CHECKS_SQL = read("cross_checks.sql")
 # the key columns of every row read, for the checks across rows and files
 KEYS = {"applications": ["application_id"], "experience": ["application_id"],
         "wages": ["noc_code", "region", "reference_year"]}
@@ -127,12 +127,6 @@ def validate_all(parsed: dict[str, pl.DataFrame], as_of) -> tuple[dict[str, pl.D
         gone = dropped.filter(pl.col("extract") == extract).select(FILE, LINE)
         kept[extract] = kept[extract].join(gone, on=[FILE, LINE], how="anti", maintain_order="left").drop(ROW)
     return kept, rejected.cast(REJECTED_COLUMNS)
-
-
-def statements(sql: str) -> list[str]:
-    """The statements of a SQL file, one by one."""
-    return [s for s in sql.split(";") if s.strip() and not all(
-        line.strip().startswith("--") or not line.strip() for line in s.splitlines())]
 
 
 def split(df: pl.DataFrame, reasons: pl.DataFrame, extract: str) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -9,7 +9,7 @@ import polars as pl
 
 from transforms import experience
 from transforms.engine import Rule
-from transforms.experience import enough, experience_frame
+from transforms.experience import Measure, enough
 from transforms.interpretation import (
     SALARY_MIN_IN_CMM,
     SALARY_MIN_OUTSIDE_CMM,
@@ -75,26 +75,23 @@ _spell_ok = pl.col("full_time") & ~pl.col("ineligible_sector")
 _spell_not_controlled_in_quebec = not_controlled_in_2023(pl.col("in_quebec") & pl.col("employer_controlled_by_applicant"))
 
 
-def features(ctx: pl.LazyFrame, spells: pl.LazyFrame) -> list[pl.LazyFrame]:
-    """Experience columns of the program's rules, each a frame keyed by application_id."""
+def measures() -> list[Measure]:
+    """The experience figures of the program's rules (transforms.experience)."""
     in_program = (pl.col("program") == PROGRAM) & pl.col("rules_version").is_not_null()
-    fw = experience_frame(
-        ctx, spells, "ai_fw_experience",
+    fw = Measure("ai_fw_experience",
         scope=in_program & (pl.col("substream") == "foreign_worker"),
         window_from=months_before(D, EXPERIENCE_WINDOW_MONTHS), window_to=D.dt.offset_by("-1d"),
         qualifies=_spell_ok & occupation_feer012() & _spell_not_controlled_in_quebec,
     )
     end = pl.col("diploma_program_end_on")
-    qg = experience_frame(
-        ctx, spells, "ai_qg_dess_experience",
+    qg = Measure("ai_qg_dess_experience",
         scope=in_program & (pl.col("substream") == "quebec_graduate") & (pl.col("highest_diploma") == "dess"),
         # art. 9 4°: the 12 months following the end of the program: E+1 .. E+12 months, and before D
         window_from=end.dt.offset_by("1d"), window_to=pl.min_horizontal(months_after(end, DESS_WINDOW_MONTHS), D.dt.offset_by("-1d")),
         qualifies=_spell_ok & pl.col("in_quebec") & occupation_feer012()
         & not_controlled_in_2023(pl.col("employer_controlled_by_applicant")),
     )
-    itv = experience_frame(
-        ctx, spells, "itv_experience",
+    itv = Measure("itv_experience",
         scope=in_program & (pl.col("stream") == "it_vfx"),
         window_from=months_before(D, EXPERIENCE_WINDOW_MONTHS), window_to=D.dt.offset_by("-1d"),
         qualifies=_spell_ok & itv_occupation("", pl.col("sector")) & _spell_not_controlled_in_quebec,

@@ -6,7 +6,7 @@ import polars as pl
 
 from transforms import experience
 from transforms.engine import Rule
-from transforms.experience import enough, experience_frame
+from transforms.experience import Measure, enough
 from transforms.interpretation import (
     CHICKEN_CATCHER_TITLES,
     FOOD_NAICS_PREFIXES,
@@ -39,9 +39,9 @@ def food_occupation(prefix: str, title: pl.Expr) -> pl.Expr:
     return list_match(f"{prefix}food", title_ok=chicken_catcher(title, CHICKEN_CATCHER_TITLES))
 
 
-def features(ctx: pl.LazyFrame, spells: pl.LazyFrame) -> list[pl.LazyFrame]:
-    return [experience_frame(
-        ctx, spells, "fp_work_experience",
+def measures() -> list[Measure]:
+    """The experience figures of the program's rules (transforms.experience)."""
+    return [Measure("fp_work_experience",
         scope=(pl.col("program") == PROGRAM) & pl.col("rules_version").is_not_null(),
         window_from=months_before(D, WINDOW_MONTHS), window_to=D.dt.offset_by("-1d"),
         qualifies=pl.col("full_time") & pl.col("paid") & pl.col("legally_obtained") & pl.col("in_quebec")

@@ -6,7 +6,7 @@ import polars as pl
 
 from transforms import experience
 from transforms.engine import Rule
-from transforms.experience import enough, experience_frame
+from transforms.experience import Measure, enough
 from transforms.interpretation import months_before, months_to_days
 from transforms.noc import list_match
 from transforms.rules.common import D, diploma_at_least, within_months_before
@@ -28,15 +28,15 @@ _paid_full_legal = pl.col("full_time") & pl.col("paid") & pl.col("legally_obtain
 _orderly_in_quebec = _paid_full_legal & pl.col("in_quebec") & list_match("orderly")
 
 
-def features(ctx: pl.LazyFrame, spells: pl.LazyFrame) -> list[pl.LazyFrame]:
+def measures() -> list[Measure]:
+    """The experience figures of the program's rules (transforms.experience)."""
     in_force = (pl.col("program") == PROGRAM) & pl.col("rules_version").is_not_null()
     last_36 = {"window_from": months_before(D, WINDOW_MONTHS), "window_to": D.dt.offset_by("-1d")}
-    qc = experience_frame(ctx, spells, "ord_w_experience_quebec", scope=in_force & (pl.col("stream") == "work"),
+    qc = Measure("ord_w_experience_quebec", scope=in_force & (pl.col("stream") == "work"),
                          qualifies=_orderly_in_quebec, **last_36)
-    out = experience_frame(ctx, spells, "ord_w_experience_outside", scope=in_force & (pl.col("stream") == "work"),
+    out = Measure("ord_w_experience_outside", scope=in_force & (pl.col("stream") == "work"),
                          qualifies=_paid_full_legal & ~pl.col("in_quebec") & list_match("health"), **last_36)
-    sw = experience_frame(
-        ctx, spells, "ord_sw_experience", scope=in_force & (pl.col("stream") == "study_work"),
+    sw = Measure("ord_sw_experience", scope=in_force & (pl.col("stream") == "study_work"),
         # days after the end of the program of study and before D
         window_from=pl.col("diploma_program_end_on").dt.offset_by("1d"), window_to=D.dt.offset_by("-1d"),
         qualifies=_orderly_in_quebec,
