@@ -153,7 +153,7 @@ def test_the_readme_queries_answer_on_the_upgraded_database(upgraded):
     blocks = re.findall(r"```sql\n(.*?)```", README.read_text(), flags=re.S)
     statements = [code for b in blocks for s in b.split(";")
                   if (code := "\n".join(line for line in s.splitlines() if not line.strip().startswith("--")).strip())]
-    assert len(statements) >= 4
+    assert len(statements) >= 7
     with duckdb.connect(str(db), read_only=True) as con:
         for sql in statements:
             con.sql(sql).fetchall()
