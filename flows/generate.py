@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from schemas.enums import LOCAL_TZ
+from schemas.enums import EXTRACTS, LOCAL_TZ
 
 EPOCH = dt.date(1970, 1, 1)
 CHUNK = 250_000
@@ -368,7 +368,7 @@ def write_extracts(n: int, seed: int, out_dir: Path, fmt: str, ref_dir: Path) ->
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".generating-", dir=out_dir) as tmp:
         counts = _write_extracts(n, seed, Path(tmp), fmt, ref_dir)
-        for sub in ("applications", "experience", "wages"):
+        for sub in EXTRACTS:
             if (out_dir / sub).exists():
                 shutil.rmtree(out_dir / sub)
             os.replace(Path(tmp) / sub, out_dir / sub)
@@ -380,7 +380,7 @@ def _write_extracts(n: int, seed: int, out_dir: Path, fmt: str, ref_dir: Path) -
     munis = pl.read_csv(ref_dir / "quebec_municipalities.csv", schema_overrides={"municipality_code": pl.String})
     munis = munis.with_columns(pl.col("in_cmm").cast(pl.String).str.to_lowercase().eq("true"))
     jobbank = pl.read_csv(ref_dir / "jobbank_wages_quebec.csv", schema_overrides={"noc2021_code": pl.String})
-    for sub in ("applications", "experience", "wages"):
+    for sub in EXTRACTS:
         (out_dir / sub).mkdir(parents=True, exist_ok=True)
     counts = {"applications": 0, "experience": 0, "wages": 0}
     first_apps = first_spells = None

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from flows import extracts, io
 from flows.layout import CURRENT, Target
+from flows.rulebook import parameters_path
+from schemas.enums import EXTRACTS
 
-EXTRACTS = ("applications", "experience", "wages")
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -33,6 +34,10 @@ class RunContext:
             self._files.update({e: extracts.resolve(self.specs[e]) for e in EXTRACTS})
         return self._files
 
+    def parameters_file(self) -> Path:
+        """The rule book's legal values (data/rulebook/parameters.yaml): a change there changes decisions too."""
+        return parameters_path(self.data_dir)
+
     def reference_files(self) -> list[Path]:
         """The reference data the rules read (data/reference/): a change there changes decisions too."""
         return sorted((self.data_dir / "reference").glob("*.csv"))
@@ -48,7 +53,8 @@ class RunContext:
             return seen.get((str(path), st.st_size, st.st_mtime_ns)) or io.sha256(path)
 
         found = {(e, sha(f)) for e, fs in self.files().items() for f in fs}
-        return found | {("config", sha(self.config))} | {("reference", sha(f)) for f in self.reference_files()}
+        return (found | {("config", sha(self.config)), ("parameters", sha(self.parameters_file()))}
+                | {("reference", sha(f)) for f in self.reference_files()})
 
 
 def engine_version() -> str:

@@ -12,9 +12,9 @@ from pathlib import Path
 from prefect.schedules import Cron
 
 from flows.pipeline import pipeline
+from schemas.enums import EXTRACTS, LOCAL_TZ
 
 DEFAULT_CRON = "0 2 * * *"
-TIMEZONE = "America/Toronto"
 DEPLOYMENT_NAME = "qcpilot-nightly"
 
 
@@ -23,9 +23,9 @@ def nightly_deployment(inbox: Path, db: Path, data_dir: Path, config: Path, cron
     inbox = Path(inbox).resolve()
     return pipeline.to_deployment(
         name=DEPLOYMENT_NAME,
-        schedule=Cron(cron, timezone=TIMEZONE),
+        schedule=Cron(cron, timezone=LOCAL_TZ),
         parameters={
-            "specs": {e: [str(inbox / e)] for e in ("applications", "experience", "wages")},
+            "specs": {e: [str(inbox / e)] for e in EXTRACTS},
             "db": str(Path(db).resolve()),
             "data_dir": str(Path(data_dir).resolve()),
             "config": str(Path(config).resolve()),

@@ -1,4 +1,4 @@
-"""Value sets of the contract (spec/contract.md)."""
+"""Value sets of the contract (docs/spec/contract.md)."""
 
 PROGRAMS = ["ai_it_vfx", "food_processing", "orderlies"]
 STREAMS_BY_PROGRAM = {
@@ -30,3 +30,13 @@ DECILES = [f"decile_{i}_hourly" for i in range(1, 10)]
 
 # Plausibility (contract § Bad input): a birth date before this day is a typing error, not a person.
 EARLIEST_BIRTH_DATE = "1900-01-01"
+
+# Outcomes of one rule (§3 Kleene), eligibility of an application, and statuses of a selection (§5).
+RULE_OUTCOMES = ["pass", "fail", "not_applicable", "unknown"]
+ELIGIBILITY = ["eligible", "ineligible", "undetermined"]
+SELECTION_STATUSES = ["selected", "cap_reached", "ineligible", "undetermined", "duplicate", "outside_intake"]
+# the statuses the ledger keeps for good (an undetermined application is decided again by the next run)
+DECIDED_STATUSES = ["selected", "cap_reached", "ineligible", "duplicate", "outside_intake"]
+
+# The extracts a run reads (contract), in reading order.
+EXTRACTS = ["applications", "experience", "wages"]

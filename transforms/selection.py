@@ -1,4 +1,4 @@
-"""Selection per program, stream and year in DuckDB (spec/rules.md §1, §5), against the decision ledger.
+"""Selection per program, stream and year in DuckDB (docs/spec/rules.md §1, §5), against the decision ledger.
 
 The SQL is in sql/selection.sql; `decide` runs it on a DuckDB connection that holds the run's `applications`,
 `eligibility`, `selection_config` and the `decisions` ledger (the staging database of a run, or an in-memory one),
@@ -10,13 +10,13 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from schemas.enums import DECIDED_STATUSES
 from transforms.sqlfiles import read
 
 SELECTION_SQL = read("selection.sql")
 VIEWS_SQL = read("views.sql")
 
 # statuses that are decisions: published once, never revoked (undetermined waits for review and is decided later)
-DECIDED_STATUSES = ["selected", "cap_reached", "ineligible", "duplicate", "outside_intake"]
 
 LEDGER_SCHEMA = {
     "application_id": pl.String, "person_id": pl.String, "program": pl.String, "stream": pl.String,

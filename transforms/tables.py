@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-SELECTION_STATUSES = ["selected", "cap_reached", "ineligible", "undetermined", "duplicate", "outside_intake"]
-OUTCOMES = ["eligible", "ineligible", "undetermined"]
-EXTRACTS = ["applications", "experience", "wages"]
+from schemas.enums import ELIGIBILITY as OUTCOMES
+from schemas.enums import EXTRACTS, SELECTION_STATUSES
 
 
 def runs_row_sql() -> str:
