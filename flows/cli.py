@@ -14,6 +14,7 @@ from rich.table import Table
 
 from flows import interrupts
 from flows.errors import Interrupted, QcpilotError
+from schemas.enums import EXTRACTS
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -93,6 +94,7 @@ def run(
 ) -> None:
     """Ingest, validate, evaluate, rank and publish one batch. Without paths: the shipped sample."""
     from flows import io, layout, lock
+    from flows.rulebook import load as load_parameters
     from flows.run_context import RunContext, engine_version, unchanged
     from schemas import MODELS
     from schemas.config import SelectionConfig
@@ -117,6 +119,7 @@ def run(
             io.remove_stale_staging(db)
             io.preflight(ctx.specs, MODELS)
             io.read_config(config, SelectionConfig)
+            load_parameters(ctx.parameters_file())
             target = layout.inspect(db)
             last_run = unchanged(target, ctx, engine_version())
             if last_run is not None:
@@ -168,7 +171,7 @@ def _summary(result) -> None:
     t = Table(title=f"qcpilot run {result.run_id} -> {result.db}", show_edge=False)
     for col in ("extract", "read", "kept", "rejected"):
         t.add_column(col, justify="right" if col != "extract" else "left")
-    for extract in ("applications", "experience", "wages"):
+    for extract in EXTRACTS:
         t.add_row(extract, *(f"{c[f'{extract}_{k}']:,}" for k in ("read", "kept", "rejected")))
     out.print(t)
     out.print(
@@ -219,7 +222,7 @@ def serve(
     if not os.environ.get("PREFECT_API_URL"):
         _fail("PREFECT_API_URL is not set: start `prefect server start` and export "
               "PREFECT_API_URL=http://127.0.0.1:4200/api first", 2)
-    for sub in ("applications", "experience", "wages"):
+    for sub in EXTRACTS:
         (inbox / sub).mkdir(parents=True, exist_ok=True)
     from flows.serve import serve_nightly
 
@@ -231,21 +234,25 @@ def serve(
 def report(
     db: Annotated[Path, typer.Option(help="Published DuckDB file.")] = DEFAULT_DB,
     out_file: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = DATA / "out" / "report.html",
+    lang: Annotated[str, typer.Option(help="fr (default) or en: the whole report in that language.")] = "fr",
 ) -> None:
     """One self-contained HTML report: caps, the eligibility funnel, IT/VFX wages against thresholds."""
+    if lang not in ("fr", "en"):
+        _fail(f"--lang must be fr or en, not {lang!r}", 2)
     _require_published(db)
     from flows.report import write_report
 
-    out.print(f"wrote {write_report(db, out_file)}")
+    out.print(f"wrote {write_report(db, out_file, lang)}")
 
 
 @app.command()
 def explain(
     application_id: Annotated[str, typer.Argument(help="The application to explain.")],
-    lang: Annotated[str, typer.Option(help="fr or en.")] = "en",
+    lang: Annotated[str, typer.Option(help="fr (default) or en: the whole letter in that language.")] = "fr",
     db: Annotated[Path, typer.Option(help="Published DuckDB file.")] = DEFAULT_DB,
 ) -> None:
-    """The decision on one application, each failed or unknown rule with its article and figures."""
+    """The decision on one application, each failed or unknown rule with its article and figures (a rejected
+    row's id: where it was read and why it was rejected)."""
     from flows.explain import UnknownApplication
     from flows.explain import explain as letter
 

@@ -26,13 +26,15 @@ from prefect.states import Failed
 from flows import interrupts, io, layout, lock, progress, spill
 from flows.errors import DatabaseBusy, InternalError, QcpilotError
 from flows.reference import load_references
+from flows.rulebook import load as load_parameters
 from flows.run_context import EXTRACTS, RunContext, engine_version, unchanged
 from schemas import MODELS
 from schemas.config import SelectionConfig
 from schemas.enums import PROGRAMS
 from transforms import engine
 from transforms.evaluate import evaluate_partition, reading_views, run_facts
-from transforms.rules import RULES
+from transforms.parameters import Parameters
+from transforms.rules import rulebook
 from transforms.selection import VIEWS_SQL, decide
 from transforms.sqlfiles import statements
 from transforms.tables import runs_row_sql
@@ -124,12 +126,14 @@ def check_across_files(staging: io.Staging, store: spill.Spill) -> pl.DataFrame:
 
 @task(cache_policy=NO_CACHE, persist_result=False)
 @contained
-def evaluate(staging: io.Staging, store: spill.Spill, dropped: pl.DataFrame, data_dir: Path) -> dict[str, int]:
+def evaluate(staging: io.Staging, store: spill.Spill, dropped: pl.DataFrame, data_dir: Path,
+             parameters: Parameters) -> dict[str, int]:
     """Evaluate the applications a partition (bucket) at a time, straight into the staging database; returns the
     rows kept per extract."""
     log = get_run_logger()
     wages = spill.wages(store, dropped)
-    facts = run_facts(load_references(data_dir), wages)  # once per run, not per partition
+    book = rulebook(parameters)
+    facts = run_facts(load_references(data_dir), wages, book)  # once per run, not per partition
     kept = {"applications": 0, "experience": 0, "wages": wages.height}
     for bucket in range(store.buckets):
         progress.stage("evaluate", kept["applications"], f"of {store.read['applications']:,} applications")
@@ -140,7 +144,7 @@ def evaluate(staging: io.Staging, store: spill.Spill, dropped: pl.DataFrame, dat
         kept["experience"] += spells.height
     if "assessments" not in staging.created:  # no valid application at all: the tables still exist, empty
         staging.append(evaluate_partition(apps, spells, facts))
-    staging.append({"rules": engine.rules_table(RULES)})  # the views read it
+    staging.append({"rules": engine.rules_table(book.rules, parameters)})  # the views read it
     for sql in reading_views():
         staging.con.execute(sql)
     counts = dict(staging.con.sql("SELECT outcome, count(*) FROM eligibility GROUP BY ALL ORDER BY 1").fetchall())
@@ -263,6 +267,7 @@ def _batch(ctx: RunContext, run_id: str) -> RunResult:
     for leftover in io.remove_stale_staging(ctx.db):
         log.warning("removed %s, left by a run that was killed", leftover.name)
     selection_config = io.read_config(ctx.config, SelectionConfig)
+    parameters = load_parameters(ctx.parameters_file())
     files = ctx.files()
     last_run = unchanged(target, ctx, version)
     if last_run is not None:
@@ -282,9 +287,10 @@ def _batch(ctx: RunContext, run_id: str) -> RunResult:
                          upgraded_from, layout.CURRENT)
             ingest(files, store, started)
             dropped = check_across_files(staging, store)
-            kept = evaluate(staging, store, dropped, ctx.data_dir)
+            kept = evaluate(staging, store, dropped, ctx.data_dir, parameters)
             rank(staging, selection_config, run_id, started, version, config_sha)
             inputs = [*store.files, io.InputFile.of("config", ctx.config, selection_config.height),
+                      io.InputFile.of("parameters", ctx.parameters_file(), None),
                       *[io.InputFile.of("reference", f, None) for f in ctx.reference_files()]]
             run = {
                 "run_id": run_id, "started_at": started, "inputs": [f.record() for f in inputs],

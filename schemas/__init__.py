@@ -1,4 +1,4 @@
-"""Pandera (polars backend) models of the data contract (`../shared/spec/contract.md`).
+"""Pandera (polars backend) models of the data contract (`docs/spec/contract.md`).
 
 Each model is the typed shape of one extract after parsing; the parser reads the target dtype of every
 column from these models, so the contract is written once.

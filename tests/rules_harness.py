@@ -6,13 +6,23 @@ import duckdb
 import polars as pl
 
 from flows.reference import load_references
+from flows.rulebook import load, parameters_path
 from tests.conftest import DATA
 from tests.factories import AS_OF, parsed
 from transforms import engine
 from transforms.evaluate import evaluate, reading_views, validate_all
-from transforms.rules import RULES
+from transforms.rules import rulebook
 
 _REFS = None
+_PARAMETERS = None
+
+
+def parameters():
+    """The shipped rule book's legal values (data/rulebook/parameters.yaml)."""
+    global _PARAMETERS
+    if _PARAMETERS is None:
+        _PARAMETERS = load(parameters_path(DATA))
+    return _PARAMETERS
 
 
 def refs():
@@ -22,23 +32,25 @@ def refs():
     return _REFS
 
 
-def evaluate_rows(apps: list[dict], spells: list[dict] = (), wages: list[dict] = ()) -> dict[str, pl.DataFrame]:
+def evaluate_rows(apps: list[dict], spells: list[dict] = (), wages: list[dict] = (), p=None) -> dict[str, pl.DataFrame]:
+    """`p`: other legal values than the shipped ones (default)."""
     kept, rejected = validate_all({
         "applications": parsed(list(apps), "applications"),
         "experience": parsed(list(spells), "experience"),
         "wages": parsed(list(wages), "wages"),
     }, AS_OF)
     assert rejected.height == 0, rejected.to_dicts()
-    return with_views(evaluate(kept["applications"], kept["experience"], kept["wages"], refs()))
+    p = p or parameters()
+    return with_views(evaluate(kept["applications"], kept["experience"], kept["wages"], refs(), p), p)
 
 
-def with_views(out: dict) -> dict:
+def with_views(out: dict, p=None) -> dict:
     """The evaluation's frames and, read through the views of the published database (an in-memory DuckDB), its
     `eligibility` and `rule_results`."""
     con = duckdb.connect()
     try:
         for name, frame in {**{t: out[t] for t in ("applications", "assessments", "wage_checks")},
-                            "rules": engine.rules_table(RULES)}.items():
+                            "rules": engine.rules_table(rulebook(p or parameters()).rules, p or parameters())}.items():
             con.register("__frame", frame)
             con.execute(f"CREATE TABLE {name} AS SELECT * FROM __frame")
             con.unregister("__frame")
@@ -46,6 +58,7 @@ def with_views(out: dict) -> dict:
             con.execute(sql)
         return {**out,
                 "eligibility": con.sql("SELECT * FROM eligibility ORDER BY application_id").pl(),
+                "rules": con.sql("SELECT * FROM rules ORDER BY ordinal").pl(),
                 "rule_results": con.sql("SELECT application_id, rule_id, outcome::VARCHAR AS outcome, citation, detail "
                                         "FROM rule_results ORDER BY application_id, rule_id").pl()}
     finally:

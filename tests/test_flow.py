@@ -49,7 +49,8 @@ def test_run_publishes_every_contract_table_and_counts(prefect_harness, extracts
         assert (run["applications_read"], run["applications_kept"], run["applications_rejected"]) == (3, 2, 1)
         assert (run["experience_read"], run["experience_kept"], run["experience_rejected"]) == (3, 2, 1)
         assert run["status"] == "completed" and run["finished_at"] >= run["started_at"]
-        assert {i["extract"] for i in run["inputs"]} == {"applications", "experience", "wages", "config", "reference"}
+        assert {i["extract"] for i in run["inputs"]} == {"applications", "experience", "wages", "config", "parameters",
+                                                     "reference"}
         assert all(len(i["sha256"]) == 64 for i in run["inputs"])
         assert con.sql("SELECT count(*) FROM eligibility").fetchall()[0][0] == 2
     # the same inputs again: nothing new, nothing rewritten
@@ -133,18 +134,32 @@ def test_explain_reads_like_a_letter_and_exits_1_for_an_unknown_id(prefect_harne
     assert invoke(extracts, db).exit_code == 0
     runner = CliRunner()
     # A3 has one spell 2020-01-01..2023-12-31 (1461 days) and a Montreal job at 120 000 $: eligible on every rule
-    en = runner.invoke(cli.app, ["explain", "A3", "--db", str(db)])
+    en = runner.invoke(cli.app, ["explain", "A3", "--lang", "en", "--db", str(db)])
     assert en.exit_code == 0, en.output
     assert "Decision: eligible" in en.output
     assert "meets every condition" in en.output
     with duckdb.connect(str(db)) as con:  # make A3 fail one rule to see its article and figures
         con.execute("UPDATE assessments SET AI_FW_SALARY = 'fail', outcome = 'ineligible' WHERE application_id = 'A3'")
-    fr = runner.invoke(cli.app, ["explain", "A3", "--lang", "fr", "--db", str(db)])
+    fr = runner.invoke(cli.app, ["explain", "A3", "--db", str(db)])  # French unless told otherwise
     assert fr.exit_code == 0, fr.output
     assert "Décision : non admissible" in fr.output
     assert "AI_FW_SALARY (art. 7 4° b))" in fr.output
     assert "Salaire annuel brut d'au moins 100 000 $" in fr.output
-    assert "Données: annual salary 120000.00 CAD; employer municipality 66023, in the CMM: yes" in fr.output
+    assert ("Données : salaire annuel 120000.00 $; municipalité de l'employeur 66023, dans la CMM : oui; "
+            "requis 100000.00 $") in fr.output
+    assert "volet : intelligence artificielle (travailleur étranger)" in fr.output
+    for english in ("Decision", "Figures", "annual salary", "stream", " yes", "selected", "eligible"):
+        assert english not in fr.output, english
+    en = runner.invoke(cli.app, ["explain", "A3", "--lang", "en", "--db", str(db)])
+    assert "Figures: annual salary 120000.00 CAD; employer municipality 66023, in the CMM: yes" in en.output
+    for french in ("Décision", "Données", "salaire", "volet", "oui"):
+        assert french not in en.output, french
+    with duckdb.connect(str(db), read_only=True) as con:
+        rejected_id, reasons = con.sql("SELECT application_id, reasons FROM rejected_rows WHERE extract = 'applications' "
+                                       "AND application_id IS NOT NULL").fetchall()[0]
+    refused = runner.invoke(cli.app, ["explain", rejected_id, "--lang", "en", "--db", str(db)])
+    assert refused.exit_code == 0 and f"Application {rejected_id} was not evaluated" in refused.output
+    assert all(reason in refused.output for reason in reasons)
     missing = runner.invoke(cli.app, ["explain", "NOPE", "--db", str(db)])
     assert missing.exit_code == 1
     assert "no application 'NOPE'" in missing.output
@@ -154,12 +169,17 @@ def test_report_is_one_self_contained_html_file_with_three_charts(prefect_harnes
     db = extracts / "out" / "q.duckdb"
     assert invoke(extracts, db).exit_code == 0
     out = extracts / "out" / "report.html"
-    result = CliRunner().invoke(cli.app, ["report", "--db", str(db), "--out", str(out)])
+    result = CliRunner().invoke(cli.app, ["report", "--db", str(db), "--out", str(out), "--lang", "en"])
     assert result.exit_code == 0, result.output
     text = out.read_text()
-    assert text.count("<svg") == 3
+    assert text.count("<svg") == 3 and '<html lang="en">' in text
     assert "Selections against caps" in text and "Eligibility funnel" in text and "offered wages" in text
     assert 'src="http' not in text and 'href="http' not in text and "<script" not in text
+    result = CliRunner().invoke(cli.app, ["report", "--db", str(db), "--out", str(out)])  # French unless told
+    text = out.read_text()
+    assert result.exit_code == 0 and '<html lang="fr">' in text and text.count("<svg") == 3
+    assert "Sélections et plafonds" in text and "Entonnoir d'admissibilité" in text and "salaires offerts" in text
+    assert "Selections against caps" not in text and ">selected<" not in text
 
 
 def test_a_refused_run_ends_in_a_failed_state_whose_message_is_the_reason(prefect_harness, extracts):

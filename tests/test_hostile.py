@@ -205,6 +205,7 @@ def test_a_run_whose_lock_file_is_removed_under_it_does_not_publish(tmp_path, pr
 def test_a_change_of_the_reference_data_is_not_a_no_op(tmp_path, prefect_harness, monkeypatch):
     data = tmp_path / "data"
     shutil.copytree(DATA / "reference", data / "reference")
+    shutil.copytree(DATA / "rulebook", data / "rulebook")
     monkeypatch.setattr(cli, "DATA", data)
     db = tmp_path / "q.duckdb"
     args = ["run", "--applications", str(SAMPLE / "applications"), "--experience", str(SAMPLE / "experience"),

@@ -12,6 +12,7 @@ from flows.generate import write_extracts
 from schemas import MODELS
 from tests.conftest import DATA
 from tests.factories import APP_COLUMNS, AS_OF, app, parsed, text_frame, write_csv
+from tests.rules_harness import parameters
 from transforms.evaluate import evaluate, validate_all
 
 APPS = MODELS["applications"]
@@ -73,7 +74,7 @@ def test_extra_columns_are_ignored_and_row_numbers_are_per_file(tmp_path):
 )
 def test_timestamps_with_or_without_offset_give_the_local_date(text, local_date, refs):
     apps = parsed([app(submitted_at=text)], "applications")
-    out = evaluate(apps, parsed([], "experience"), parsed([], "wages"), refs)
+    out = evaluate(apps, parsed([], "experience"), parsed([], "wages"), refs, parameters())
     assert out["applications"].get_column("submitted_on")[0] == local_date
 
 
@@ -87,7 +88,7 @@ def test_csv_and_parquet_extracts_give_identical_outcomes(tmp_path, refs):
             for e in ("applications", "experience", "wages")
         }
         kept, rejected = validate_all(parsed_, AS_OF)
-        out = evaluate(kept["applications"], kept["experience"], kept["wages"], refs)
+        out = evaluate(kept["applications"], kept["experience"], kept["wages"], refs, parameters())
         results[fmt] = (out, rejected)
     (csv_out, csv_rej), (pq_out, pq_rej) = results["csv"], results["parquet"]
     for table in ("applications", "assessments"):

@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.factories import APP_COLUMNS, AS_OF, SPELL_COLUMNS, app, parsed, spell, wage
+from tests.rules_harness import parameters
 from transforms.evaluate import evaluate, validate_all
 
 GARBAGE = st.one_of(
@@ -53,5 +54,5 @@ def test_corrupted_rows_are_kept_or_rejected_with_reasons(data):
     from flows.reference import load_references
     from tests.conftest import DATA
 
-    out = evaluate(kept["applications"], kept["experience"], kept["wages"], load_references(DATA))
+    out = evaluate(kept["applications"], kept["experience"], kept["wages"], load_references(DATA), parameters())
     assert out["assessments"].height == kept["applications"].height

@@ -12,7 +12,7 @@ from flows.generate import write_extracts
 from schemas import MODELS
 from tests.conftest import DATA
 from tests.factories import AS_OF
-from tests.rules_harness import refs
+from tests.rules_harness import parameters, refs
 from transforms.evaluate import evaluate, validate_all
 from transforms.experience import experience_days
 
@@ -70,7 +70,7 @@ def _evaluate_dir(path, shuffle_seed=None):
     if shuffle_seed is not None:
         parsed = {e: f.sample(fraction=1.0, shuffle=True, seed=shuffle_seed) for e, f in parsed.items()}
     kept, _ = validate_all(parsed, AS_OF)
-    return evaluate(kept["applications"], kept["experience"], kept["wages"], refs())
+    return evaluate(kept["applications"], kept["experience"], kept["wages"], refs(), parameters())
 
 
 def test_shuffling_input_rows_changes_no_outcome(tmp_path):

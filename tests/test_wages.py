@@ -6,6 +6,7 @@ import polars as pl
 from polars.testing import assert_frame_equal
 
 from schemas.enums import DECILES
+from tests.rules_harness import parameters
 from transforms.wages import decile_position, threshold_periods, thresholds
 
 
@@ -30,7 +31,7 @@ ASKED = pl.DataFrame({"noc2021_code": ["21231", "21211", "21231"],
 
 
 def _run(wages, asked):
-    return thresholds(asked.lazy(), threshold_periods(wages.lazy())).collect().sort("noc2021_code", "submitted_on")
+    return thresholds(asked.lazy(), threshold_periods(wages.lazy(), parameters())).collect().sort("noc2021_code", "submitted_on")
 
 
 def test_threshold_uses_the_three_latest_published_provincial_years_only():

@@ -11,31 +11,68 @@ is a view over it, so millions of detail strings are never built at run time (RE
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 
-PASS, FAIL, NA, UNKNOWN = "pass", "fail", "not_applicable", "unknown"
-OUTCOMES = [PASS, FAIL, NA, UNKNOWN]
+from schemas.enums import ELIGIBILITY as ELIGIBILITY_NAMES
+from schemas.enums import RULE_OUTCOMES
+
+PASS, FAIL, NA, UNKNOWN = RULE_OUTCOMES
+OUTCOMES = RULE_OUTCOMES
 OUTCOME = pl.Enum(OUTCOMES)
-ELIGIBLE, INELIGIBLE, UNDETERMINED = "eligible", "ineligible", "undetermined"
+ELIGIBLE, INELIGIBLE, UNDETERMINED = ELIGIBILITY_NAMES
 KEY = ["application_id", "program", "stream", "rules_version"]
+
+
+def _given(value: Any, p: Any) -> Any:
+    """A field given as a function of the parameters (`lambda p: ...`) or as it is."""
+    return value(p) if callable(value) else value
 
 
 @dataclass(frozen=True)
 class Rule:
+    """A rule of the rule book (docs/rulebook.md).
+
+    `condition`, `applies`, `figures` and `measures` read the legal values as `lambda p: ...` of the rule book's
+    parameters (transforms.parameters.Parameters); `bind(p)` gives the rule with its expressions and the names of
+    the parameters it read. `text_en`/`text_fr` name parameters between braces, filled from the same values
+    (Parameters.fill), so a text never states a value the rule did not use."""
+
     id: str
     citation: str
     text_en: str
     text_fr: str
-    condition: pl.Expr
+    condition: pl.Expr | Callable[[Any], pl.Expr]
     detail: str = "NULL"  # SQL over the columns of `assessments` (a.) and `applications` (p.), see detail_sql
-    figures: dict[str, pl.Expr] = field(default_factory=dict)  # typed columns of `assessments`, that conditions read
-    applies: pl.Expr | None = None
+    detail_fr: str = "NULL"  # the same figures worded in French
+    # typed columns of `assessments`, that conditions read
+    figures: dict[str, pl.Expr] | Callable[[Any], dict[str, pl.Expr]] = field(default_factory=dict)
+    applies: pl.Expr | Callable[[Any], pl.Expr] | None = None
     program: str | None = None  # None: every program (general rules)
     streams: tuple[str, ...] | None = None
     substreams: tuple[str, ...] | None = None
-    versions: tuple[str, ...] | None = None
+    versions: tuple[str, ...] | None = None  # None: every version of every program, and dates outside them
+    measures: list | Callable[[Any], list] = field(default_factory=list)  # experience measures (transforms.experience)
+    # parameters read by the context columns the rule reads (transforms.context, transforms.wages), named here
+    reads: tuple[str, ...] = ()
+    parameters: tuple[str, ...] = ()  # set by bind: the parameters read, texts included
+
+    def bind(self, p: Any) -> Rule:
+        """The rule with the values of `p`: expressions only, and the names of the parameters it read."""
+        with p.recording() as read:
+            bound = dataclasses.replace(
+                self, condition=_given(self.condition, p), applies=_given(self.applies, p),
+                figures=_given(self.figures, p), measures=_given(self.measures, p),
+            )
+            for text in (self.text_en, self.text_fr):
+                p.placeholders(text)
+            for name in self.reads:
+                p[name]
+        return dataclasses.replace(bound, parameters=tuple(sorted(read)))
 
     def in_scope(self) -> pl.Expr:
         """Kleene-free scope test on the application's program, stream, substream and rules version."""
@@ -127,8 +164,15 @@ FROM assessments
 """
 
 
-def rules_table(rules: list[Rule]) -> pl.DataFrame:
-    """The `rules` table: every rule with its scope, citation and texts, for analysts to join."""
+def rules_table(rules: list[Rule], p: Any) -> pl.DataFrame:
+    """The `rules` table: every (bound) rule with its scope, versions, citation, texts filled with the values in
+    force today (a letter fills them on the application's own date) and every dated value of each parameter it
+    read, with its unit and reference, for analysts to join."""
+    def used(r: Rule) -> list[dict]:
+        return [{"name": n, "valid_from": since, "value_fr": p.show(n, value, "fr"), "value_en": p.show(n, value, "en"),
+                 "unit": p.by_name[n].unit, "reference": p.by_name[n].reference}
+                for n in r.parameters for since, value in p.by_name[n].values]
+
     return pl.DataFrame(
         {
             "ordinal": list(range(1, len(rules) + 1)),
@@ -138,13 +182,19 @@ def rules_table(rules: list[Rule]) -> pl.DataFrame:
             "substreams": [list(r.substreams) if r.substreams else None for r in rules],
             "versions": [list(r.versions) if r.versions else None for r in rules],
             "citation": [r.citation for r in rules],
-            "text_fr": [r.text_fr for r in rules],
-            "text_en": [r.text_en for r in rules],
+            "text_fr": [p.fill(r.text_fr, "fr") for r in rules],
+            "text_en": [p.fill(r.text_en, "en") for r in rules],
+            "template_fr": [r.text_fr for r in rules],
+            "template_en": [r.text_en for r in rules],
+            "parameters": [used(r) for r in rules],
         },
         schema={
             "ordinal": pl.Int32, "rule_id": pl.String, "program": pl.String, "streams": pl.List(pl.String),
             "substreams": pl.List(pl.String), "versions": pl.List(pl.String),
             "citation": pl.String, "text_fr": pl.String, "text_en": pl.String,
+            "template_fr": pl.String, "template_en": pl.String,
+            "parameters": pl.List(pl.Struct({"name": pl.String, "valid_from": pl.Date, "value_fr": pl.String,
+                                             "value_en": pl.String, "unit": pl.String, "reference": pl.String})),
         },
     )
 
@@ -162,22 +212,31 @@ CREATE OR REPLACE MACRO qc_money(x) AS CASE WHEN abs(x * 100 - round(x * 100)) >
     ELSE qc_fixed(x, 2) END;
 CREATE OR REPLACE MACRO qc_text(x, missing) AS coalesce(CAST(x AS VARCHAR), missing);
 CREATE OR REPLACE MACRO qc_yes_no(x) AS CASE WHEN x IS NULL THEN 'unknown' WHEN x THEN 'yes' ELSE 'no' END;
+CREATE OR REPLACE MACRO qc_oui_non(x) AS CASE WHEN x IS NULL THEN 'inconnu' WHEN x THEN 'oui' ELSE 'non' END;
 CREATE OR REPLACE MACRO qc_days(what, days, uncertain, required, d_from, d_to) AS
     format('{}: {} days counted of {} required, in {}..{}{}', what, days, required,
            qc_text(d_from, '?'), qc_text(d_to, '?'),
            CASE WHEN uncertain > 0 THEN format(' (+{} days in spells whose occupation is uncertain)', uncertain)
+                ELSE '' END);
+CREATE OR REPLACE MACRO qc_jours(what, days, uncertain, required, d_from, d_to) AS
+    format('{} : {} jours comptés sur {} requis, du {} au {}{}', what, days, required,
+           qc_text(d_from, '?'), qc_text(d_to, '?'),
+           CASE WHEN uncertain > 0 THEN format(' (+{} jours de périodes dont la profession est incertaine)', uncertain)
                 ELSE '' END);
 """
 
 
 def rule_results_sql(rules: list[Rule], sources: dict[str, str] | None = None) -> str:
     """The `rule_results` view: application x rule of its program, `outcome`, `citation` and the `detail` worded from
-    the typed figures (null when not_applicable, as before the figures were columns).
+    the typed figures (null when not_applicable, as before the figures were columns): `detail` and `detail_en` in
+    English, `detail_fr` in French.
 
     `sources`: more relations a detail reads (name -> SELECT with one row per application_id), left-joined."""
     sources = sources or {}
     ids = ", ".join(f'"{r.id}"' for r in rules)
-    cases = "\n".join(f"            WHEN '{r.id}' THEN {r.detail}" for r in rules)
+    def cases(lang: str) -> str:
+        return "\n".join(f"            WHEN '{r.id}' THEN {r.detail if lang == 'en' else r.detail_fr}" for r in rules)
+
     ctes = "".join(f",\n{name} AS (\n{sql}\n)" for name, sql in sources.items())
     joins = "".join(f"\nLEFT JOIN {name} USING (application_id)" for name in sources)
     return f"""
@@ -185,12 +244,16 @@ CREATE OR REPLACE VIEW rule_results AS
 WITH outcomes AS (
     UNPIVOT (SELECT application_id, {ids} FROM assessments) ON {ids} INTO NAME rule_id VALUE outcome
 ){ctes}
-SELECT o.application_id, o.rule_id, o.outcome, k.citation,
+SELECT application_id, rule_id, outcome, citation, detail_en AS detail, detail_en, detail_fr
+FROM (SELECT o.application_id, o.rule_id, o.outcome, k.citation,
        CASE WHEN o.outcome = 'not_applicable' THEN NULL ELSE CASE o.rule_id
-{cases}
-       END END AS detail
+{cases("en")}
+       END END AS detail_en,
+       CASE WHEN o.outcome = 'not_applicable' THEN NULL ELSE CASE o.rule_id
+{cases("fr")}
+       END END AS detail_fr
 FROM outcomes o
 JOIN assessments a USING (application_id)
 JOIN applications p USING (application_id)
-JOIN rules k USING (rule_id){joins}
+JOIN rules k USING (rule_id){joins})
 """

@@ -7,7 +7,8 @@ import polars as pl
 from schemas import MODELS
 from transforms import engine
 from transforms.features import References, RunFacts, evaluation_context, run_facts
-from transforms.rules import DETAIL_SOURCES, RULES
+from transforms.parameters import Parameters
+from transforms.rules import DETAIL_SOURCES, RULES, rulebook
 from transforms.sqlfiles import statements
 from transforms.validate import validate_all
 
@@ -25,17 +26,19 @@ def evaluate_partition(apps: pl.DataFrame, spells: pl.DataFrame, facts: RunFacts
     ctx, wage_checks = evaluation_context(apps, spells, facts)
     return {
         "applications": ctx.select(APPLICATION_COLUMNS),
-        "assessments": engine.assessments(ctx.lazy(), RULES).collect(),
+        "assessments": engine.assessments(ctx.lazy(), facts.book.rules).collect(),
         "wage_checks": wage_checks,
     }
 
 
-def evaluate(apps: pl.DataFrame, spells: pl.DataFrame, wages: pl.DataFrame, refs: References) -> dict[str, pl.DataFrame]:
+def evaluate(apps: pl.DataFrame, spells: pl.DataFrame, wages: pl.DataFrame, refs: References,
+             p: Parameters) -> dict[str, pl.DataFrame]:
     """evaluate_partition for a whole (small) population: the run's facts computed here."""
-    return evaluate_partition(apps, spells, run_facts(refs, wages))
+    return evaluate_partition(apps, spells, run_facts(refs, wages, rulebook(p)))
 
 
 def reading_views() -> list[str]:
-    """The views that read `assessments`: `eligibility`, and `rule_results` with the macros its details use."""
+    """The views that read `assessments`: `eligibility`, and `rule_results` with the macros its details use (ids
+    and details hold no legal value: the rules as written serve)."""
     return [*statements(engine.MACROS_SQL), engine.eligibility_sql(RULES),
             engine.rule_results_sql(RULES, DETAIL_SOURCES)]

@@ -90,7 +90,7 @@ def experience_days(spells: pl.LazyFrame, windows: pl.LazyFrame, qualifies: pl.E
     return measures(windows.collect(), spells, [m])
 
 
-def enough(prefix: str, required_days: int) -> pl.Expr:
+def enough(prefix: str, required_days: pl.Expr) -> pl.Expr:
     """Kleene: at least `required_days` sure days -> true; fewer possible days -> false; else unknown.
     A window that could not be placed (null bound) is unknown."""
     sure, possible = pl.col(f"{prefix}_days"), pl.col(f"{prefix}_days_possible")
@@ -102,19 +102,19 @@ def enough(prefix: str, required_days: int) -> pl.Expr:
     )
 
 
-def figures(prefix: str, required_days: int) -> dict[str, pl.Expr]:
+def figures(prefix: str, required_days: pl.Expr) -> dict[str, pl.Expr]:
     """The typed figures of an experience rule: days counted, days in spells whose occupation is uncertain (they
     would count if it were known), days required, and the window."""
     return {
         f"{prefix}_days": pl.col(f"{prefix}_days"),
         f"{prefix}_days_uncertain": (pl.col(f"{prefix}_days_possible") - pl.col(f"{prefix}_days")).cast(pl.Int32),
-        f"{prefix}_days_required": pl.lit(required_days, pl.Int32),
+        f"{prefix}_days_required": required_days.cast(pl.Int32),
         f"{prefix}_from": pl.col(f"{prefix}_from"),
         f"{prefix}_to": pl.col(f"{prefix}_to"),
     }
 
 
-def detail(prefix: str, what: str) -> str:
-    """The SQL wording of an experience rule's figures (`qc_days`, transforms.engine.MACROS_SQL)."""
-    return (f"qc_days('{what}', a.{prefix}_days, a.{prefix}_days_uncertain, a.{prefix}_days_required, "
-            f"a.{prefix}_from, a.{prefix}_to)")
+def detail(prefix: str, what: str, lang: str = "en") -> str:
+    """The SQL wording of an experience rule's figures (`qc_days`, `qc_jours`: transforms.engine.MACROS_SQL)."""
+    return (f"{'qc_days' if lang == 'en' else 'qc_jours'}('{what}', a.{prefix}_days, a.{prefix}_days_uncertain, "
+            f"a.{prefix}_days_required, a.{prefix}_from, a.{prefix}_to)")

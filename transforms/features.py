@@ -15,7 +15,7 @@ from transforms import experience
 from transforms.context import base_context, scale_lookup
 from transforms.interpretation import money_gt
 from transforms.noc import mapped_codes, noc_facts
-from transforms.rules import PROGRAMS
+from transforms.rules import RuleBook
 from transforms.wages import annual_salary, decile_position, hourly_wage, threshold_periods, thresholds
 
 APP = "application_id"
@@ -41,33 +41,34 @@ class RunFacts:
     noc: pl.DataFrame  # per NOC 2016 or 2021 code: TEER and its counts in every code list (transforms.noc)
     mapped2021: pl.DataFrame  # per code: the NOC 2021 codes it stands for
     wage_periods: pl.DataFrame  # per NOC 2021 code and publication date: the IT/VFX threshold (transforms.wages)
+    book: RuleBook  # the rules bound to the run's legal values
 
 
-def run_facts(refs: References, wages: pl.DataFrame) -> RunFacts:
-    lists = {}
-    for program in PROGRAMS:
-        lists.update(program.code_lists(refs.noc2021))
+def run_facts(refs: References, wages: pl.DataFrame, book: RuleBook) -> RunFacts:
+    p = book.parameters
+    lists = book.code_lists(refs.noc2021)
     cmm = refs.municipalities.select(
         pl.col("municipality_code").cast(pl.String).alias("employer_municipality_code"),
         pl.col("in_cmm").alias("employer_in_cmm"),
     ).unique("employer_municipality_code", keep="first").sort("employer_municipality_code")
     return RunFacts(
         scale=refs.scale,
-        scale_lookup=scale_lookup(refs.scale),
+        scale_lookup=scale_lookup(refs.scale, p),
         cmm=cmm,
         noc=noc_facts(refs.concordance, refs.noc2021, lists),
         mapped2021=mapped_codes(refs.concordance, refs.noc2021, "2021"),
-        wage_periods=threshold_periods(wages.lazy()).collect(),
+        wage_periods=threshold_periods(wages.lazy(), p).collect(),
+        book=book,
     )
 
 
-def wage_features(ctx: pl.DataFrame, facts: RunFacts) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(per IT/VFX application: `itv_wage_above_d9` Kleene, `itv_wage_threshold_cad`, `itv_wage_reference_years`;
+def itv_wage_above_d9(ctx: pl.DataFrame, facts: RunFacts) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """ITV_WAGE_ABOVE_D9's verdict and figures (per IT/VFX application: `itv_wage_above_d9` Kleene, `itv_wage_threshold_cad`, `itv_wage_reference_years`;
     the `wage_checks` table).
 
     A job's code stands for its NOC 2021 codes (a 2016 code through the concordance): the wage must be above the
     threshold of every one (all / none / some, §2). A mapped code whose own answer is unknown (no threshold)
-    counts as neither. The threshold shown is the highest (the one a pass must clear)."""
+    counts as neither: it makes neither a pass nor a fail certain (rules.md §2). The threshold shown is the highest (the one a pass must clear)."""
     jobs = (
         ctx.lazy().filter((pl.col("job_status") != "none") & pl.col("job_noc_code").is_not_null())
         .select(APP, pl.col("job_noc_code").alias("noc_code"), "submitted_on", "stream", "hourly_wage_cad")
@@ -111,9 +112,10 @@ def wage_features(ctx: pl.DataFrame, facts: RunFacts) -> tuple[pl.DataFrame, pl.
 
 def evaluation_context(apps: pl.DataFrame, spells: pl.DataFrame, facts: RunFacts) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(one row per application with every column the rules read, sorted by application_id; `wage_checks`)."""
+    p = facts.book.parameters
     ctx = (
-        base_context(apps.lazy(), facts.scale, facts.scale_lookup)
-        .with_columns(annual_salary().alias("annual_salary_cad"), hourly_wage().alias("hourly_wage_cad"))
+        base_context(apps.lazy(), facts.scale, facts.scale_lookup, p)
+        .with_columns(annual_salary(p).alias("annual_salary_cad"), hourly_wage(p).alias("hourly_wage_cad"))
         .join(facts.cmm.lazy(), on="employer_municipality_code", how="left")
         .collect()
     )
@@ -123,8 +125,7 @@ def evaluation_context(apps: pl.DataFrame, spells: pl.DataFrame, facts: RunFacts
         spells.lazy().join(ctx.lazy().select(APP, "rules_version"), on=APP, how="inner")
         .join(facts.noc.lazy(), left_on="noc_code", right_on="code", how="left")
     )
-    wanted = [m for program in PROGRAMS for m in program.measures()]
-    ctx = ctx.join(experience.measures(ctx, spells_ctx, wanted).collect(), on=APP, how="left")
-    verdict, wage_checks = wage_features(ctx, facts)
+    ctx = ctx.join(experience.measures(ctx, spells_ctx, facts.book.measures).collect(), on=APP, how="left")
+    verdict, wage_checks = itv_wage_above_d9(ctx, facts)
     ctx = ctx.join(verdict, on=APP, how="left").sort(APP)
     return ctx, wage_checks

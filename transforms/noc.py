@@ -1,8 +1,9 @@
 """Occupation codes: NOC 2016 <-> NOC 2021 through the official concordance, skill levels and TEER (§2).
 
 A condition on occupations is a *code list* in one NOC version, each listed code with a condition kind:
-`any` (no condition), `vfx` (only in the visual-effects sector), `it_vfx` (only when linked to IT or visual
-effects) or `title` (only for listed job titles). For every code of either version, `code_list_facts` counts the
+`any` (no condition), a sector condition (`vfx`: only in the visual-effects sector, `it_vfx`: only when linked to
+IT or visual effects; the sectors each accepts are the parameter ai_it_vfx.occupation_sectors) or `title` (only
+for listed job titles). For every code of either version, `code_list_facts` counts the
 codes it maps to in the list's version and how many of them are listed under each kind. `list_match` then gives,
 per spell or job, the Kleene answer of the all / none / some Interpretation: true when every mapped code satisfies
 the list, false when none does, null (unknown, sent to review) when only some do or the code is not in the
@@ -14,6 +15,11 @@ from __future__ import annotations
 import polars as pl
 
 KINDS = ("any", "vfx", "it_vfx", "title")
+
+
+def noc_version(code: str) -> str:
+    """The NOC version of a code: NOC 2016 codes have 4 digits, NOC 2021 codes 5."""
+    return "2016" if len(code) == 4 else "2021"
 
 
 def _pairs(concordance: pl.DataFrame) -> pl.DataFrame:
@@ -49,7 +55,7 @@ def code_list_facts(mapped: pl.DataFrame, listed: dict[str, str], prefix: str) -
         .group_by("code")
         .agg(
             pl.len().cast(pl.Int32).alias(f"{prefix}_n"),
-            *[(pl.col("kind") == k).sum().cast(pl.Int32).alias(f"{prefix}_{k}") for k in KINDS],
+            *[(pl.col("kind") == k).sum().cast(pl.Int32).alias(f"{prefix}_{k}") for k in sorted({*KINDS, *listed.values()})],
         )
         .sort("code")
     )
@@ -60,15 +66,17 @@ def _known(cond: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     return cond.fill_null(False).cast(pl.Int32), cond.fill_null(True).cast(pl.Int32)
 
 
-def list_match(prefix: str, sector: pl.Expr | None = None, title_ok: pl.Expr | None = None) -> pl.Expr:
-    """Kleene: does the code (facts joined under `prefix`) satisfy the list, given the sector and the title?"""
+def list_match(prefix: str, sector: pl.Expr | None = None, sectors: dict[str, list[str]] | None = None,
+               title_ok: pl.Expr | None = None) -> pl.Expr:
+    """Kleene: does the code (facts joined under `prefix`) satisfy the list, given the sector (`sectors`: the
+    sectors each sector condition accepts) and the title?"""
     n = pl.col(f"{prefix}_n")
     lo = hi = pl.col(f"{prefix}_any")
     conditions = []
     if sector is not None:
-        vfx = pl.when(sector.is_null()).then(None).otherwise(sector == "vfx")
-        itvfx = pl.when(sector.is_null()).then(None).otherwise(sector.is_in(["it", "vfx"]))
-        conditions += [(vfx, f"{prefix}_vfx"), (itvfx, f"{prefix}_it_vfx")]
+        for kind, accepted in (sectors or {}).items():
+            conditions.append((pl.when(sector.is_null()).then(None).otherwise(sector.is_in(list(accepted))),
+                               f"{prefix}_{kind}"))
     if title_ok is not None:
         conditions.append((title_ok, f"{prefix}_title"))
     for cond, count in conditions:
@@ -83,16 +91,19 @@ def list_match(prefix: str, sector: pl.Expr | None = None, title_ok: pl.Expr | N
     )
 
 
-def skill_level_0ab(code: pl.Expr, teer: pl.Expr) -> pl.Expr:
-    """§2, version 2021 rules: NOC 2016 skill type 0 or skill level A or B.
+def skill_level(code: pl.Expr, teer: pl.Expr, of_2016_code: dict, of_teer: dict) -> pl.Expr:
+    """§2: the NOC 2016 skill level of an occupation code (null when it cannot be told).
 
-    4-digit code: first digit 0 -> 0; else second digit 1 -> A, 2 or 3 -> B, 4-7 -> C/D.
-    5-digit code: TEER 0 -> 0, 1 -> A, 2 and 3 -> B, 4 and 5 -> C/D (null when the code is not in NOC 2021).
+    4-digit code (`of_2016_code`): first digit 0 -> its `first_digit_0` level; else by the second digit.
+    5-digit code (`of_teer`): by the TEER of the NOC 2021 code (null when the code is not in NOC 2021).
     """
-    four = code.str.len_chars() == 4
     first, second = code.str.slice(0, 1), code.str.slice(1, 1)
-    from_2016 = (first == "0") | second.is_in(["1", "2", "3"])
-    return pl.when(four).then(from_2016).otherwise(teer <= 3)
+    by_second = {str(k): v for k, v in of_2016_code["second_digit"].items()}
+    from_2016 = (pl.when(first == "0").then(pl.lit(of_2016_code["first_digit_0"]))
+                 .otherwise(second.replace_strict(by_second, default="", return_dtype=pl.String)))  # no level: not qualifying
+    by_teer = {int(k): v for k, v in of_teer.items()}
+    from_2021 = teer.cast(pl.Int64).replace_strict(by_teer, default=None, return_dtype=pl.String)
+    return pl.when(code.str.len_chars() == 4).then(from_2016).otherwise(from_2021)
 
 
 def chicken_catcher(title: pl.Expr, titles: list[str]) -> pl.Expr:

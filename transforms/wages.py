@@ -1,8 +1,9 @@
 """Wage deciles: the IT/VFX threshold as of the submission date, and where every offered wage sits.
 
-ITV_WAGE_ABOVE_D9 (art. 10 4°, Interpretation in spec/rules.md): the threshold for an occupation (NOC 2021) on
-date D is the mean of the 9th-decile hourly wage, province-wide (`region` = QC), over the 3 most recent reference
-years whose `published_on` is on or before D. Fewer than 3 such years, or no row -> unknown.
+ITV_WAGE_ABOVE_D9 (art. 10 4°, Interpretation in docs/spec/rules.md): the threshold for an occupation (NOC 2021) on
+date D is the mean of the 9th-decile hourly wage, in the region ai_it_vfx.wage_region (the province), over the N
+most recent reference years (N: ai_it_vfx.wage_years) whose `published_on` is on or before D. Fewer than N such
+years, or no row -> unknown.
 
 Computed once per run for every (NOC 2021 code, publication date) with a ranked window (never a loop); each job
 then finds the period in force on its D with an as-of join.
@@ -13,34 +14,35 @@ from __future__ import annotations
 import polars as pl
 
 from schemas.enums import DECILES
-from transforms.interpretation import MONEY_EPS, WAGE_REGION, WAGE_YEARS, WEEKS_PER_YEAR
+from transforms.interpretation import MONEY_EPS
+from transforms.parameters import Parameters
 
 
-def hourly_wage() -> pl.Expr:
+def hourly_wage(p: Parameters) -> pl.Expr:
     """§2 Hourly wage: given, else annual / (weekly hours × 52); null when neither is computable."""
     return pl.coalesce(
         pl.col("job_hourly_wage_cad"),
-        pl.col("job_annual_salary_cad") / (pl.col("job_weekly_hours") * WEEKS_PER_YEAR),
+        pl.col("job_annual_salary_cad") / (pl.col("job_weekly_hours") * p.only("general.weeks_per_year")),
     )
 
 
-def annual_salary() -> pl.Expr:
+def annual_salary(p: Parameters) -> pl.Expr:
     """§2 Annual salary: given, else hourly × weekly hours × 52."""
     return pl.coalesce(
         pl.col("job_annual_salary_cad"),
-        pl.col("job_hourly_wage_cad") * pl.col("job_weekly_hours") * WEEKS_PER_YEAR,
+        pl.col("job_hourly_wage_cad") * pl.col("job_weekly_hours") * p.only("general.weeks_per_year"),
     )
 
 
-def threshold_periods(wages: pl.LazyFrame) -> pl.LazyFrame:
+def threshold_periods(wages: pl.LazyFrame, p: Parameters) -> pl.LazyFrame:
     """The threshold of every NOC 2021 code from each publication date on (once per run, not per application).
 
-    Per (noc2021_code, valid_from): `threshold_hourly_cad` (the mean 9th decile of the 3 most recent reference
+    Per (noc2021_code, valid_from): `threshold_hourly_cad` (the mean 9th decile of the N most recent reference
     years published on or before valid_from; null with fewer), `reference_years` used (most recent first),
     `years_available`, and the deciles of the latest published year. A threshold changes only on a publication
     date, so the threshold on any D is the period's that started last on or before D (`thresholds`)."""
     rows = (
-        wages.filter((pl.col("region") == WAGE_REGION) & pl.col("decile_9_hourly").is_not_null())
+        wages.filter((pl.col("region") == p.only("ai_it_vfx.wage_region")) & pl.col("decile_9_hourly").is_not_null())
         .select(pl.col("noc_code").alias("noc2021_code"), "reference_year", "published_on", *DECILES)
     )
     starts = rows.select("noc2021_code", pl.col("published_on").alias("valid_from")).unique()
@@ -51,7 +53,7 @@ def threshold_periods(wages: pl.LazyFrame) -> pl.LazyFrame:
             pl.col("reference_year").rank("ordinal", descending=True)
             .over("noc2021_code", "valid_from").alias("__rank")
         )
-        .filter(pl.col("__rank") <= WAGE_YEARS)
+        .filter(pl.col("__rank") <= p.only("ai_it_vfx.wage_years"))
     )
     return (
         ranked.sort("noc2021_code", "valid_from", "__rank")
@@ -63,7 +65,7 @@ def threshold_periods(wages: pl.LazyFrame) -> pl.LazyFrame:
             *[pl.col(d).first().alias(f"latest_{d}") for d in DECILES],
         )
         .with_columns(
-            pl.when(pl.col("years_available") == WAGE_YEARS).then(pl.col("__mean_d9"))
+            pl.when(pl.col("years_available") == p.only("ai_it_vfx.wage_years")).then(pl.col("__mean_d9"))
             .alias("threshold_hourly_cad")
         )
         .drop("__mean_d9")

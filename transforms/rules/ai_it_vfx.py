@@ -1,6 +1,7 @@
 """Program `ai_it_vfx` (A.M. 2021-002 as amended by A.M. 2023-002): streams `ai` (foreign_worker,
 quebec_graduate) and `it_vfx`, versions 2021 (NOC 2016 skill levels, seeds' occupation list) and 2023 (FEER/TEER,
-art. 12 list, employer-control conditions). spec/rules.md §4.
+art. 12 list, employer-control conditions). docs/spec/rules.md §4. Legal values: parameters `ai_it_vfx.*`
+(data/rulebook/parameters.yaml), read as `p`.
 """
 
 from __future__ import annotations
@@ -10,279 +11,335 @@ import polars as pl
 from transforms import experience
 from transforms.engine import Rule
 from transforms.experience import Measure, enough
-from transforms.interpretation import (
-    SALARY_MIN_IN_CMM,
-    SALARY_MIN_OUTSIDE_CMM,
-    WAGE_YEARS,
-    money_ge,
-    months_after,
-    months_before,
-    months_to_days,
-)
-from transforms.noc import list_match, skill_level_0ab
+from transforms.interpretation import money_ge
+from transforms.noc import skill_level
+from transforms.parameters import Parameters
 from transforms.rules.common import (
     JOB_DETAIL,
+    JOB_DETAIL_FR,
     V2023,
     D,
     diploma_at_least,
-    job_held_or_accepted,
-    not_controlled_in_2023,
+    not_controlled_where_excluded,
+    occupation,
     within_months_before,
 )
 
 PROGRAM = "ai_it_vfx"
-
-# art. 12 (A.M. 2023-002), NOC 2021: † visual-effects sector only, ‡ only when linked to IT or visual effects.
-ITV_OCCUPATIONS_2023 = {
-    "21223": "any", "21233": "any", "52120": "vfx", "21232": "any", "21230": "any", "21234": "any",
-    "20012": "any", "21231": "any", "21310": "any", "51120": "vfx", "41200": "it_vfx", "21211": "any",
-    "21220": "any", "21222": "any", "21221": "any", "52113": "vfx", "52111": "vfx", "22220": "any", "22310": "any",
-}
-# Version 2021 (seeds 000, 001), NOC 2016.
-ITV_OCCUPATIONS_2021 = {
-    "0213": "any", "2133": "any", "2171": "any", "2173": "any", "2174": "any", "2241": "any", "2281": "any",
-    "5131": "vfx", "5225": "vfx", "5241": "vfx",
-}
-
-EXPERIENCE_MONTHS = 24  # art. 7 3°, art. 10 3°
-EXPERIENCE_WINDOW_MONTHS = 60
-DESS_EXPERIENCE_MONTHS = 6  # art. 9 4°
-DESS_WINDOW_MONTHS = 12
-FW_EXEMPTION_MONTHS = 12  # art. 7 last paragraph
-QG_DIPLOMA_MONTHS = 24  # art. 9 3°
+VERSIONS = ("2021", "2023")
+# the occupation lists of the program (parameters holding NOC codes -> condition), see transforms.rules.code_lists
+OCCUPATION_LISTS = ("ai_it_vfx.itv_occupations",)
+TEER_LISTS = ("ai_it_vfx.qualifying_teer",)  # lists of TEER categories: the NOC 2021 codes of those categories
 
 
-def code_lists(noc2021: pl.DataFrame) -> dict[str, tuple[str, dict[str, str]]]:
-    """The occupation lists these rules read, by the prefix their facts get (see transforms.noc)."""
-    feer012 = {c: "any" for c in noc2021.filter(pl.col("teer") <= 2).get_column("noc_code").to_list()}
-    return {"teer2": ("2021", feer012), "itv23": ("2021", ITV_OCCUPATIONS_2023), "itv21": ("2016", ITV_OCCUPATIONS_2021)}
+# -- derived facts, each named after the column or condition it gives --------------------------------------------
+
+def spell_feer_0_1_2(p: Parameters) -> pl.Expr:
+    """A spell's occupation is of a qualifying FEER (version 2023) / NOC 2016 skill level (version 2021), §2."""
+    levels = p.only("ai_it_vfx.qualifying_skill_levels")
+    level = skill_level(pl.col("noc_code"), pl.col("teer"), p.only("noc.skill_level_of_2016_code"),
+                        p.only("noc.skill_level_of_teer"))
+    return pl.when(V2023).then(occupation(p, "ai_it_vfx.qualifying_teer")).otherwise(level.is_in(list(levels)))
 
 
-def occupation_feer012() -> pl.Expr:
-    """A spell's occupation is FEER 0, 1 or 2 (version 2023) / skill level 0, A or B (version 2021), §2."""
-    return pl.when(V2023).then(list_match("teer2")).otherwise(skill_level_0ab(pl.col("noc_code"), pl.col("teer")))
+def spell_itv_occupation(p: Parameters) -> pl.Expr:
+    """A spell's occupation is an eligible IT/VFX occupation with its sector condition (art. 12; seeds 000, 001)."""
+    return occupation(p, "ai_it_vfx.itv_occupations", sector=pl.col("sector"))
 
 
-def itv_occupation(prefix: str, sector: pl.Expr) -> pl.Expr:
-    """Eligible IT/VFX occupation with its sector condition, in the version's list (art. 12; seeds 000, 001)."""
-    return pl.when(V2023).then(list_match(f"{prefix}itv23", sector)).otherwise(list_match(f"{prefix}itv21", sector))
+def job_itv_occupation(p: Parameters) -> pl.Expr:
+    """The job's occupation is an eligible IT/VFX occupation with its sector condition."""
+    return occupation(p, "ai_it_vfx.itv_occupations", on="job_", sector=pl.col("job_sector"))
 
 
-# -- experience features ------------------------------------------------------------------------------------
+def spell_qualifies(p: Parameters) -> pl.Expr:
+    """Full time, outside the ineligible sectors, and (art. 7.1, 10.1) not a job held in Quebec for an employer the
+    applicant controls where that is excluded."""
+    return (pl.col("full_time") & ~pl.col("ineligible_sector")
+            & not_controlled_where_excluded(p, pl.col("in_quebec") & pl.col("employer_controlled_by_applicant")))
 
-_spell_ok = pl.col("full_time") & ~pl.col("ineligible_sector")
-# art. 7.1 and 10.1 (2023): a job held in Quebec must not be for an employer the applicant controls
-_spell_not_controlled_in_quebec = not_controlled_in_2023(pl.col("in_quebec") & pl.col("employer_controlled_by_applicant"))
 
-
-def measures() -> list[Measure]:
-    """The experience figures of the program's rules (transforms.experience)."""
-    in_program = (pl.col("program") == PROGRAM) & pl.col("rules_version").is_not_null()
-    fw = Measure("ai_fw_experience",
-        scope=in_program & (pl.col("substream") == "foreign_worker"),
-        window_from=months_before(D, EXPERIENCE_WINDOW_MONTHS), window_to=D.dt.offset_by("-1d"),
-        qualifies=_spell_ok & occupation_feer012() & _spell_not_controlled_in_quebec,
+def ai_job(p: Parameters) -> pl.Expr:
+    """The job of the AI stream (art. 7 4° a), art. 9 5°)."""
+    return (
+        p.isin(pl.col("job_status"), "ai_it_vfx.job_statuses") & pl.col("job_full_time") & pl.col("job_in_quebec")
+        & (pl.col("job_sector") == p.value("ai_it_vfx.ai_job_sector")) & pl.col("skills_match_job")
+        & ~pl.col("job_ineligible_sector")
+        & not_controlled_where_excluded(p, pl.col("employer_controlled_by_applicant"))
     )
-    end = pl.col("diploma_program_end_on")
-    qg = Measure("ai_qg_dess_experience",
-        scope=in_program & (pl.col("substream") == "quebec_graduate") & (pl.col("highest_diploma") == "dess"),
-        # art. 9 4°: the 12 months following the end of the program: E+1 .. E+12 months, and before D
-        window_from=end.dt.offset_by("1d"), window_to=pl.min_horizontal(months_after(end, DESS_WINDOW_MONTHS), D.dt.offset_by("-1d")),
-        qualifies=_spell_ok & pl.col("in_quebec") & occupation_feer012()
-        & not_controlled_in_2023(pl.col("employer_controlled_by_applicant")),
-    )
-    itv = Measure("itv_experience",
-        scope=in_program & (pl.col("stream") == "it_vfx"),
-        window_from=months_before(D, EXPERIENCE_WINDOW_MONTHS), window_to=D.dt.offset_by("-1d"),
-        qualifies=_spell_ok & itv_occupation("", pl.col("sector")) & _spell_not_controlled_in_quebec,
-    )
-    return [fw, qg, itv]
+
+
+def fw_experience_exempt(p: Parameters) -> pl.Expr:
+    """art. 7, last paragraph: no experience required with a Quebec diploma of the exemption list obtained within
+    the months preceding D ("within the N months preceding D", §2)."""
+    return (p.isin(pl.col("highest_diploma"), "ai_it_vfx.experience_exemption_diplomas") & pl.col("diploma_from_quebec")
+            & within_months_before(p, pl.col("diploma_obtained_on"), "ai_it_vfx.experience_exemption_months"))
+
+
+def _in_program() -> pl.Expr:
+    return (pl.col("program") == PROGRAM) & pl.col("rules_version").is_not_null()
 
 
 # -- rules ------------------------------------------------------------------------------------------------
 
-def _stay_purpose(rule_id: str, citation: str) -> Rule:
+STAY_TEXT_EN = "Any stay in Quebec had {ai_it_vfx.stay_purposes} as its main purpose."
+STAY_TEXT_FR = "Le cas échéant, le séjour au Québec avait pour but principal : {ai_it_vfx.stay_purposes}."
+STAY_DETAIL = "format('main purpose of the stay in Quebec: {}', qc_text(p.quebec_stay_purpose, 'no stay'))"
+STAY_DETAIL_FR = "format('but principal du séjour au Québec : {}', qc_text(p.quebec_stay_purpose, 'aucun séjour'))"
+
+
+def stay_purpose_accepted(p: Parameters) -> pl.Expr:
+    """No stay in Quebec, or one whose main purpose is accepted (art. 7 1°, art. 10 1°)."""
     purpose = pl.col("quebec_stay_purpose")
-    return Rule(
-        id=rule_id, citation=citation, program=PROGRAM,
-        streams=("ai",) if rule_id.startswith("AI") else ("it_vfx",),
-        substreams=("foreign_worker",) if rule_id.startswith("AI") else None,
-        text_en="Any stay in Quebec had work or a youth exchange program as its main purpose.",
-        text_fr="Le cas échéant, le séjour au Québec avait pour but principal d'y travailler ou de participer à un programme d'échange jeunesse.",
-        applies=~pl.col("spouse_open_work_permit"),  # art. 8 / art. 11: accompanying spouse with an open work permit
-        condition=purpose.is_null() | purpose.is_in(["work", "youth_exchange"]),
-        detail="format('main purpose of the stay in Quebec: {}', qc_text(p.quebec_stay_purpose, 'no stay'))",
-    )
+    return purpose.is_null() | p.isin(purpose, "ai_it_vfx.stay_purposes")
 
 
-_ai_job = (
-    job_held_or_accepted() & pl.col("job_full_time") & pl.col("job_in_quebec") & (pl.col("job_sector") == "ai")
-    & pl.col("skills_match_job") & ~pl.col("job_ineligible_sector")
-    & not_controlled_in_2023(pl.col("employer_controlled_by_applicant"))
+# art. 8 / art. 11: an accompanying spouse with an open work permit is not held to the stay condition
+NOT_OPEN_PERMIT_SPOUSE = ~pl.col("spouse_open_work_permit")
+
+AI_FW_STAY_PURPOSE = Rule(
+    id="AI_FW_STAY_PURPOSE", citation="art. 7 1°, art. 8", program=PROGRAM, versions=VERSIONS,
+    streams=("ai",), substreams=("foreign_worker",), text_en=STAY_TEXT_EN, text_fr=STAY_TEXT_FR,
+    applies=NOT_OPEN_PERMIT_SPOUSE, condition=stay_purpose_accepted, detail=STAY_DETAIL,
+    detail_fr=STAY_DETAIL_FR,
 )
 
-AI_FW_STAY_PURPOSE = _stay_purpose("AI_FW_STAY_PURPOSE", "art. 7 1°, art. 8")
-
 AI_FW_DIPLOMA = Rule(
-    id="AI_FW_DIPLOMA", citation="art. 7 2°", program=PROGRAM, streams=("ai",), substreams=("foreign_worker",),
-    text_en="The applicant holds a diploma at least equivalent to a Quebec bachelor's degree.",
-    text_fr="Le requérant est titulaire d'un diplôme correspondant minimalement à un baccalauréat du Québec.",
-    condition=diploma_at_least("bachelor"),
+    id="AI_FW_DIPLOMA", citation="art. 7 2°", program=PROGRAM, versions=VERSIONS, streams=("ai",),
+    substreams=("foreign_worker",),
+    text_en="The applicant holds a diploma at least equivalent to a Quebec {ai_it_vfx.foreign_worker_minimum_diploma}.",
+    text_fr="Le requérant est titulaire d'un diplôme correspondant minimalement à un {ai_it_vfx.foreign_worker_minimum_diploma} du Québec.",
+    condition=lambda p: diploma_at_least(p, "ai_it_vfx.foreign_worker_minimum_diploma"),
+    detail_fr="format('diplôme le plus élevé : {}', p.highest_diploma)",
     detail="format('highest diploma: {}', p.highest_diploma)",
 )
 
-# art. 7, last paragraph: no experience required with a Quebec master's or doctorate obtained within the 12 months
-# preceding D ("within the N months preceding D", §2).
-_fw_exempt = (
-    pl.col("highest_diploma").is_in(["master", "doctorate"]) & pl.col("diploma_from_quebec")
-    & within_months_before(pl.col("diploma_obtained_on"), FW_EXEMPTION_MONTHS)
-)
-
 AI_FW_EXPERIENCE = Rule(
-    id="AI_FW_EXPERIENCE", citation="art. 7 3°, art. 7 last paragraph, art. 7.1", program=PROGRAM,
+    id="AI_FW_EXPERIENCE", citation="art. 7 3°, art. 7 last paragraph, art. 7.1", program=PROGRAM, versions=VERSIONS,
     streams=("ai",), substreams=("foreign_worker",),
-    text_en="At least 24 months of full-time experience in FEER 0, 1 or 2 (2021: skill level 0, A or B) occupations "
-            "within the 60 months preceding the application, outside the ineligible sectors.",
-    text_fr="Au moins 24 mois d'expérience à temps plein dans un emploi de catégorie FEER 0, 1 ou 2 (2021 : niveau 0, A ou B) "
-            "au cours des 60 mois précédant la demande, hors des secteurs inadmissibles.",
-    applies=~_fw_exempt,
+    text_en="At least {ai_it_vfx.experience_months} months of full-time experience in FEER {ai_it_vfx.qualifying_teer} "
+            "(2021: skill level {ai_it_vfx.qualifying_skill_levels}) occupations within the "
+            "{ai_it_vfx.experience_window_months} months preceding the application, outside the ineligible sectors "
+            "(none required with a Quebec {ai_it_vfx.experience_exemption_diplomas} obtained within the "
+            "{ai_it_vfx.experience_exemption_months} months preceding it).",
+    text_fr="Au moins {ai_it_vfx.experience_months} mois d'expérience à temps plein dans un emploi de catégorie FEER "
+            "{ai_it_vfx.qualifying_teer} (2021 : niveau {ai_it_vfx.qualifying_skill_levels}) au cours des "
+            "{ai_it_vfx.experience_window_months} mois précédant la demande, hors des secteurs inadmissibles (aucune "
+            "avec une {ai_it_vfx.experience_exemption_diplomas} du Québec obtenue dans les "
+            "{ai_it_vfx.experience_exemption_months} mois la précédant).",
+    applies=lambda p: ~fw_experience_exempt(p),
     # an exemption that cannot be decided (no diploma date) leaves a shortfall unknown, not failed
-    condition=enough("ai_fw_experience", months_to_days(EXPERIENCE_MONTHS))
-    | pl.when(_fw_exempt.is_null()).then(pl.lit(None, pl.Boolean)).otherwise(pl.lit(False)),
-    figures={**experience.figures("ai_fw_experience", months_to_days(EXPERIENCE_MONTHS)),
-             "ai_fw_experience_exempt": _fw_exempt},
+    condition=lambda p: enough("ai_fw_experience", p.months_to_days("ai_it_vfx.experience_months"))
+    | pl.when(fw_experience_exempt(p).is_null()).then(pl.lit(None, pl.Boolean)).otherwise(pl.lit(False)),
+    figures=lambda p: {**experience.figures("ai_fw_experience", p.months_to_days("ai_it_vfx.experience_months")),
+                       "ai_fw_experience_exempt": fw_experience_exempt(p)},
+    measures=lambda p: [Measure(
+        "ai_fw_experience", scope=_in_program() & (pl.col("substream") == "foreign_worker"),
+        window_from=p.months_before(D, "ai_it_vfx.experience_window_months"), window_to=D.dt.offset_by("-1d"),
+        qualifies=spell_qualifies(p) & spell_feer_0_1_2(p),
+    )],
+    detail_fr=experience.detail("ai_fw_experience", "expérience admissible", "fr"),
     detail=experience.detail("ai_fw_experience", "qualifying experience"),
 )
 
+AI_JOB_TEXT_EN = ("Holds or accepted a full-time job in Quebec in artificial intelligence matching the skills profile, "
+                  "outside the ineligible sectors (2023: not for an employer the applicant controls).")
+AI_JOB_TEXT_FR = ("Occupe ou a accepté un emploi à temps plein au Québec dans le secteur de l'intelligence artificielle, "
+                  "correspondant à son profil de compétences, hors des secteurs inadmissibles (2023 : pas pour une "
+                  "entreprise qu'il contrôle).")
+
 AI_FW_JOB = Rule(
-    id="AI_FW_JOB", citation="art. 7 4° a)", program=PROGRAM, streams=("ai",), substreams=("foreign_worker",),
-    text_en="Holds or accepted a full-time job in Quebec in artificial intelligence matching the skills profile, outside "
-            "the ineligible sectors (2023: not for an employer the applicant controls).",
-    text_fr="Occupe ou a accepté un emploi à temps plein au Québec dans le secteur de l'intelligence artificielle, "
-            "correspondant à son profil de compétences, hors des secteurs inadmissibles (2023 : pas pour une entreprise qu'il contrôle).",
-    condition=_ai_job, detail=JOB_DETAIL,
+    id="AI_FW_JOB", citation="art. 7 4° a)", program=PROGRAM, versions=VERSIONS, streams=("ai",),
+    substreams=("foreign_worker",), text_en=AI_JOB_TEXT_EN, text_fr=AI_JOB_TEXT_FR, condition=ai_job,
+    detail=JOB_DETAIL, detail_fr=JOB_DETAIL_FR,
 )
 
 _in_cmm = pl.col("employer_in_cmm")
 AI_FW_SALARY = Rule(
-    id="AI_FW_SALARY", citation="art. 7 4° b)", program=PROGRAM, streams=("ai",), substreams=("foreign_worker",),
-    text_en="Gross annual salary of at least $100,000 in the Montreal Metropolitan Community, $75,000 elsewhere.",
-    text_fr="Salaire annuel brut d'au moins 100 000 $ sur le territoire de la Communauté métropolitaine de Montréal, 75 000 $ ailleurs.",
+    id="AI_FW_SALARY", citation="art. 7 4° b)", program=PROGRAM, versions=VERSIONS, streams=("ai",),
+    substreams=("foreign_worker",),
+    text_en="Gross annual salary of at least {ai_it_vfx.salary_minimum_in_cmm} in the Montreal Metropolitan Community, "
+            "{ai_it_vfx.salary_minimum_elsewhere} elsewhere.",
+    text_fr="Salaire annuel brut d'au moins {ai_it_vfx.salary_minimum_in_cmm} sur le territoire de la Communauté "
+            "métropolitaine de Montréal, {ai_it_vfx.salary_minimum_elsewhere} ailleurs.",
+    reads=("general.weeks_per_year",),  # the annual salary from an hourly wage (transforms.wages.annual_salary)
     # the CMM matters only between the two thresholds: unknown only there
     condition=money_ge(pl.col("annual_salary_cad"), pl.col("ai_fw_salary_cmm_min_cad"))
     | (money_ge(pl.col("annual_salary_cad"), pl.col("ai_fw_salary_elsewhere_min_cad")) & ~_in_cmm),
-    figures={
+    figures=lambda p: {
         "annual_salary_cad": pl.col("annual_salary_cad"), "employer_in_cmm": _in_cmm,
-        "ai_fw_salary_cmm_min_cad": pl.lit(SALARY_MIN_IN_CMM), "ai_fw_salary_elsewhere_min_cad": pl.lit(SALARY_MIN_OUTSIDE_CMM),
-        "ai_fw_salary_required_cad": pl.when(_in_cmm).then(pl.lit(SALARY_MIN_IN_CMM))
-        .when(~_in_cmm).then(pl.lit(SALARY_MIN_OUTSIDE_CMM)),
+        "ai_fw_salary_cmm_min_cad": p.value("ai_it_vfx.salary_minimum_in_cmm", pl.Float64),
+        "ai_fw_salary_elsewhere_min_cad": p.value("ai_it_vfx.salary_minimum_elsewhere", pl.Float64),
+        "ai_fw_salary_required_cad": pl.when(_in_cmm).then(p.value("ai_it_vfx.salary_minimum_in_cmm", pl.Float64))
+        .when(~_in_cmm).then(p.value("ai_it_vfx.salary_minimum_elsewhere", pl.Float64)),
     },
+    detail_fr="format('salaire annuel {} $; municipalité de l''employeur {}, dans la CMM : {}; requis {} $', "
+              "qc_money(a.annual_salary_cad), qc_text(p.employer_municipality_code, 'non fournie'), "
+              "qc_oui_non(a.employer_in_cmm), CASE WHEN a.employer_in_cmm IS NULL THEN format('{} dans la CMM, {} ailleurs', "
+              "qc_money(a.ai_fw_salary_cmm_min_cad), qc_money(a.ai_fw_salary_elsewhere_min_cad)) "
+              "ELSE qc_money(a.ai_fw_salary_required_cad) END)",
     detail="format('annual salary {} CAD; employer municipality {}, in the CMM: {}; required {} CAD', "
            "qc_money(a.annual_salary_cad), qc_text(p.employer_municipality_code, 'not given'), "
            "qc_yes_no(a.employer_in_cmm), CASE WHEN a.employer_in_cmm IS NULL THEN format('{} in the CMM, {} elsewhere', "
-           "printf('%.0f', a.ai_fw_salary_cmm_min_cad), printf('%.0f', a.ai_fw_salary_elsewhere_min_cad)) "
-           "ELSE printf('%.0f', a.ai_fw_salary_required_cad) END)",
+           "qc_money(a.ai_fw_salary_cmm_min_cad), qc_money(a.ai_fw_salary_elsewhere_min_cad)) "
+           "ELSE qc_money(a.ai_fw_salary_required_cad) END)",
 )
 
 AI_QG_STUDY_STAY = Rule(
-    id="AI_QG_STUDY_STAY", citation="art. 9 1°", program=PROGRAM, streams=("ai",), substreams=("quebec_graduate",),
+    id="AI_QG_STUDY_STAY", citation="art. 9 1°", program=PROGRAM, versions=VERSIONS, streams=("ai",),
+    substreams=("quebec_graduate",),
     text_en="Stayed in Quebec mainly to study for at least half of the program of study.",
     text_fr="A séjourné au Québec dans le but principal d'y étudier pendant au moins la moitié de la durée de son programme.",
     condition=pl.col("half_program_in_quebec"),
+    detail_fr="format('moitié du programme au Québec : {}', qc_oui_non(p.half_program_in_quebec))",
     detail="format('half of the program in Quebec: {}', qc_yes_no(p.half_program_in_quebec))",
 )
 
 AI_QG_SCHOLARSHIP = Rule(
-    id="AI_QG_SCHOLARSHIP", citation="art. 9 2°", program=PROGRAM, streams=("ai",), substreams=("quebec_graduate",),
+    id="AI_QG_SCHOLARSHIP", citation="art. 9 2°", program=PROGRAM, versions=VERSIONS, streams=("ai",),
+    substreams=("quebec_graduate",),
     text_en="No scholarship with a return-to-country condition, or the condition was fulfilled.",
     text_fr="N'est pas titulaire d'une bourse imposant un retour dans son pays, ou s'est conformé à cette condition.",
-    condition=pl.col("return_scholarship").is_in(["none", "fulfilled"]),
+    condition=lambda p: p.isin(pl.col("return_scholarship"), "ai_it_vfx.graduate_scholarships"),
+    detail_fr="format('bourse avec obligation de retour : {}', p.return_scholarship)",
     detail="format('return scholarship: {}', p.return_scholarship)",
 )
 
 AI_QG_DIPLOMA = Rule(
-    id="AI_QG_DIPLOMA", citation="art. 9 3°", program=PROGRAM, streams=("ai",), substreams=("quebec_graduate",),
-    text_en="A DESS, master's or doctorate from a Quebec institution obtained within the 24 months preceding the application.",
-    text_fr="Un DESS, une maîtrise ou un doctorat d'un établissement québécois obtenu dans les 24 mois précédant la demande.",
+    id="AI_QG_DIPLOMA", citation="art. 9 3°", program=PROGRAM, versions=VERSIONS, streams=("ai",),
+    substreams=("quebec_graduate",),
+    text_en="A {ai_it_vfx.graduate_diplomas} from a Quebec institution obtained within the "
+            "{ai_it_vfx.graduate_diploma_months} months preceding the application.",
+    text_fr="Un diplôme ({ai_it_vfx.graduate_diplomas}) d'un établissement québécois obtenu dans les "
+            "{ai_it_vfx.graduate_diploma_months} mois précédant la demande.",
     # the rule book says D - 24 months <= obtained <= D (D included)
-    condition=pl.col("diploma_from_quebec") & pl.col("highest_diploma").is_in(["dess", "master", "doctorate"])
-    & within_months_before(pl.col("diploma_obtained_on"), QG_DIPLOMA_MONTHS, include_d=True),
-    figures={"ai_qg_diploma_from": months_before(D, QG_DIPLOMA_MONTHS), "ai_qg_diploma_to": D},
+    condition=lambda p: pl.col("diploma_from_quebec") & p.isin(pl.col("highest_diploma"), "ai_it_vfx.graduate_diplomas")
+    & within_months_before(p, pl.col("diploma_obtained_on"), "ai_it_vfx.graduate_diploma_months", include_d=True),
+    figures=lambda p: {"ai_qg_diploma_from": p.months_before(D, "ai_it_vfx.graduate_diploma_months"),
+                       "ai_qg_diploma_to": D},
+    detail_fr="format('{} du Québec : {}, obtenu le {} (accepté du {} au {})', p.highest_diploma, "
+              "qc_oui_non(p.diploma_from_quebec), qc_text(p.diploma_obtained_on, 'non fournie'), a.ai_qg_diploma_from, "
+              "a.ai_qg_diploma_to)",
     detail="format('{} from Quebec {}, obtained on {} (from {} to {} accepted)', p.highest_diploma, "
            "qc_yes_no(p.diploma_from_quebec), qc_text(p.diploma_obtained_on, 'not given'), a.ai_qg_diploma_from, "
            "a.ai_qg_diploma_to)",
 )
 
 AI_QG_DESS_EXPERIENCE = Rule(
-    id="AI_QG_DESS_EXPERIENCE", citation="art. 9 4°", program=PROGRAM, streams=("ai",), substreams=("quebec_graduate",),
-    text_en="With a DESS: at least 6 months of full-time FEER 0, 1 or 2 (2021: skill level 0, A or B) experience in Quebec "
-            "during the 12 months following the end of the program.",
-    text_fr="Avec un DESS : au moins 6 mois d'expérience à temps plein au Québec, de catégorie FEER 0, 1 ou 2 (2021 : niveau 0, A ou B), "
-            "au cours des 12 mois suivant la fin du programme d'études.",
+    id="AI_QG_DESS_EXPERIENCE", citation="art. 9 4°", program=PROGRAM, versions=VERSIONS, streams=("ai",),
+    substreams=("quebec_graduate",),
+    text_en="With a DESS: at least {ai_it_vfx.dess_experience_months} months of full-time FEER "
+            "{ai_it_vfx.qualifying_teer} (2021: skill level {ai_it_vfx.qualifying_skill_levels}) experience in Quebec "
+            "during the {ai_it_vfx.dess_experience_window_months} months following the end of the program.",
+    text_fr="Avec un DESS : au moins {ai_it_vfx.dess_experience_months} mois d'expérience à temps plein au Québec, de "
+            "catégorie FEER {ai_it_vfx.qualifying_teer} (2021 : niveau {ai_it_vfx.qualifying_skill_levels}), au cours "
+            "des {ai_it_vfx.dess_experience_window_months} mois suivant la fin du programme d'études.",
     applies=pl.col("highest_diploma") == "dess",
-    condition=enough("ai_qg_dess_experience", months_to_days(DESS_EXPERIENCE_MONTHS)),
-    figures=experience.figures("ai_qg_dess_experience", months_to_days(DESS_EXPERIENCE_MONTHS)),
+    condition=lambda p: enough("ai_qg_dess_experience", p.months_to_days("ai_it_vfx.dess_experience_months")),
+    figures=lambda p: experience.figures("ai_qg_dess_experience", p.months_to_days("ai_it_vfx.dess_experience_months")),
+    measures=lambda p: [Measure(
+        "ai_qg_dess_experience",
+        scope=_in_program() & (pl.col("substream") == "quebec_graduate") & (pl.col("highest_diploma") == "dess"),
+        # art. 9 4°: the months following the end of the program: E+1 .. E+N months, and before D
+        window_from=pl.col("diploma_program_end_on").dt.offset_by("1d"),
+        window_to=pl.min_horizontal(p.months_after(pl.col("diploma_program_end_on"),
+                                                   "ai_it_vfx.dess_experience_window_months"), D.dt.offset_by("-1d")),
+        qualifies=pl.col("full_time") & ~pl.col("ineligible_sector") & pl.col("in_quebec") & spell_feer_0_1_2(p)
+        & not_controlled_where_excluded(p, pl.col("employer_controlled_by_applicant")),
+    )],
+    detail_fr=experience.detail("ai_qg_dess_experience", "expérience au Québec après le programme", "fr"),
     detail=experience.detail("ai_qg_dess_experience", "experience in Quebec after the program"),
 )
 
 AI_QG_JOB = Rule(
-    id="AI_QG_JOB", citation="art. 9 5°", program=PROGRAM, streams=("ai",), substreams=("quebec_graduate",),
-    text_en=AI_FW_JOB.text_en, text_fr=AI_FW_JOB.text_fr, condition=_ai_job, detail=JOB_DETAIL,
+    id="AI_QG_JOB", citation="art. 9 5°", program=PROGRAM, versions=VERSIONS, streams=("ai",),
+    substreams=("quebec_graduate",), text_en=AI_JOB_TEXT_EN, text_fr=AI_JOB_TEXT_FR, condition=ai_job,
+    detail=JOB_DETAIL, detail_fr=JOB_DETAIL_FR,
 )
 
-ITV_STAY_PURPOSE = _stay_purpose("ITV_STAY_PURPOSE", "art. 10 1°, art. 11")
+ITV_STAY_PURPOSE = Rule(
+    id="ITV_STAY_PURPOSE", citation="art. 10 1°, art. 11", program=PROGRAM, versions=VERSIONS, streams=("it_vfx",),
+    text_en=STAY_TEXT_EN, text_fr=STAY_TEXT_FR, applies=NOT_OPEN_PERMIT_SPOUSE, condition=stay_purpose_accepted,
+    detail=STAY_DETAIL, detail_fr=STAY_DETAIL_FR,
+)
 
 ITV_DIPLOMA = Rule(
-    id="ITV_DIPLOMA", citation="art. 10 2°", program=PROGRAM, streams=("it_vfx",),
-    text_en="A Quebec technical DEC or at least a bachelor's degree.",
-    text_fr="Un diplôme d'études collégiales techniques du Québec ou au moins un baccalauréat.",
-    condition=(pl.col("highest_diploma") == "college_technical") | diploma_at_least("bachelor"),
+    id="ITV_DIPLOMA", citation="art. 10 2°", program=PROGRAM, versions=VERSIONS, streams=("it_vfx",),
+    text_en="A Quebec {ai_it_vfx.itv_diplomas} or at least a {ai_it_vfx.itv_minimum_diploma}.",
+    text_fr="Un {ai_it_vfx.itv_diplomas} du Québec ou au moins un {ai_it_vfx.itv_minimum_diploma}.",
+    condition=lambda p: p.isin(pl.col("highest_diploma"), "ai_it_vfx.itv_diplomas")
+    | diploma_at_least(p, "ai_it_vfx.itv_minimum_diploma"),
+    detail_fr="format('diplôme le plus élevé : {}', p.highest_diploma)",
     detail="format('highest diploma: {}', p.highest_diploma)",
 )
 
 ITV_EXPERIENCE = Rule(
-    id="ITV_EXPERIENCE", citation="art. 10 3°, art. 10.1", program=PROGRAM, streams=("it_vfx",),
-    text_en="At least 24 months of full-time experience in eligible occupations within the 60 months preceding the application.",
-    text_fr="Au moins 24 mois d'expérience à temps plein dans un emploi admissible au cours des 60 mois précédant la demande.",
-    condition=enough("itv_experience", months_to_days(EXPERIENCE_MONTHS)),
-    figures=experience.figures("itv_experience", months_to_days(EXPERIENCE_MONTHS)),
+    id="ITV_EXPERIENCE", citation="art. 10 3°, art. 10.1", program=PROGRAM, versions=VERSIONS, streams=("it_vfx",),
+    text_en="At least {ai_it_vfx.experience_months} months of full-time experience in eligible occupations within the "
+            "{ai_it_vfx.experience_window_months} months preceding the application.",
+    text_fr="Au moins {ai_it_vfx.experience_months} mois d'expérience à temps plein dans un emploi admissible au cours "
+            "des {ai_it_vfx.experience_window_months} mois précédant la demande.",
+    condition=lambda p: enough("itv_experience", p.months_to_days("ai_it_vfx.experience_months")),
+    figures=lambda p: experience.figures("itv_experience", p.months_to_days("ai_it_vfx.experience_months")),
+    measures=lambda p: [Measure(
+        "itv_experience", scope=_in_program() & (pl.col("stream") == "it_vfx"),
+        window_from=p.months_before(D, "ai_it_vfx.experience_window_months"), window_to=D.dt.offset_by("-1d"),
+        qualifies=spell_qualifies(p) & spell_itv_occupation(p),
+    )],
+    detail_fr=experience.detail("itv_experience", "expérience dans des professions admissibles", "fr"),
     detail=experience.detail("itv_experience", "experience in eligible occupations"),
 )
 
 ITV_JOB = Rule(
-    id="ITV_JOB", citation="art. 10 4°, art. 12", program=PROGRAM, streams=("it_vfx",),
+    id="ITV_JOB", citation="art. 10 4°, art. 12", program=PROGRAM, versions=VERSIONS, streams=("it_vfx",),
     text_en="Holds or accepted a full-time job in Quebec in an eligible occupation (with its sector condition), outside the "
             "ineligible sectors (2023: not for an employer the applicant controls).",
     text_fr="Occupe ou a accepté un emploi admissible à temps plein au Québec (avec sa condition de secteur), hors des secteurs "
             "inadmissibles (2023 : pas pour une entreprise qu'il contrôle).",
-    condition=job_held_or_accepted() & pl.col("job_full_time") & pl.col("job_in_quebec")
-    & itv_occupation("job_", pl.col("job_sector")) & ~pl.col("job_ineligible_sector")
-    & not_controlled_in_2023(pl.col("employer_controlled_by_applicant")),
-    detail=JOB_DETAIL,
+    condition=lambda p: p.isin(pl.col("job_status"), "ai_it_vfx.job_statuses") & pl.col("job_full_time")
+    & pl.col("job_in_quebec") & job_itv_occupation(p) & ~pl.col("job_ineligible_sector")
+    & not_controlled_where_excluded(p, pl.col("employer_controlled_by_applicant")),
+    detail=JOB_DETAIL, detail_fr=JOB_DETAIL_FR,
 )
 
 ITV_WAGE_ABOVE_D9 = Rule(
-    id="ITV_WAGE_ABOVE_D9", citation="art. 10 4°", program=PROGRAM, streams=("it_vfx",),
-    text_en="The hourly wage is above the mean 9th decile of the occupation's hourly wage over the last 3 available years.",
-    text_fr="Le salaire horaire est supérieur au neuvième décile de la moyenne du salaire horaire des 3 dernières années disponibles.",
+    id="ITV_WAGE_ABOVE_D9", citation="art. 10 4°", program=PROGRAM, versions=VERSIONS, streams=("it_vfx",),
+    text_en="The hourly wage is above the mean 9th decile of the occupation's hourly wage over the last "
+            "{ai_it_vfx.wage_years} available years.",
+    text_fr="Le salaire horaire est supérieur au neuvième décile de la moyenne du salaire horaire des "
+            "{ai_it_vfx.wage_years} dernières années disponibles.",
+    # the verdict per NOC 2021 code the job stands for: transforms.features.itv_wage_above_d9
+    reads=("ai_it_vfx.wage_years", "ai_it_vfx.wage_region", "general.weeks_per_year"),
+    applies=pl.col("job_status") != "none",  # rules.md §4: not_applicable without a job held or accepted
     condition=pl.col("itv_wage_above_d9"),
-    figures={"hourly_wage_cad": pl.col("hourly_wage_cad"), "itv_wage_threshold_cad": pl.col("itv_wage_threshold_cad"),
-             "itv_wage_reference_years": pl.col("itv_wage_reference_years")},
+    figures=lambda p: {
+        "hourly_wage_cad": pl.col("hourly_wage_cad"), "itv_wage_threshold_cad": pl.col("itv_wage_threshold_cad"),
+        "itv_wage_reference_years": pl.col("itv_wage_reference_years"),
+        "itv_wage_years_required": pl.lit(p.only("ai_it_vfx.wage_years"), pl.Int16)},
     # one line per NOC 2021 code the job stands for, from `wage_checks` (source `itv_wage_lines` below)
+    detail_fr="CASE WHEN itv_wage_lines.lines_fr IS NULL THEN 'aucun emploi avec un code de profession : aucun salaire à "
+              "comparer' ELSE format('salaire horaire {} $; {}', qc_fixed(a.hourly_wage_cad, 4), itv_wage_lines.lines_fr) END",
     detail="CASE WHEN itv_wage_lines.lines IS NULL THEN 'no job with an occupation code: no wage to compare' "
            "ELSE format('hourly wage {} CAD; {}', qc_fixed(a.hourly_wage_cad, 4), itv_wage_lines.lines) END",
 )
 
 # The wording of ITV_WAGE_ABOVE_D9's figures, per NOC 2021 code the job stands for (one row per application).
-DETAIL_SOURCES = {"itv_wage_lines": f"""
+DETAIL_SOURCES = {"itv_wage_lines": """
     SELECT w.application_id, string_agg(CASE
-        WHEN w.noc2021_code IS NULL THEN format('code {{}} has no NOC 2021 equivalent', w.noc_code)
-        WHEN w.threshold_hourly_cad IS NULL THEN format('NOC {{}}: {{}} of {WAGE_YEARS} reference years published by {{}}',
-            w.noc2021_code, coalesce(len(w.reference_years), 0), x.submitted_on)
-        ELSE format('NOC {{}}: threshold {{}} CAD (mean 9th decile of {{}})', w.noc2021_code,
+        WHEN w.noc2021_code IS NULL THEN format('code {} has no NOC 2021 equivalent', w.noc_code)
+        WHEN w.threshold_hourly_cad IS NULL THEN format('NOC {}: {} of {} reference years published by {}',
+            w.noc2021_code, coalesce(len(w.reference_years), 0), s.itv_wage_years_required, x.submitted_on)
+        ELSE format('NOC {}: threshold {} CAD (mean 9th decile of {})', w.noc2021_code,
             qc_fixed(w.threshold_hourly_cad, 4), array_to_string(w.reference_years, ', '))
-        END, '; ' ORDER BY w.noc2021_code NULLS FIRST) AS lines
-    FROM wage_checks w JOIN applications x USING (application_id)
+        END, '; ' ORDER BY w.noc2021_code NULLS FIRST) AS lines,
+        string_agg(CASE
+        WHEN w.noc2021_code IS NULL THEN format('le code {} n''a pas d''équivalent CNP 2021', w.noc_code)
+        WHEN w.threshold_hourly_cad IS NULL THEN format('CNP {} : {} des {} années de référence publiées au {}',
+            w.noc2021_code, coalesce(len(w.reference_years), 0), s.itv_wage_years_required, x.submitted_on)
+        ELSE format('CNP {} : seuil {} $ (moyenne du 9e décile de {})', w.noc2021_code,
+            qc_fixed(w.threshold_hourly_cad, 4), array_to_string(w.reference_years, ', '))
+        END, '; ' ORDER BY w.noc2021_code NULLS FIRST) AS lines_fr
+    FROM wage_checks w JOIN applications x USING (application_id) JOIN assessments s USING (application_id)
     WHERE x.stream = 'it_vfx'
     GROUP BY w.application_id"""}
 

@@ -1,10 +1,12 @@
-"""Expressions shared by the rules of several programs (spec/rules.md §2)."""
+"""Expressions shared by the rules of several programs (docs/spec/rules.md §2). `p` is the rule book's parameters
+(transforms.parameters.Parameters): no legal value is written here."""
 
 from __future__ import annotations
 
 import polars as pl
 
-from transforms.interpretation import DIPLOMA_RANK, months_before
+from transforms.noc import list_match
+from transforms.parameters import Parameters
 
 D = pl.col("submitted_on")
 V2023 = pl.col("rules_version") == "2023"
@@ -15,24 +17,50 @@ JOB_DETAIL = ("format('job {}: NOC {}, full-time {}, in Quebec {}, sector {}, in
               "{}, skills match {}', p.job_status, qc_text(p.job_noc_code, 'not given'), qc_yes_no(p.job_full_time), "
               "qc_yes_no(p.job_in_quebec), qc_text(p.job_sector, 'not given'), qc_yes_no(p.job_ineligible_sector), "
               "qc_yes_no(p.employer_controlled_by_applicant), qc_yes_no(p.skills_match_job))")
+JOB_DETAIL_FR = ("format('emploi {} : CNP {}, temps plein {}, au Québec {}, secteur {}, secteur inadmissible {}, entreprise "
+                 "contrôlée {}, profil de compétences {}', p.job_status, qc_text(p.job_noc_code, 'non fourni'), "
+                 "qc_oui_non(p.job_full_time), qc_oui_non(p.job_in_quebec), qc_text(p.job_sector, 'non fourni'), "
+                 "qc_oui_non(p.job_ineligible_sector), qc_oui_non(p.employer_controlled_by_applicant), "
+                 "qc_oui_non(p.skills_match_job))")
 
 
-def diploma_at_least(level: str) -> pl.Expr:
-    """§2 diploma order: highest_diploma ranks at least `level`."""
-    return pl.col("highest_diploma").replace_strict(DIPLOMA_RANK, return_dtype=pl.Int8) >= DIPLOMA_RANK[level]
+def diploma_rank(p: Parameters) -> dict[str, int]:
+    """§2 diploma order (general.diploma_order): the rank of every diploma; diplomas listed together rank equal."""
+    return {d: rank for rank, same in enumerate(p.only("general.diploma_order"), start=1) for d in same}
 
 
-def within_months_before(day: pl.Expr, months: int, include_d: bool = False) -> pl.Expr:
-    """§2 "within the N months preceding D": D - N months <= day < D (<= D where a rule says so explicitly)."""
+def diploma_at_least(p: Parameters, name: str) -> pl.Expr:
+    """§2 diploma order: highest_diploma ranks at least the diploma that parameter `name` names."""
+    ranks = diploma_rank(p)
+    mine = pl.col("highest_diploma").replace_strict(ranks, return_dtype=pl.Int8)
+    return p.piecewise(name, lambda level: mine >= ranks[level])
+
+
+def within_months_before(p: Parameters, day: pl.Expr, name: str, include_d: bool = False) -> pl.Expr:
+    """§2 "within the N months preceding D" (N: parameter `name`): D - N months <= day < D (<= D where a rule says
+    so explicitly)."""
     upper = day <= D if include_d else day < D
-    return (day >= months_before(D, months)) & upper
+    return (day >= p.months_before(D, name)) & upper
 
 
-def job_held_or_accepted() -> pl.Expr:
-    return pl.col("job_status").is_in(["held", "accepted_offer"])
+def not_controlled_where_excluded(p: Parameters, controlled: pl.Expr) -> pl.Expr:
+    """The employer-control conditions exist from the date of ai_it_vfx.employer_control_excluded (A.M. 2023-002,
+    art. 7 4°, 7.1, 9, 10.1)."""
+    return p.piecewise("ai_it_vfx.employer_control_excluded", lambda excluded: ~controlled if excluded else pl.lit(True))
 
 
-def not_controlled_in_2023(controlled: pl.Expr) -> pl.Expr:
-    """The employer-control conditions exist only in version 2023 (A.M. 2023-002, art. 7 4°, 7.1, 9, 10.1)."""
-    return pl.when(V2023).then(~controlled).otherwise(pl.lit(True))
+def occupation(p: Parameters, name: str, on: str = "", sector: pl.Expr | None = None,
+               title_ok: pl.Expr | None = None) -> pl.Expr:
+    """Kleene: the occupation code of a spell (on="") or of the job (on="job_") is in the occupation list that
+    parameter `name` holds on D, with its sector or title condition (transforms.noc, facts named after the list)."""
+    sectors = p.only("ai_it_vfx.occupation_sectors") if sector is not None else None
+    expr = None
+    for index, (since, _) in enumerate(p[name].values):
+        match = list_match(f"{on}{list_name(name, index)}", sector=sector, sectors=sectors, title_ok=title_ok)
+        expr = match if expr is None else pl.when(D >= since).then(match).otherwise(expr)
+    return expr
 
+
+def list_name(parameter: str, index: int) -> str:
+    """The name of the occupation facts of the `index`-th dated value of an occupation-list parameter."""
+    return f"{parameter}#{index}"

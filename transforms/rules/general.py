@@ -1,53 +1,49 @@
-"""General rules, every program (spec/rules.md §4 "General")."""
+"""General rules, every program (docs/spec/rules.md §4 "General"). Legal values: parameters `general.*`
+(data/rulebook/parameters.yaml), read as `p`."""
 
 from __future__ import annotations
 
 import polars as pl
 
 from transforms.engine import Rule
-from transforms.interpretation import FRENCH_ORAL_MIN, MIN_AGE, money_ge
-from transforms.rules.common import D
+from transforms.interpretation import age_on_d, money_ge
 
 GEN_PROGRAM_IN_FORCE = Rule(
     id="GEN_PROGRAM_IN_FORCE",
     citation="art. 14; seed 002",
     text_en="The application was submitted while a version of the program was in force.",
     text_fr="La demande a été présentée pendant qu'une version du programme était en vigueur.",
+    reads=("general.program_versions",),  # transforms.context.rules_version
     condition=pl.col("rules_version").is_not_null(),
+    detail_fr="format('présentée le {} (date locale); version des règles {}', p.submitted_on, "
+              "qc_text(p.rules_version, 'aucune en vigueur'))",
     detail="format('submitted on {} (local date); rules version {}', p.submitted_on, "
            "qc_text(p.rules_version, 'none in force'))",
 )
 
 
-def age_on_d() -> pl.Expr:
-    """§2 Age on D in whole years: an age is reached at the start of the anniversary day, and a common year has no
-    29 February (born on 29 February: the birthday is 1 March). Int32 arithmetic: month * 100 + day does not fit in
-    the Int8 that polars gives a month."""
-    born = pl.col("birth_date")
-    day_of_year = lambda d: d.dt.month().cast(pl.Int32) * 100 + d.dt.day().cast(pl.Int32)  # noqa: E731
-    return (D.dt.year().cast(pl.Int32) - born.dt.year().cast(pl.Int32)
-            - (day_of_year(D) < day_of_year(born)).cast(pl.Int32)).cast(pl.Int16)
-
-
 GEN_AGE_18 = Rule(
     id="GEN_AGE_18",
     citation="seed 002 (general requirements of all three programs)",
-    text_en="The applicant is 18 or older on the date of submission.",
-    text_fr="Le requérant a 18 ans ou plus à la date de présentation de la demande.",
-    # the 18th birthday on D counts; the figure the letter prints is the one the rule compares
+    text_en="The applicant is {general.minimum_age} or older on the date of submission.",
+    text_fr="Le requérant a {general.minimum_age} ans ou plus à la date de présentation de la demande.",
+    # the birthday on D counts; the figure the letter prints is the one the rule compares
     condition=pl.col("age_on_d") >= pl.col("age_required"),
-    figures={"age_on_d": age_on_d(), "age_required": pl.lit(MIN_AGE, pl.Int16)},
+    figures=lambda p: {"age_on_d": age_on_d(), "age_required": p.value("general.minimum_age", pl.Int16)},
+    detail_fr="format('âge le {} : {} ans ({} requis)', p.submitted_on, a.age_on_d, a.age_required)",
     detail="format('age on {}: {} years ({} required)', p.submitted_on, a.age_on_d, a.age_required)",
 )
 
 GEN_FRENCH_ORAL_7 = Rule(
     id="GEN_FRENCH_ORAL_7",
     citation="art. 6 2°; seed 002",
-    text_en="Francophone profile: oral French at level 7 or higher on the Échelle québécoise.",
-    text_fr="Profil Francophone : connaissance du français à l'oral de niveau 7 ou plus selon l'Échelle québécoise.",
+    text_en="Francophone profile: oral French at level {general.french_oral_minimum_level} or higher on the Échelle québécoise.",
+    text_fr="Profil Francophone : connaissance du français à l'oral de niveau {general.french_oral_minimum_level} ou plus selon l'Échelle québécoise.",
     applies=pl.col("profile") == "francophone",
     condition=pl.col("french_oral_level") >= pl.col("french_oral_required"),
-    figures={"french_oral_required": pl.lit(FRENCH_ORAL_MIN, pl.Int16)},
+    figures=lambda p: {"french_oral_required": p.value("general.french_oral_minimum_level", pl.Int16)},
+    detail_fr="format('niveau de français oral {} ({} requis)', qc_text(p.french_oral_level, 'non fourni'), "
+              "a.french_oral_required)",
     detail="format('oral French level {} ({} required)', qc_text(p.french_oral_level, 'not given'), "
            "a.french_oral_required)",
 )
@@ -59,6 +55,7 @@ GEN_FRANCISATION_AGREEMENT = Rule(
     text_fr="Profil Francisation : une entente de francisation est signée.",
     applies=pl.col("profile") == "francisation",
     condition=pl.col("francisation_agreement_signed"),
+    detail_fr="format('entente de francisation signée : {}', qc_oui_non(p.francisation_agreement_signed))",
     detail="format('francisation agreement signed: {}', qc_text(p.francisation_agreement_signed, 'not given'))",
 )
 
@@ -69,8 +66,13 @@ GEN_SELF_SUFFICIENCY = Rule(
     text_fr="Un contrat d'autonomie financière est signé et les ressources financières atteignent le montant du barème (annexe C du RIQ).",
     condition=pl.col("self_sufficiency_contract_signed")
     & money_ge(pl.col("funds_available_cad"), pl.col("self_sufficiency_required_cad")),
+    reads=("general.scale_maximum_adults", "general.scale_maximum_children"),  # transforms.context
     figures={"self_sufficiency_required_cad": pl.col("self_sufficiency_required_cad"),
              "self_sufficiency_scale_year": pl.col("self_sufficiency_scale_year")},
+    detail_fr="format('contrat signé : {}; ressources disponibles {} $; montant requis {} $ (barème {}; {} adulte(s), "
+              "{} enfant(s) de moins de 18 ans, {} enfant(s) de 18 ans ou plus)', qc_oui_non(p.self_sufficiency_contract_signed), "
+              "qc_money(p.funds_available_cad), qc_money(a.self_sufficiency_required_cad), "
+              "qc_text(a.self_sufficiency_scale_year, 'aucun'), p.adults_in_family, p.children_under_18, p.children_18_plus)",
     detail="format('contract signed: {}; funds available {} CAD; amount required {} CAD (scale year {}; {} adult(s), "
            "{} child(ren) under 18, {} child(ren) 18+)', p.self_sufficiency_contract_signed, "
            "qc_money(p.funds_available_cad), qc_money(a.self_sufficiency_required_cad), "
@@ -84,6 +86,8 @@ GEN_STAY_CONDITIONS = Rule(
     text_en="The applicant met the conditions of any stay in Quebec.",
     text_fr="Le requérant a respecté les conditions de son séjour au Québec, le cas échéant.",
     condition=pl.col("stay_conditions_met").fill_null(True),
+    detail_fr="CASE WHEN p.stay_conditions_met IS NULL THEN 'aucun séjour au Québec' "
+              "ELSE format('conditions de séjour respectées : {}', qc_oui_non(p.stay_conditions_met)) END",
     detail="format('stay conditions met: {}', qc_text(p.stay_conditions_met, 'no stay in Quebec'))",
 )
 
@@ -93,6 +97,7 @@ GEN_INTENT_TO_SETTLE = Rule(
     text_en="The applicant intends to settle in Quebec.",
     text_fr="Le requérant a l'intention de s'établir au Québec.",
     condition=pl.col("intends_to_settle_in_quebec"),
+    detail_fr="format('intention de s''établir au Québec : {}', qc_oui_non(p.intends_to_settle_in_quebec))",
     detail="format('intends to settle in Quebec: {}', p.intends_to_settle_in_quebec)",
 )
 

@@ -1,4 +1,4 @@
--- Selection (spec/rules.md §1 and §5) against the decision ledger: statuses in order, ranks, caps that applied.
+-- Selection (docs/spec/rules.md §1 and §5) against the decision ledger: statuses in order, ranks, caps that applied.
 --
 -- Relations:
 --   applications(application_id, person_id, program, stream, submitted_at, submitted_on)

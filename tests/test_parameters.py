@@ -1,0 +1,155 @@
+"""The legal values as data (data/rulebook/parameters.yaml): one place to change a value, and the rule, its texts
+and the letter follow; a bad file stops everything with the file, the key and the problem."""
+
+from __future__ import annotations
+
+import ast
+import re
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+import yaml
+
+from flows.errors import InputError
+from flows.rulebook import load, load_overrides, parameters_path
+from tests.conftest import DATA
+from tests.factories import app
+from tests.rules_harness import evaluate_rows, outcome, parameters
+from transforms.parameters import fill_from_rows
+from transforms.rules import RULES, rulebook
+
+SHIPPED = parameters_path(DATA)
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _copy_with(tmp_path: Path, section: str, key: str, values: dict) -> Path:
+    data = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
+    data[section][key]["values"] = values
+    path = tmp_path / "parameters.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _rule(out: dict, rule_id: str) -> dict:
+    return out["rules"].filter(out["rules"]["rule_id"] == rule_id).row(0, named=True)
+
+
+def test_a_value_changed_in_one_place_moves_the_outcome_and_every_text_together(tmp_path):
+    # a salary of 120 000 $ with an employer in the CMM (Montreal, 66023): passes at 100 000 $
+    row = app(application_id="A1", job_annual_salary_cad="120000")
+    before = evaluate_rows([row])
+    assert outcome(before, "A1", "AI_FW_SALARY") == "pass"
+    assert "$100,000" in _rule(before, "AI_FW_SALARY")["text_en"]
+    raised = load(_copy_with(tmp_path, "ai_it_vfx", "salary_minimum_in_cmm", {date(2021, 4, 22): 120000.01}))
+    after = evaluate_rows([row], p=raised)
+    assert outcome(after, "A1", "AI_FW_SALARY") == "fail"  # one cent short
+    rule = _rule(after, "AI_FW_SALARY")
+    assert "$120,000.01" in rule["text_en"] and "120 000,01 $" in rule["text_fr"]
+    assert "100 000" not in rule["text_fr"] and "$100,000" not in rule["text_en"]
+    detail = after["rule_results"].filter((after["rule_results"]["application_id"] == "A1")
+                                          & (after["rule_results"]["rule_id"] == "AI_FW_SALARY"))["detail"][0]
+    assert "required 120000.01 CAD" in detail
+    # the letter fills the template from the values recorded with the rule, on the application's date
+    letter = fill_from_rows(rule["template_fr"], rule["parameters"], "fr", date(2024, 3, 15))
+    assert "120 000,01 $" in letter
+
+
+def test_a_dated_value_applies_from_its_date_only(tmp_path):
+    # 24 months of experience become 25 from 2024-03-16: the day before, the old value; on the day, the new one
+    path = _copy_with(tmp_path, "ai_it_vfx", "experience_months", {date(2021, 4, 22): 24, date(2024, 3, 16): 25})
+    p = load(path)
+    spells = [{"application_id": a, "noc_code": "21211", "job_title": "Data scientist", "start_on": "2021-03-01",
+               "end_on": "", "full_time": "true", "paid": "true", "legally_obtained": "true", "in_quebec": "true",
+               "naics_code": "541510", "ineligible_sector": "false", "sector": "ai",
+               "employer_controlled_by_applicant": "false"} for a in ("A1", "A2")]
+    # from 2021-03-01 to D - 1: 2024-03-14 -> 1110 days, 2024-03-16 -> 1111 days: both above 25 months (760 days)
+    apps = [app(application_id="A1", person_id="P1", submitted_at="2024-03-15T10:00:00"),
+            app(application_id="A2", person_id="P2", submitted_at="2024-03-16T10:00:00")]
+    out = evaluate_rows(apps, spells, p=p)
+    required = dict(zip(out["assessments"]["application_id"], out["assessments"]["ai_fw_experience_days_required"],
+                        strict=True))
+    assert required == {"A1": 730, "A2": 760}
+    rule = _rule(out, "AI_FW_EXPERIENCE")
+    on = {d: fill_from_rows(rule["template_en"], rule["parameters"], "en", date(2024, 3, d))
+          for d in (15, 16)}
+    assert on[15].startswith("At least 24 months") and on[16].startswith("At least 25 months")
+
+
+def test_no_legal_number_is_left_in_the_rule_code():
+    """Rule code reads its values from the parameters: no number but 0 and 1 in a rule module's code, and no
+    number in a rule's texts but the placeholders of its values and the versions' names (2021, 2023) and the 9th
+    decile the rule is named after."""
+    found = []
+    for path in sorted((ROOT / "transforms" / "rules").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and type(node.value) in (int, float) and node.value not in (0, 1):
+                found.append(f"{path.name}:{node.lineno}: {node.value}")
+            if isinstance(node, ast.keyword) and node.arg in ("text_en", "text_fr"):
+                text = "".join(c.value for c in ast.walk(node.value) if isinstance(c, ast.Constant)
+                               and isinstance(c.value, str))
+                rest = re.sub(r"\{[a-z0-9_.]+\}|\b20(21|23)\b|\b9th\b|neuvième", "", text)
+                if re.search(r"\d", rest):
+                    found.append(f"{path.name}:{node.value.lineno}: {text}")
+    assert found == []
+
+
+def test_every_rule_states_its_versions_texts_in_both_languages_and_the_parameters_it_read():
+    book = rulebook(parameters())
+    for r in book.rules:
+        assert r.program is None or r.versions, r.id
+        assert r.text_fr != r.text_en and r.detail_fr != "NULL" or r.detail == "NULL", r.id
+        assert set(re.findall(r"\{([a-z0-9_.]+)\}", r.text_en)) <= set(r.parameters), r.id
+    read = {n for r in book.rules for n in r.parameters}
+    assert read == set(parameters().by_name), f"parameters no rule reads: {set(parameters().by_name) - read}"
+    assert len(book.rules) == len(RULES)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda d: d["ai_it_vfx"].pop("salary_minimum_in_cmm"), "ai_it_vfx.salary_minimum_in_cmm: missing"),
+    (lambda d: d["ai_it_vfx"]["experience_months"].update(values={date(2021, 4, 22): 24.5}),
+     "ai_it_vfx.experience_months: 24.5 on 2021-04-22 is not a whole number of months"),
+    (lambda d: d["ai_it_vfx"]["salary_minimum_in_cmm"].update(values={date(2021, 4, 22): -5}),
+     "ai_it_vfx.salary_minimum_in_cmm: -5 on 2021-04-22 is negative"),
+    (lambda d: d["general"]["minimum_age"].update(values={"yesterday": 18}),
+     "general.minimum_age: 'yesterday' is not a date"),
+    (lambda d: d["general"]["minimum_age"].pop("reference"), "general.minimum_age: reference missing"),
+    (lambda d: d["general"]["days_per_month"].update(values={date(2021, 4, 22): 30.4375, date(2024, 1, 1): 30.0}),
+     "general.days_per_month has 2 dated values; it is read once per run"),
+    (lambda d: d["ai_it_vfx"]["salary_minimum_in_cmm"].update(values={date(2021, 4, 22): 1, date(2024, 1, 1): "lots"}),
+     "ai_it_vfx.salary_minimum_in_cmm: values of different kinds"),
+])
+def test_a_bad_parameters_file_names_the_file_the_key_and_the_problem(tmp_path, change, message):
+    data = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
+    change(data)
+    path = tmp_path / "parameters.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load(path)
+    assert str(caught.value).startswith(f"{path}: ") and message in str(caught.value)
+    assert caught.value.exit_code == 2
+
+
+def test_a_broken_yaml_file_is_named_with_its_line(tmp_path):
+    path = tmp_path / "parameters.yaml"
+    shutil.copy(SHIPPED, path)
+    path.write_text(path.read_text(encoding="utf-8") + "\n  broken: [unclosed\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"parameters\.yaml: line \d+ not valid YAML"):
+        load(path)
+
+
+def test_an_override_names_only_existing_parameters_of_the_same_kind(tmp_path):
+    good = tmp_path / "good.yaml"
+    good.write_text("ai_it_vfx:\n  salary_minimum_in_cmm:\n    values: {2021-04-22: 110000}\n", encoding="utf-8")
+    p, changed = load_overrides(good, parameters())
+    assert set(changed) == {"ai_it_vfx.salary_minimum_in_cmm"} and p.only("ai_it_vfx.salary_minimum_in_cmm") == 110000
+    assert p.only("ai_it_vfx.salary_minimum_elsewhere") == 75000  # the others are the rule book's
+    for text, message in [("ai_it_vfx:\n  salary_minimum_in_montreal:\n    values: {2021-04-22: 1}\n", "no such parameter"),
+                          ("ai_it_vfx:\n  salary_minimum_in_cmm:\n    values: {2021-04-22: [1]}\n",
+                           "a list where the rule book has a number")]:
+        bad = tmp_path / "bad.yaml"
+        bad.write_text(text, encoding="utf-8")
+        with pytest.raises(InputError, match=message):
+            load_overrides(bad, parameters())
