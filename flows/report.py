@@ -14,6 +14,72 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import polars as pl  # noqa: E402
 
+from schemas.enums import EXTRACTS
+from schemas.labels import label
+
+WORDS = {
+    "en": {
+        "title": "qcpilot - Quebec permanent immigration pilot programs",
+        "meta": "Run {run}, finished {finished} UTC; rules engine {engine}; report generated {generated}.",
+        "cards_note": "Eligibility of every application this run evaluated (the eligibility table):",
+        "status_cards_note": "Selection statuses (the selections table, earlier decisions of the ledger included):",
+        "eligible": "eligible", "ineligible": "ineligible", "undetermined": "undetermined (review)",
+        "selected": "selected", "cap_reached": "cap reached", "cap": "cap", "no_cap": "no cap",
+        "whole_program": "whole program", "principal_applicants": "principal applicants", "applications": "applications",
+        "fail": "fail", "pass": "pass", "unknown": "unknown (review)", "wage_eq_threshold": "wage = threshold",
+        "threshold_axis": "threshold: mean 9th decile of the last {years} published years ($/h)",
+        "wage_axis": "offered hourly wage ($/h)",
+        "caps_h": "Selections against caps, per program, stream and year",
+        "caps_note": "Bars: the yearly cap (light), the applicants selected (green) and those ranked beyond the cap "
+                     "(brown). Caps come from data/config/selection.csv; orderlies' streams share the program cap.",
+        "funnel_h": "Eligibility funnel: the rules applications fail",
+        "funnel_note": "Applications failing each rule (red) or left undecided by it (grey, sent to review), all "
+                       "programs and years, most frequent first. The table below counts selection statuses: its "
+                       "'ineligible' are the applications decided ineligible, which the cards above count too, but "
+                       "it also holds duplicates and applications outside an intake period.",
+        "wages_h": "IT/VFX: offered wages against their thresholds",
+        "wages_note": "Each point is an IT/VFX application with a decided wage rule: above the dashed line the hourly "
+                      "wage is above the mean 9th decile of the occupation's last {years} published years (art. 10 "
+                      "4°). {unknown} applications have no threshold (too few published years or no figures) and are "
+                      "not shown.",
+        "inputs_h": "Inputs", "program": "program", "status": "status", "stream": "stream",
+        "selection_year": "selection year", "remaining": "remaining", "undetermined_for_review": "undetermined",
+        "extract": "extract", "read": "read", "kept": "kept", "rejected": "rejected",
+    },
+    "fr": {
+        "title": "qcpilot - Programmes pilotes d'immigration permanente du Québec",
+        "meta": "Exécution {run}, terminée le {finished} UTC; moteur de règles {engine}; rapport produit le {generated}.",
+        "cards_note": "Admissibilité de chaque demande évaluée par cette exécution (table eligibility) :",
+        "status_cards_note": "Statuts de sélection (table selections, décisions antérieures du registre comprises) :",
+        "eligible": "admissibles", "ineligible": "non admissibles", "undetermined": "à déterminer (examen)",
+        "selected": "sélectionnées", "cap_reached": "plafond atteint", "cap": "plafond", "no_cap": "sans plafond",
+        "whole_program": "tout le programme", "principal_applicants": "requérants principaux",
+        "applications": "demandes", "fail": "non satisfaite", "pass": "satisfaite", "unknown": "indéterminée (examen)",
+        "wage_eq_threshold": "salaire = seuil",
+        "threshold_axis": "seuil : moyenne du 9e décile des {years} dernières années publiées ($/h)",
+        "wage_axis": "salaire horaire offert ($/h)",
+        "caps_h": "Sélections et plafonds, par programme, volet et année",
+        "caps_note": "Barres : le plafond annuel (pâle), les requérants sélectionnés (vert) et ceux classés au-delà du "
+                     "plafond (brun). Les plafonds viennent de data/config/selection.csv; les volets des préposés "
+                     "partagent le plafond du programme.",
+        "funnel_h": "Entonnoir d'admissibilité : les règles que les demandes ne satisfont pas",
+        "funnel_note": "Demandes ne satisfaisant pas chaque règle (rouge) ou laissées indéterminées par elle (gris, "
+                       "soumises à examen), tous programmes et années, les plus fréquentes d'abord. Le tableau compte "
+                       "les statuts de sélection : ses « non admissibles » sont les demandes décidées non admissibles, "
+                       "que les cartes comptent aussi, mais il compte aussi les doublons et les demandes hors période "
+                       "de réception.",
+        "wages_h": "TI/EV : salaires offerts et seuils",
+        "wages_note": "Chaque point est une demande TI/EV dont la règle de salaire est décidée : au-dessus de la ligne "
+                      "pointillée, le salaire horaire dépasse la moyenne du 9e décile des {years} dernières années "
+                      "publiées de la profession (art. 10 4°). {unknown} demandes n'ont pas de seuil (trop peu "
+                      "d'années publiées ou aucune donnée) et ne sont pas montrées.",
+        "inputs_h": "Extraits lus", "program": "programme", "status": "statut", "stream": "volet",
+        "selection_year": "année de sélection", "remaining": "restant", "undetermined_for_review": "à déterminer",
+        "extract": "extrait", "read": "lues", "kept": "retenues", "rejected": "rejetées",
+    },
+}
+
+
 SELECTED, CAP, REACHED, REVIEW = "#1f6f43", "#c9d6cf", "#b5651d", "#7a7a7a"
 PASS, FAIL = "#1f6f43", "#b22222"
 
@@ -26,80 +92,84 @@ def _svg(fig) -> str:
     return text[text.index("<svg"):]
 
 
-def _caps_chart(caps: pl.DataFrame) -> str:
+def _caps_chart(caps: pl.DataFrame, w: dict) -> str:
     rows = caps.filter(pl.col("selected") + pl.col("cap_reached") + pl.col("undetermined_for_review") > 0)
     labels = [
-        f"{p} · {s or 'whole program'} · {y}" for p, s, y in rows.select("program", "stream", "selection_year").iter_rows()
+        f"{p} · {s or w['whole_program']} · {y}" for p, s, y in rows.select("program", "stream", "selection_year").iter_rows()
     ]
     fig, ax = plt.subplots(figsize=(9, 0.38 * max(len(labels), 3) + 1))
     y = range(len(labels))
     caps_v = rows.get_column("cap").fill_null(0).to_list()
-    ax.barh(y, caps_v, color=CAP, label="cap")
-    ax.barh(y, rows.get_column("selected").to_list(), color=SELECTED, height=0.5, label="selected")
+    ax.barh(y, caps_v, color=CAP, label=w["cap"])
+    ax.barh(y, rows.get_column("selected").to_list(), color=SELECTED, height=0.5, label=w["selected"])
     ax.barh(y, rows.get_column("cap_reached").to_list(), left=rows.get_column("selected").to_list(), color=REACHED,
-            height=0.5, label="cap reached")
+            height=0.5, label=w["cap_reached"])
     for i, (sel, cap) in enumerate(zip(rows.get_column("selected"), rows.get_column("cap"), strict=True)):
-        ax.text(max(cap or 0, sel) + 5, i, f"{sel} / {cap if cap is not None else 'no cap'}", va="center", fontsize=8)
+        ax.text(max(cap or 0, sel) + 5, i, f"{sel} / {cap if cap is not None else w['no_cap']}", va="center", fontsize=8)
     ax.set_yticks(list(y), labels, fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel("principal applicants")
+    ax.set_xlabel(w["principal_applicants"])
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09 - 2.0 / (0.38 * max(len(labels), 3) + 1) * 0.1),
               ncol=3, fontsize=8, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     return _svg(fig)
 
 
-def _funnel_chart(funnel: pl.DataFrame) -> str:
+def _funnel_chart(funnel: pl.DataFrame, w: dict) -> str:
     top = funnel.group_by("rule_id").agg(pl.col("failed").sum(), pl.col("unknown").sum()).sort(
         ["failed", "rule_id"], descending=[True, False]).head(20)
     fig, ax = plt.subplots(figsize=(9, 0.32 * max(top.height, 3) + 1))
     y = list(range(top.height))
-    ax.barh(y, top.get_column("failed").to_list(), color=FAIL, label="fail")
+    ax.barh(y, top.get_column("failed").to_list(), color=FAIL, label=w["fail"])
     ax.barh(y, top.get_column("unknown").to_list(), left=top.get_column("failed").to_list(), color=REVIEW,
-            label="unknown (review)")
+            label=w["unknown"])
     ax.set_yticks(y, top.get_column("rule_id").to_list(), fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel("applications")
+    ax.set_xlabel(w["applications"])
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     return _svg(fig)
 
 
-def _wages_chart(w: pl.DataFrame) -> str:
+def _wages_chart(w: pl.DataFrame, words: dict) -> str:
     fig, ax = plt.subplots(figsize=(7, 5))
     for outcome, color in (("pass", PASS), ("fail", FAIL)):
         part = w.filter(pl.col("outcome") == outcome)
         ax.scatter(part.get_column("threshold_hourly_cad"), part.get_column("hourly_wage_cad"), s=12, alpha=0.7,
-                   color=color, label=f"{outcome} ({part.height})")
+                   color=color, label=f"{words[outcome]} ({part.height})")
     if w.height:
         lo = float(min(w.get_column("threshold_hourly_cad").min(), w.get_column("hourly_wage_cad").min()))
         hi = float(max(w.get_column("threshold_hourly_cad").max(), w.get_column("hourly_wage_cad").max()))
-        ax.plot([lo, hi], [lo, hi], color="#333", lw=0.8, ls="--", label="wage = threshold")
-    ax.set_xlabel("threshold: mean 9th decile of the last 3 published years ($/h)")
-    ax.set_ylabel("offered hourly wage ($/h)")
+        ax.plot([lo, hi], [lo, hi], color="#333", lw=0.8, ls="--", label=words["wage_eq_threshold"])
+    ax.set_xlabel(words["threshold_axis"])
+    ax.set_ylabel(words["wage_axis"])
     ax.legend(fontsize=8, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     return _svg(fig)
 
 
-def _cell(column: str, v) -> str:
+def _cell(column: str, v, lang: str) -> str:
     if v is None:
         return ""
     if isinstance(v, int) and "year" not in column:
-        return f"{v:,}"
+        return f"{v:,}" if lang == "en" else f"{v:,}".replace(",", "\u202f")
+    if column in ("program", "stream", "status", "extract"):
+        return html.escape(label(v, lang))
     return html.escape(str(v))
 
 
-def _table(df: pl.DataFrame) -> str:
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in df.columns)
+def _table(df: pl.DataFrame, w: dict, lang: str) -> str:
+    head = "".join(f"<th>{html.escape(w.get(c, c))}</th>" for c in df.columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{_cell(c, v)}</td>" for c, v in zip(df.columns, row, strict=True)) + "</tr>"
+        "<tr>" + "".join(f"<td>{_cell(c, v, lang)}</td>" for c, v in zip(df.columns, row, strict=True)) + "</tr>"
         for row in df.iter_rows()
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def build_report(db: Path) -> str:
+def build_report(db: Path, lang: str = "fr", whatif: Path | None = None) -> str:
+    w = WORDS[lang]
+    whatif_section = ""
     with duckdb.connect(str(db), read_only=True) as con:
         run = con.sql("SELECT * FROM runs ORDER BY finished_at DESC LIMIT 1").pl().row(0, named=True)
         caps = con.sql("SELECT * FROM cap_usage").pl()
@@ -112,15 +182,20 @@ def build_report(db: Path) -> str:
                              AND w.threshold_hourly_cad IS NOT NULL AND w.hourly_wage_cad IS NOT NULL""").pl()
         unknown_wages = con.sql("""SELECT count(*) FROM rule_results
                                    WHERE rule_id = 'ITV_WAGE_ABOVE_D9' AND outcome = 'unknown'""").fetchall()[0][0]
+        years = con.sql("""SELECT max(itv_wage_years_required) FROM assessments""").fetchall()[0][0]
+    w = {k: v.replace("{years}", str(years or "N")) for k, v in w.items()}
     summary = pl.DataFrame({
-        "extract": ["applications", "experience", "wages"],
-        "read": [run[f"{e}_read"] for e in ("applications", "experience", "wages")],
-        "kept": [run[f"{e}_kept"] for e in ("applications", "experience", "wages")],
-        "rejected": [run[f"{e}_rejected"] for e in ("applications", "experience", "wages")],
+        "extract": list(EXTRACTS),
+        "read": [run[f"{e}_read"] for e in EXTRACTS],
+        "kept": [run[f"{e}_kept"] for e in EXTRACTS],
+        "rejected": [run[f"{e}_rejected"] for e in EXTRACTS],
     })
     generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    n = lambda v: _cell("n", v, lang)  # noqa: E731
+    meta = w["meta"].format(run=html.escape(run["run_id"]), finished=f"{run['finished_at']:%Y-%m-%d %H:%M}",
+                            engine=html.escape(str(run.get("engine_version"))), generated=generated)
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>qcpilot report - run {html.escape(run['run_id'])}</title>
+<html lang="{lang}"><head><meta charset="utf-8"><title>qcpilot - {html.escape(run['run_id'])}</title>
 <style>
  body {{ font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 2rem auto; max-width: 1000px;
         color: #222; line-height: 1.4; padding: 0 1rem; }}
@@ -133,40 +208,40 @@ def build_report(db: Path) -> str:
  .cards {{ display: flex; gap: 1rem; flex-wrap: wrap; }} .card {{ background: #f6f8f7; border-radius: 6px;
  padding: .6rem 1rem; min-width: 9rem; }} .card b {{ display: block; font-size: 1.4rem; }}
 </style></head><body>
-<h1>qcpilot - Quebec permanent immigration pilot programs</h1>
-<p class="meta">Run {html.escape(run['run_id'])}, finished {run['finished_at']:%Y-%m-%d %H:%M} UTC;
-rules engine {html.escape(str(run.get('engine_version')))}; report generated {generated}.</p>
+<h1>{w['title']}</h1>
+<p class="meta">{meta}</p>
+<p class="note">{w['cards_note']}</p>
 <div class="cards">
- <div class="card"><b>{run['eligible']:,}</b>eligible</div>
- <div class="card"><b>{run['ineligible']:,}</b>ineligible</div>
- <div class="card"><b>{run['undetermined']:,}</b>undetermined (review)</div>
- <div class="card"><b>{run['status_selected']:,}</b>selected</div>
- <div class="card"><b>{run['status_cap_reached']:,}</b>cap reached</div>
+ <div class="card"><b>{n(run['eligible'])}</b>{w['eligible']}</div>
+ <div class="card"><b>{n(run['ineligible'])}</b>{w['ineligible']}</div>
+ <div class="card"><b>{n(run['undetermined'])}</b>{w['undetermined']}</div>
 </div>
-<h2>Selections against caps, per program, stream and year</h2>
-<p class="note">Bars: the yearly cap (light), the applicants selected (green) and those ranked beyond the cap (brown).
-Caps come from data/config/selection.csv; orderlies' streams share the program cap.</p>
-{_caps_chart(caps)}
+<p class="note">{w['status_cards_note']}</p>
+<div class="cards">
+ <div class="card"><b>{n(run['status_selected'])}</b>{w['selected']}</div>
+ <div class="card"><b>{n(run['status_cap_reached'])}</b>{w['cap_reached']}</div>
+</div>
+<h2>{w['caps_h']}</h2>
+<p class="note">{w['caps_note']}</p>
+{_caps_chart(caps, w)}
 {_table(caps.filter(pl.col("selected") + pl.col("cap_reached") + pl.col("undetermined_for_review") > 0)
          .select("program", "stream", "selection_year", "cap", "selected", "remaining", "cap_reached",
-                 "undetermined_for_review"))}
-<h2>Eligibility funnel: the rules applications fail</h2>
-<p class="note">Applications failing each rule (red) or left undecided by it (grey, sent to review), all programs and
-years, most frequent first.</p>
-{_funnel_chart(funnel)}
-{_table(status)}
-<h2>IT/VFX: offered wages against their thresholds</h2>
-<p class="note">Each point is an IT/VFX application with a decided wage rule: above the dashed line the hourly wage is
-above the mean 9th decile of the occupation's last 3 published years (art. 10 4°). {unknown_wages:,} applications
-have no threshold (fewer than 3 published years or no figures) and are not shown.</p>
-{_wages_chart(wages)}
-<h2>Inputs</h2>
-{_table(summary)}
+                 "undetermined_for_review"), w, lang)}
+<h2>{w['funnel_h']}</h2>
+<p class="note">{w['funnel_note']}</p>
+{_funnel_chart(funnel, w)}
+{_table(status, w, lang)}
+<h2>{w['wages_h']}</h2>
+<p class="note">{w['wages_note'].format(unknown=n(unknown_wages))}</p>
+{_wages_chart(wages, w)}
+{whatif_section}
+<h2>{w['inputs_h']}</h2>
+{_table(summary, w, lang)}
 </body></html>
 """
 
 
-def write_report(db: Path, out: Path) -> Path:
+def write_report(db: Path, out: Path, lang: str = "fr", whatif: Path | None = None) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(build_report(db), encoding="utf-8")
+    out.write_text(build_report(db, lang, whatif), encoding="utf-8")
     return out

@@ -1,0 +1,35 @@
+"""Write docs/rulebook.md from the rules (transforms/rules/) and the parameters file (data/rulebook/parameters.yaml).
+
+    python scripts/rulebook_doc.py            # rewrite docs/rulebook.md
+    python scripts/rulebook_doc.py --check    # exit 1 if it is stale (tests/test_rulebook_doc.py does the same)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from flows.rulebook import load, markdown, parameters_path  # noqa: E402
+
+TARGET = ROOT / "docs" / "rulebook.md"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true")
+    args = parser.parse_args()
+    text = markdown(load(parameters_path(ROOT / "data")))
+    if args.check:
+        stale = not TARGET.exists() or TARGET.read_text(encoding="utf-8") != text
+        print(f"{TARGET.relative_to(ROOT)} is {'stale: run python scripts/rulebook_doc.py' if stale else 'current'}")
+        return 1 if stale else 0
+    TARGET.write_text(text, encoding="utf-8")
+    print(f"wrote {TARGET.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
