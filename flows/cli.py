@@ -59,8 +59,9 @@ def _release_and_fail(message: str, code: int) -> None:
     raise typer.Exit(code)
 
 
-def _require_published(db: Path) -> None:
-    """The database a reading command answers from: it exists, and qcpilot published it in this release's layout."""
+def _require_published(db: Path, whatif: bool = False) -> None:
+    """The database a reading command answers from: it exists, and qcpilot published it in this release's layout
+    (`whatif`: a scenario database written by `qcpilot whatif`)."""
     from flows import layout
 
     if not db.exists():
@@ -72,6 +73,12 @@ def _require_published(db: Path) -> None:
     if target.layout != layout.CURRENT:
         _fail(f"{db}: published by an earlier release (layout {target.layout}); the next `qcpilot run` on it "
               f"upgrades it to layout {layout.CURRENT}, keeping every decision and run", 2)
+    if whatif:
+        import duckdb
+
+        with duckdb.connect(str(db), read_only=True) as con:
+            if not con.sql("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'whatif_changes'").fetchall()[0][0]:
+                _fail(f"{db}: not a what-if database (written by `qcpilot whatif`)", 2)
 
 
 def _quiet_prefect_console() -> None:
@@ -231,18 +238,110 @@ def serve(
 
 
 @app.command()
+def whatif(
+    config: Annotated[Path | None, typer.Option(help="A whole selection configuration (the format of "
+                                                      "data/config/selection.csv) replacing the baseline's.")] = None,
+    parameters: Annotated[Path | None, typer.Option(help="Legal values to override, in the format of "
+                                                          "data/rulebook/parameters.yaml (only the keys it names).")] = None,
+    db: Annotated[Path, typer.Option(help="Baseline database: its last run's extracts and configuration.")] = DEFAULT_DB,
+    out_db: Annotated[Path, typer.Option("--out", help="Scenario database to write.")] = DATA / "out" / "whatif.duckdb",
+    applications: PathsOpt = None,
+    experience: PathsOpt = None,
+    wages: PathsOpt = None,
+    verbose: Annotated[bool, typer.Option(help="Show Prefect's own log lines on the terminal.")] = False,
+) -> None:
+    """Decide the same applications under another configuration or other legal values; list who changes."""
+    from flows import io, layout
+    from flows.rulebook import load, load_overrides, parameters_path
+    from flows.run_context import recorded_extracts
+    from schemas import MODELS
+    from schemas.config import SelectionConfig
+
+    if config is None and parameters is None:
+        _fail("give --config, --parameters or both: the scenario to compare with the baseline", 2)
+    given = {"applications": applications, "experience": experience, "wages": wages}
+    if any(given.values()) and not all(given.values()):
+        missing = ", ".join(f"--{e}" for e, v in given.items() if not v)
+        _fail(f"{missing} missing: give the three extracts, or none to read those of the baseline's last run", 2)
+    db, out_db = Path(os.path.realpath(db)), Path(os.path.realpath(out_db))
+    if out_db == db:
+        _fail(f"--out {out_db}: is the baseline database; a what-if never writes it", 2)
+    try:
+        baseline_config = DEFAULT_CONFIG
+        if not any(given.values()):
+            run_id, specs, recorded_config = recorded_extracts(db)
+            out.print(f"reading the extracts recorded for run {run_id} in {db}", highlight=False)
+            baseline_config = Path(recorded_config) if recorded_config else DEFAULT_CONFIG
+        else:
+            specs = {e: [str(p) for p in v] for e, v in given.items()}
+            io.preflight(specs, MODELS)
+            target = layout.inspect(db, writing=False) if db.exists() else None
+            for item in (target.last_run or {}).get("inputs", []) if target else []:
+                path = Path(item["path"])
+                if item["extract"] == "config" and path.is_file() and io.sha256(path) == item["sha256"]:
+                    baseline_config = path
+        io.read_config(baseline_config, SelectionConfig)
+        if config is not None:
+            io.read_config(config, SelectionConfig)
+        if parameters is not None:
+            load_overrides(parameters, load(parameters_path(DATA)))
+    except QcpilotError as exc:
+        _fail(str(exc), exc.exit_code)
+    out.print(f"baseline: configuration {baseline_config}, legal values {parameters_path(DATA)}; scenario: "
+              f"configuration {config or baseline_config}{f', legal values overridden by {parameters}' if parameters else ''}",
+              highlight=False, soft_wrap=True)
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    if not verbose:
+        _quiet_prefect_console()
+    from flows.whatif import whatif_flow
+
+    with interrupts.raised():
+        result = whatif_flow(specs=specs, out=str(out_db), data_dir=str(DATA), baseline_config=str(baseline_config),
+                             config=str(config or baseline_config), overrides=str(parameters) if parameters else None)
+    if not result.ok:
+        _fail(result.message if "nothing was" in result.message else f"{result.message}; nothing was written",
+              result.exit_code or 1)
+    _whatif_summary(result)
+
+
+def _whatif_summary(result) -> None:
+    kinds = ("selected", "cap_reached", "eligible", "ineligible", "undetermined")
+    summary = result.counts["summary"]
+    moved = [r for r in summary if r["entering_selection"] or r["leaving_selection"]
+             or any(r[f"baseline_{k}"] != r[f"scenario_{k}"] for k in kinds)]
+    t = Table(title=f"what-if {result.run_id}: baseline -> scenario", show_edge=False)
+    for col in ("program", "stream", "year", "selected", "cap reached", "eligible", "ineligible", "undet.", "in",
+                "out"):
+        t.add_column(col, justify="left" if col in ("program", "stream") else "right")
+    pair = lambda r, k: f"{r[f'baseline_{k}']:,}->{r[f'scenario_{k}']:,}"  # noqa: E731
+    for r in moved:
+        t.add_row(r["program"], r["stream"], str(r["selection_year"]), *[pair(r, k) for k in kinds],
+                  f"{r['entering_selection']:,}", f"{r['leaving_selection']:,}")
+    if moved:
+        out.print(t)
+    out.print(f"{len(summary) - len(moved):,} of {len(summary):,} program/stream/year rows unchanged; "
+              f"{result.counts['changes']:,} application(s) change (whatif_changes, whatif_summary in {result.db})",
+              highlight=False, soft_wrap=True)
+
+
+@app.command()
 def report(
     db: Annotated[Path, typer.Option(help="Published DuckDB file.")] = DEFAULT_DB,
     out_file: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = DATA / "out" / "report.html",
     lang: Annotated[str, typer.Option(help="fr (default) or en: the whole report in that language.")] = "fr",
+    whatif: Annotated[Path | None, typer.Option(help="Add the section of a what-if scenario database.")] = None,
 ) -> None:
-    """One self-contained HTML report: caps, the eligibility funnel, IT/VFX wages against thresholds."""
+    """One self-contained HTML report: caps, the eligibility funnel, IT/VFX wages against thresholds (and a
+    what-if scenario beside its baseline)."""
     if lang not in ("fr", "en"):
         _fail(f"--lang must be fr or en, not {lang!r}", 2)
     _require_published(db)
+    if whatif is not None:
+        _require_published(whatif, whatif=True)
     from flows.report import write_report
 
-    out.print(f"wrote {write_report(db, out_file, lang)}")
+    out.print(f"wrote {write_report(db, out_file, lang, whatif)}")
 
 
 @app.command()
@@ -250,19 +349,23 @@ def explain(
     application_id: Annotated[str, typer.Argument(help="The application to explain.")],
     lang: Annotated[str, typer.Option(help="fr (default) or en: the whole letter in that language.")] = "fr",
     db: Annotated[Path, typer.Option(help="Published DuckDB file.")] = DEFAULT_DB,
+    whatif: Annotated[Path | None, typer.Option(help="A what-if scenario database (qcpilot whatif --out): what the "
+                                                     "decision would become there, and why.")] = None,
 ) -> None:
     """The decision on one application, each failed or unknown rule with its article and figures (a rejected
     row's id: where it was read and why it was rejected)."""
-    from flows.explain import UnknownApplication
+    from flows.explain import UnknownApplication, explain_whatif
     from flows.explain import explain as letter
 
     if lang not in ("fr", "en"):
         _fail(f"--lang must be fr or en, not {lang!r}", 2)
-    _require_published(db)
+    source = whatif if whatif is not None else db
+    _require_published(source, whatif=whatif is not None)
     try:
-        out.print(letter(db, application_id, lang), highlight=False, markup=False, soft_wrap=True)
+        text = explain_whatif(whatif, application_id, lang) if whatif else letter(db, application_id, lang)
+        out.print(text, highlight=False, markup=False, soft_wrap=True)
     except UnknownApplication:
-        _fail(f"no application {application_id!r} in {db}", 1)
+        _fail(f"no application {application_id!r} in {source}", 1)
 
 
 def main() -> None:

@@ -45,6 +45,15 @@ WORDS = {
         "inputs_h": "Inputs", "program": "program", "status": "status", "stream": "stream",
         "selection_year": "selection year", "remaining": "remaining", "undetermined_for_review": "undetermined",
         "extract": "extract", "read": "read", "kept": "kept", "rejected": "rejected",
+        "whatif_h": "What-if: {name}",
+        "whatif_note": "The same applications decided from scratch under the baseline and under the scenario "
+                       "({changes} applications change; table whatif_changes). Selected per stream and year, "
+                       "baseline beside scenario, with the applications entering and leaving the selection:",
+        "whatif_rules_note": "The rules whose outcome changed most:",
+        "whatif_values_note": "Legal values the scenario changes:",
+        "baseline_selected": "selected (baseline)", "scenario_selected": "selected (scenario)",
+        "entering_selection": "entering", "leaving_selection": "leaving", "rule_id": "rule",
+        "name": "parameter", "valid_from": "from", "baseline_value": "baseline", "scenario_value": "scenario",
     },
     "fr": {
         "title": "qcpilot - Programmes pilotes d'immigration permanente du Québec",
@@ -76,6 +85,16 @@ WORDS = {
         "inputs_h": "Extraits lus", "program": "programme", "status": "statut", "stream": "volet",
         "selection_year": "année de sélection", "remaining": "restant", "undetermined_for_review": "à déterminer",
         "extract": "extrait", "read": "lues", "kept": "retenues", "rejected": "rejetées",
+        "whatif_h": "Simulation : {name}",
+        "whatif_note": "Les mêmes demandes décidées depuis le début selon la référence et selon le scénario ({changes} "
+                       "demandes changent; table whatif_changes). Sélectionnées par volet et par année, référence et "
+                       "scénario côte à côte, avec les demandes qui entrent dans la sélection et qui en sortent :",
+        "whatif_rules_note": "Les règles dont le résultat a le plus changé :",
+        "whatif_values_note": "Valeurs légales que le scénario change :",
+        "baseline_selected": "sélectionnées (référence)", "scenario_selected": "sélectionnées (scénario)",
+        "entering_selection": "entrent", "leaving_selection": "sortent", "rule_id": "règle",
+        "name": "paramètre", "valid_from": "depuis", "baseline_value": "référence", "scenario_value": "scénario",
+        "baseline_value_fr": "référence", "scenario_value_fr": "scénario",
     },
 }
 
@@ -169,7 +188,7 @@ def _table(df: pl.DataFrame, w: dict, lang: str) -> str:
 
 def build_report(db: Path, lang: str = "fr", whatif: Path | None = None) -> str:
     w = WORDS[lang]
-    whatif_section = ""
+    whatif_section = _whatif_section(whatif, w, lang) if whatif is not None else ""
     with duckdb.connect(str(db), read_only=True) as con:
         run = con.sql("SELECT * FROM runs ORDER BY finished_at DESC LIMIT 1").pl().row(0, named=True)
         caps = con.sql("SELECT * FROM cap_usage").pl()
@@ -239,6 +258,31 @@ def build_report(db: Path, lang: str = "fr", whatif: Path | None = None) -> str:
 {_table(summary, w, lang)}
 </body></html>
 """
+
+
+def _whatif_section(scenario: Path, w: dict, lang: str) -> str:
+    """The what-if section: selected per stream and year (baseline, scenario), entering and leaving, the rules that
+    changed outcome most, the legal values changed."""
+    suffix = "_fr" if lang == "fr" else ""
+    with duckdb.connect(str(scenario), read_only=True) as con:
+        summary = con.sql("""SELECT program, stream, selection_year, baseline_selected, scenario_selected,
+                                    entering_selection, leaving_selection FROM whatif_summary
+                             WHERE baseline_selected + scenario_selected + entering_selection + leaving_selection > 0
+                             ORDER BY program, stream, selection_year""").pl()
+        changes = con.sql("SELECT count(*) FROM whatif_changes").fetchall()[0][0]
+        rules = con.sql("""SELECT rule_id, count(*) AS applications FROM
+                           (SELECT unnest(changed_rules) AS rule_id FROM whatif_changes)
+                           GROUP BY ALL ORDER BY applications DESC, rule_id LIMIT 10""").pl()
+        values = con.sql(f"""SELECT name, valid_from, baseline_value{suffix}, scenario_value{suffix}
+                             FROM whatif_parameters ORDER BY name, valid_from""").pl()
+    parts = [f"<h2>{html.escape(w['whatif_h'].format(name=scenario.name))}</h2>",
+             f"<p class=\"note\">{w['whatif_note'].format(changes=_cell('n', changes, lang))}</p>",
+             _table(summary, w, lang)]
+    if rules.height:
+        parts += [f"<p class=\"note\">{w['whatif_rules_note']}</p>", _table(rules, w, lang)]
+    if values.height:
+        parts += [f"<p class=\"note\">{w['whatif_values_note']}</p>", _table(values, w, lang)]
+    return "\n".join(parts)
 
 
 def write_report(db: Path, out: Path, lang: str = "fr", whatif: Path | None = None) -> Path:

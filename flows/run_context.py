@@ -9,7 +9,8 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flows import extracts, io
+from flows import extracts, io, layout
+from flows.errors import InputError
 from flows.layout import CURRENT, Target
 from flows.rulebook import parameters_path
 from schemas.enums import EXTRACTS
@@ -76,3 +77,31 @@ def unchanged(target: Target, ctx: RunContext, version: str) -> str | None:
         return None
     before = {(i["extract"], i["sha256"]) for i in last["inputs"]}
     return last["run_id"] if before == ctx.fingerprint(last["inputs"]) else None
+
+
+def recorded_extracts(baseline_db: Path) -> tuple[str, dict[str, list[str]], str | None]:
+    """(run id, the extract files, the configuration file) recorded for the last run of `baseline_db`, each checked
+    against its recorded SHA-256: a file changed or gone is an InputError, never a silent difference."""
+    target = layout.inspect(baseline_db, writing=False)
+    if target.last_run is None:
+        raise InputError(f"{baseline_db}: no run recorded; give the extracts (--applications, --experience, --wages)")
+    specs: dict[str, list[str]] = {e: [] for e in EXTRACTS}
+    config = None
+    for item in target.last_run["inputs"]:
+        kind, path = item["extract"], Path(item["path"])
+        if kind not in (*EXTRACTS, "config"):
+            continue
+        if not path.is_file():
+            raise InputError(f"{path}: recorded for run {target.last_run['run_id']} in {baseline_db}, is gone; give "
+                             "the extracts explicitly")
+        if io.sha256(path) != item["sha256"]:
+            raise InputError(f"{path}: changed since run {target.last_run['run_id']} recorded it in {baseline_db} "
+                             "(SHA-256 differs); give the extracts explicitly")
+        if kind == "config":
+            config = str(path)
+        else:
+            specs[kind].append(str(path))
+    missing = [e for e, files in specs.items() if not files]
+    if missing:
+        raise InputError(f"{baseline_db}: run {target.last_run['run_id']} recorded no {', '.join(missing)} file")
+    return target.last_run["run_id"], specs, config

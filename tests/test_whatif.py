@@ -1,0 +1,160 @@
+"""qcpilot whatif: the same applications under another configuration or other legal values, at the boundaries the
+rule book names (a rank at the cap, a day of a window, a cent of a threshold); never a write to the baseline."""
+
+from __future__ import annotations
+
+import hashlib
+
+import duckdb
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from flows import cli
+from tests.conftest import DATA
+from tests.factories import APP_COLUMNS, SPELL_COLUMNS, WAGE_COLUMNS, app, spell, wage, write_csv
+
+CONFIG = DATA / "config" / "selection.csv"
+# five AI foreign workers, eligible on every rule, in the order of their submission: ranks 1..5 in the ai stream of
+# 2024. A4 earns exactly 100 000.00 $ in Montreal (the CMM threshold, to the cent); A5 comes on the intake window's
+# last day (2024-12-31, local time).
+SUBMITTED = {"A1": "2024-03-01T09:00:00", "A2": "2024-03-02T09:00:00", "A3": "2024-03-03T09:00:00",
+             "A4": "2024-03-04T09:00:00", "A5": "2024-12-31T23:30:00"}
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory, prefect_harness):
+    root = tmp_path_factory.mktemp("whatif")
+    write_csv([app(application_id=a, person_id=f"P{a}", submitted_at=t,
+                   job_annual_salary_cad="100000.00" if a == "A4" else "120000") for a, t in SUBMITTED.items()],
+              APP_COLUMNS, root / "apps" / "a.csv")
+    write_csv([spell(application_id=a) for a in SUBMITTED], SPELL_COLUMNS, root / "exp" / "e.csv")
+    write_csv([wage()], WAGE_COLUMNS, root / "wages" / "w.csv")
+    db = root / "q.duckdb"
+    result = CliRunner().invoke(cli.app, ["run", "--applications", str(root / "apps"), "--experience",
+                                          str(root / "exp"), "--wages", str(root / "wages"), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    with duckdb.connect(str(db), read_only=True) as con:
+        ranks = dict(con.sql("SELECT application_id, rank_in_stream FROM selections WHERE status = 'selected'")
+                     .fetchall())
+    assert ranks == {"A1": 1, "A2": 2, "A3": 3, "A4": 4, "A5": 5}
+    return root, db
+
+
+def config_with(root, name: str, change) -> str:
+    path = root / name
+    pl.read_csv(CONFIG, infer_schema_length=0).with_columns(change).write_csv(path)
+    return str(path)
+
+
+def whatif(db, out, *options) -> tuple[int, str, dict[str, dict]]:
+    result = CliRunner().invoke(cli.app, ["whatif", "--db", str(db), "--out", str(out), *options])
+    if result.exit_code != 0:
+        return result.exit_code, result.output, {}
+    with duckdb.connect(str(out), read_only=True) as con:
+        changes = {r["application_id"]: r for r in con.sql("SELECT * FROM whatif_changes").pl().to_dicts()}
+    return result.exit_code, result.output, changes
+
+
+def digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_stream_cap_lowered_to_exactly_an_applications_rank_keeps_it_and_the_next_ones_leave(baseline):
+    root, db = baseline
+    before = digest(db)
+    is_ai_cap = (pl.col("kind") == "cap") & (pl.col("stream") == "ai")
+    config = config_with(root, "cap3.csv", pl.when(is_ai_cap).then(pl.lit("3")).otherwise(pl.col("value")).alias("value"))
+    code, output, changes = whatif(db, root / "cap.duckdb", "--config", config)
+    assert code == 0, output
+    assert "reading the extracts recorded for run" in output
+    assert set(changes) == {"A4", "A5"}  # A3, ranked 3rd, stays selected
+    for a in ("A4", "A5"):
+        c = changes[a]
+        assert (c["baseline_status"], c["scenario_status"]) == ("selected", "cap_reached")
+        assert c["changed_rules"] == [] and c["baseline_outcome"] == c["scenario_outcome"] == "eligible"
+        assert (c["baseline_stream_cap"], c["scenario_stream_cap"]) == (275, 3)
+    with duckdb.connect(str(root / "cap.duckdb"), read_only=True) as con:
+        row = con.sql("SELECT * FROM whatif_summary WHERE stream = 'ai' AND selection_year = 2024").pl().row(0, named=True)
+    assert (row["baseline_selected"], row["scenario_selected"], row["scenario_cap_reached"]) == (5, 3, 2)
+    assert (row["entering_selection"], row["leaving_selection"]) == (0, 2)
+    assert digest(db) == before  # the baseline database is only read
+    letter = CliRunner().invoke(cli.app, ["explain", "A4", "--whatif", str(root / "cap.duckdb"), "--lang", "en"])
+    assert letter.exit_code == 0
+    assert "Selection: selected -> cap reached" in letter.output and "stream cap 275 -> 3" in letter.output
+
+
+def test_an_intake_window_shortened_by_one_day_leaves_out_the_application_of_that_day_only(baseline):
+    root, db = baseline
+    ends_2024 = (pl.col("kind") == "window") & (pl.col("program") == "ai_it_vfx") & (pl.col("end_on") == "2024-12-31")
+    config = config_with(root, "window.csv",
+                         pl.when(ends_2024).then(pl.lit("2024-12-30")).otherwise(pl.col("end_on")).alias("end_on"))
+    code, output, changes = whatif(db, root / "window.duckdb", "--config", config)
+    assert code == 0, output
+    assert set(changes) == {"A5"}
+    assert (changes["A5"]["baseline_status"], changes["A5"]["scenario_status"]) == ("selected", "outside_intake")
+
+
+def test_a_threshold_moved_by_one_cent_fails_the_application_at_the_old_threshold_only(baseline):
+    root, db = baseline
+    override = root / "cent.yaml"
+    override.write_text("ai_it_vfx:\n  salary_minimum_in_cmm:\n    values: {2021-04-22: 100000.01}\n", encoding="utf-8")
+    code, output, changes = whatif(db, root / "cent.duckdb", "--parameters", str(override))
+    assert code == 0, output
+    a4 = changes["A4"]
+    assert a4["changed_rules"] == ["AI_FW_SALARY"]
+    assert (a4["baseline_outcome"], a4["scenario_outcome"]) == ("eligible", "ineligible")
+    assert (a4["baseline_status"], a4["scenario_status"]) == ("selected", "ineligible")
+    assert a4["scenario_failed_rules"] == ["AI_FW_SALARY"]
+    # A5 moves up one rank; nobody else's rules or status move
+    assert set(changes) == {"A4", "A5"}
+    assert (changes["A5"]["baseline_rank_in_stream"], changes["A5"]["scenario_rank_in_stream"]) == (5, 4)
+    assert changes["A5"]["changed_rules"] == []
+    with duckdb.connect(str(root / "cent.duckdb"), read_only=True) as con:
+        values = con.sql("SELECT name, baseline_value, scenario_value FROM whatif_parameters").fetchall()
+        roles = dict(con.sql("SELECT role, sha256 FROM whatif_inputs").fetchall())
+    assert values == [("ai_it_vfx.salary_minimum_in_cmm", "$100,000", "$100,000.01")]
+    assert roles["parameters_override"] == digest(override)
+    fr = CliRunner().invoke(cli.app, ["explain", "A4", "--whatif", str(root / "cent.duckdb")])
+    assert "AI_FW_SALARY (art. 7 4° b)) : satisfaite -> non satisfaite" in fr.output
+    assert "au moins 100 000,01 $" in fr.output and "requis 100000.01 $" in fr.output
+
+
+def test_an_identical_scenario_changes_nothing(baseline):
+    root, db = baseline
+    same = root / "same.yaml"
+    same.write_text("ai_it_vfx:\n  salary_minimum_in_cmm:\n    values: {2021-04-22: 100000}\n", encoding="utf-8")
+    code, output, changes = whatif(db, root / "same.duckdb", "--config", str(CONFIG), "--parameters", str(same))
+    assert code == 0, output
+    assert changes == {}
+    assert "0 application(s) change" in output
+
+
+def test_a_scenario_never_writes_the_published_database_and_refuses_bad_input(baseline):
+    root, db = baseline
+    before = digest(db)
+    code, output, _ = whatif(db, db, "--config", str(CONFIG))
+    assert code == 2 and "is the baseline database" in output
+    code, output, _ = whatif(db, root / "x.duckdb")
+    assert code == 2 and "give --config, --parameters or both" in output
+    bad = root / "bad.yaml"
+    bad.write_text("ai_it_vfx:\n  salary_minimum_in_montreal:\n    values: {2021-04-22: 1}\n", encoding="utf-8")
+    code, output, _ = whatif(db, root / "x.duckdb", "--parameters", str(bad))
+    assert code == 2 and "ai_it_vfx.salary_minimum_in_montreal: no such parameter" in output
+    bad_config = config_with(root, "badcap.csv", pl.when(pl.col("kind") == "cap").then(pl.lit("-1"))
+                             .otherwise(pl.col("value")).alias("value"))
+    code, output, _ = whatif(db, root / "x.duckdb", "--config", bad_config)
+    assert code == 2 and "badcap.csv" in output
+    assert digest(db) == before and not (root / "x.duckdb").exists()
+
+
+def test_a_recorded_extract_that_changed_is_an_error_not_a_silent_difference(baseline, tmp_path):
+    root, db = baseline
+    spells = root / "exp" / "e.csv"
+    original = spells.read_bytes()
+    try:
+        spells.write_bytes(original + b"\n")
+        code, output, _ = whatif(db, tmp_path / "w.duckdb", "--config", str(CONFIG))
+        assert code == 2 and f"{spells}: changed since run" in output
+    finally:
+        spells.write_bytes(original)
