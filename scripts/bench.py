@@ -1,13 +1,18 @@
 """Benchmark: the whole pipeline against the I/O floor, at several sizes (not a test).
 
     .venv/bin/python scripts/bench.py [--sizes 10000,100000,1000000,10000000] [--csv-at 1000000]
+                                      [--temporary-at 10000,1000000] [--seed 11]
 
-For each size it generates seeded Parquet extracts once (bench/data/N/, reused), then, each in a fresh process:
-- the pipeline: `qcpilot run --force` end to end (Prefect included), with the seconds of each stage, the peak RSS
-  of the process and applications per second;
-- the I/O floor: DuckDB reading the same input files and writing one row per application (its spell count) into a
-  database.
-It prints a markdown table with the ratio pipeline / floor, and writes it to bench/out/results.md.
+It starts a private Prefect server first (`prefect server start` with its own PREFECT_HOME on a free port, waiting
+for /api/health: the nightly setup). For each size it generates seeded extracts once (bench/data/FORMAT-N/, reused),
+then, each in a fresh process:
+- the I/O floor: DuckDB reads every column of the three extracts and writes one row per application (all its
+  columns and its spell count) into a database;
+- the pipeline: `qcpilot run --force` end to end against the running server, with the seconds of each stage, the
+  peak RSS of the process and the size of the database it publishes;
+- at the sizes of --temporary-at, the same run with Prefect's temporary server (no PREFECT_API_URL), the way a run
+  without a server pays for one.
+It prints a markdown table and writes it to bench/out/results.md.
 """
 
 from __future__ import annotations
@@ -17,102 +22,152 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from flows.devserver import prefect_server  # noqa: E402
+from schemas.enums import EXTRACTS  # noqa: E402
+
 BIN = Path(sys.executable).parent
-STAGES = ["ingest", "validate", "evaluate", "wages", "rank", "publish"]
+STAGES = ["ingest", "validate", "evaluate", "rank", "publish"]
 
 FLOOR_SQL = """
 CREATE TABLE floor AS
-WITH apps AS (SELECT application_id FROM {apps}),
-     spells AS (SELECT application_id, count(*) AS n FROM {spells} GROUP BY application_id),
-     wages AS (SELECT count(*) AS n FROM {wages})
-SELECT a.application_id, coalesce(s.n, 0) AS spells, (SELECT n FROM wages) AS wage_rows
-FROM apps a LEFT JOIN spells s USING (application_id);
+WITH spells AS (SELECT application_id, count(*) AS spells, {spell_counts} FROM {experience} GROUP BY application_id),
+     wages AS (SELECT count(*) AS wage_rows, {wage_counts} FROM {wages})
+SELECT a.*, coalesce(s.spells, 0) AS spells
+FROM {applications} a LEFT JOIN spells s USING (application_id), wages w;
 CHECKPOINT;
 """
 
 
-def measured(cmd: list[str], env: dict | None = None) -> tuple[float, float, int]:
-    """(wall seconds, peak RSS GiB of the process, exit status) of a command run in a fresh process."""
+def measured(cmd: list[str], env: dict) -> tuple[float, float, int, str]:
+    """(wall seconds, peak RSS GiB, exit status, stderr tail) of a command in a fresh process."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
-    if status != 0:
-        sys.stderr.write(proc.stderr.read().decode()[-3000:])
-    return wall, usage.ru_maxrss / 2**20, os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_maxrss / 2**20, os.waitstatus_to_exitcode(status), proc.stderr.read().decode()[-3000:]
 
 
-def generate(n: int, fmt: str) -> Path:
-    out = ROOT / "bench" / "data" / f"{fmt}-{n}"
+def generate(n: int, fmt: str, seed: int) -> Path:
+    out = ROOT / "bench" / "data" / f"{fmt}-{n}-{seed}"
     if not (out / "applications").exists():
-        subprocess.run([str(BIN / "qcpilot"), "generate", "--applications", str(n), "--seed", "7", "--out", str(out),
-                        "--format", fmt], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([str(BIN / "qcpilot"), "generate", "--applications", str(n), "--seed", str(seed), "--out",
+                        str(out), "--format", fmt], check=True, stdout=subprocess.DEVNULL)
     return out
 
 
-def _source(folder: Path, column: str = "application_id") -> str:
-    """DuckDB relation over one column of every file of an extract, Parquet and CSV alike."""
-    parts = []
+def size_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
+
+
+def _relation(folder: Path) -> str:
+    """DuckDB relation over every column of every file of an extract (Parquet, or CSV read as text)."""
     if list(folder.glob("*.parquet")):
-        parts.append(f"SELECT {column} FROM read_parquet('{folder}/*.parquet')")
-    if list(folder.glob("*.csv")):
-        parts.append(f"SELECT {column} FROM read_csv('{folder}/*.csv', all_varchar=true)")
-    return "(" + " UNION ALL ".join(parts) + ")"
+        return f"read_parquet('{folder}/*.parquet', union_by_name = true)"
+    return f"read_csv('{folder}/*.csv', all_varchar = true, union_by_name = true)"
 
 
-def floor(data: Path, db: Path) -> tuple[float, float]:
+def _columns(folder: Path) -> list[str]:
+    import duckdb
+
+    return [r[0] for r in duckdb.sql(f"DESCRIBE SELECT * FROM {_relation(folder)}").fetchall()]
+
+
+def floor(data: Path, db: Path, env: dict) -> tuple[float, float]:
     db.unlink(missing_ok=True)
-    sql = FLOOR_SQL.format(apps=_source(data / "applications"), spells=_source(data / "experience"),
-                           wages=_source(data / "wages", "noc_code"))
+    sql = FLOOR_SQL.format(
+        applications=_relation(data / "applications"), experience=_relation(data / "experience"),
+        wages=_relation(data / "wages"),
+        spell_counts=", ".join(f'count("{c}") AS "n_{c}"' for c in _columns(data / "experience")),
+        wage_counts=", ".join(f'count("{c}") AS "w_{c}"' for c in _columns(data / "wages")),
+    )
     script = f"import duckdb; con = duckdb.connect({str(db)!r}); con.execute({sql!r}); con.close()"
-    wall, rss, code = measured([sys.executable, "-c", script])
-    assert code == 0, "the floor query failed"
+    wall, rss, code, errors = measured([sys.executable, "-c", script], env)
+    assert code == 0, f"the floor query failed: {errors}"
     return wall, rss
 
 
-def pipeline(data: Path, db: Path) -> dict:
+def pipeline(data: Path, db: Path, env: dict) -> dict:
     timings = db.with_suffix(".timings.json")
     db.unlink(missing_ok=True)
     cmd = [str(BIN / "qcpilot"), "run", "--force", "--db", str(db)] + [
-        arg for e in ("applications", "experience", "wages") for arg in (f"--{e}", str(data / e))
+        arg for e in EXTRACTS for arg in (f"--{e}", str(data / e))
     ]
-    wall, rss, code = measured(cmd, {"QCPILOT_TIMINGS": str(timings)})
-    assert code == 0, f"the pipeline failed on {data}"
+    wall, rss, code, errors = measured(cmd, {**env, "QCPILOT_TIMINGS": str(timings)})
+    assert code == 0, f"the pipeline failed on {data}: {errors}"
     stages = json.loads(timings.read_text())
-    return {"wall": wall, "rss": rss, **stages}
+    return {"wall": wall, "rss": rss, "db_mb": db.stat().st_size / 2**20, **stages}
+
+
+# the what-if of the benchmark: the Montreal salary threshold of the AI stream raised to 110 000 $ (README, What-if)
+WHATIF_OVERRIDE = "ai_it_vfx:\n  salary_minimum_in_cmm:\n    values: {2021-04-22: 110000}\n"
+
+
+def whatif(db: Path, env: dict) -> float:
+    """Seconds of `qcpilot whatif` against the database the pipeline just published (its recorded extracts)."""
+    override = db.with_suffix(".override.yaml")
+    override.write_text(WHATIF_OVERRIDE, encoding="utf-8")
+    out = db.with_name(db.stem + "-whatif.duckdb")
+    out.unlink(missing_ok=True)
+    cmd = [str(BIN / "qcpilot"), "whatif", "--db", str(db), "--out", str(out), "--parameters", str(override)]
+    wall, _, code, errors = measured(cmd, env)
+    assert code == 0, f"the what-if failed on {db}: {errors}"
+    out.unlink(missing_ok=True)
+    return wall
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="10000,100000,1000000,10000000")
     ap.add_argument("--csv-at", type=int, default=1_000_000)
+    ap.add_argument("--temporary-at", default="10000,1000000")
+    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--whatif-at", default="1000000")
     args = ap.parse_args()
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
-    runs = [(int(n), "parquet") for n in args.sizes.split(",")]
+    runs = [(int(n), "parquet") for n in args.sizes.split(",") if n]
     if args.csv_at:
-        runs.insert(next(i for i, (n, _) in enumerate(runs) if n >= args.csv_at) + 1 if any(n >= args.csv_at for n, _ in runs)
-                    else len(runs), (args.csv_at, "csv"))
-    header = ("| applications | input | pipeline s | " + " | ".join(STAGES)
-              + " | other s (Prefect, start-up) | peak RSS GiB | applications/s | I/O floor s | floor RSS GiB | pipeline / floor |")
+        at = next((i + 1 for i, (n, _) in enumerate(runs) if n == args.csv_at), len(runs))
+        runs.insert(at, (args.csv_at, "csv"))
+    temporary = {int(n) for n in args.temporary_at.split(",") if n}
+    whatif_at = {int(n) for n in args.whatif_at.split(",") if n}
+    header = ("| applications | input | input MB | pipeline s | " + " | ".join(STAGES)
+              + " | other s | peak RSS GiB | database MB | database / input | I/O floor s | floor RSS GiB"
+              + " | pipeline / floor | with a temporary server s | what-if s | what-if / run |")
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
     print(header, flush=True)
-    for n, fmt in runs:
-        data = generate(n, fmt)
-        f_wall, f_rss = floor(data, out / f"floor-{fmt}-{n}.duckdb")
-        p = pipeline(data, out / f"pipeline-{fmt}-{n}.duckdb")
-        staged = sum(p.get(s, 0.0) for s in STAGES)
-        row = (f"| {n:,} | {fmt} | {p['wall']:.1f} | " + " | ".join(f"{p.get(s, 0.0):.1f}" for s in STAGES)
-               + f" | {p['wall'] - staged:.1f} | {p['rss']:.2f} | {n / p['wall']:,.0f} | {f_wall:.1f} | {f_rss:.2f}"
-               + f" | {p['wall'] / f_wall:.1f} |")
-        lines.append(row)
-        print(row, flush=True)
-        for f in out.glob(f"*-{fmt}-{n}.duckdb"):
-            f.unlink()
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    with tempfile.TemporaryDirectory(prefix="qcpilot-bench-prefect-") as home, \
+            prefect_server(Path(home) / "server") as server:
+        served = {**base_env, **server}
+        for n, fmt in runs:
+            data = generate(n, fmt, args.seed)
+            f_wall, f_rss = floor(data, out / f"floor-{fmt}-{n}.duckdb", base_env)
+            p = pipeline(data, out / f"pipeline-{fmt}-{n}.duckdb", served)
+            t = None
+            if n in temporary and fmt == "parquet":
+                alone = {**base_env, "PREFECT_HOME": str(Path(home) / "alone"),
+                         "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+                t = pipeline(data, out / f"temporary-{fmt}-{n}.duckdb", alone)["wall"]
+            w = whatif(out / f"pipeline-{fmt}-{n}.duckdb", served) if n in whatif_at and fmt == "parquet" else None
+            staged = sum(p.get(s, 0.0) for s in STAGES)
+            in_mb = size_mb(data)
+            row = (f"| {n:,} | {fmt} | {in_mb:,.0f} | {p['wall']:.1f} | "
+                   + " | ".join(f"{p.get(s, 0.0):.1f}" for s in STAGES)
+                   + f" | {p['wall'] - staged:.1f} | {p['rss']:.2f} | {p['db_mb']:,.0f} | {p['db_mb'] / in_mb:.2f}"
+                   + f" | {f_wall:.1f} | {f_rss:.2f} | {p['wall'] / f_wall:.1f} | "
+                   + (f"{t:.1f} |" if t is not None else "|")
+                   + (f" {w:.1f} | {w / p['wall']:.2f} |" if w is not None else " | |"))
+            lines.append(row)
+            print(row, flush=True)
+            for f in [*out.glob(f"*-{fmt}-{n}.duckdb"), *out.glob(f"*-{fmt}-{n}*.yaml")]:
+                f.unlink()
     (out / "results.md").write_text("\n".join(lines) + "\n")
 
 
