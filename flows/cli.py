@@ -297,8 +297,12 @@ def whatif(
     from flows.whatif import whatif_flow
 
     with interrupts.raised():
-        result = whatif_flow(specs=specs, out=str(out_db), data_dir=str(DATA), baseline_config=str(baseline_config),
-                             config=str(config or baseline_config), overrides=str(parameters) if parameters else None)
+        state = whatif_flow(specs=specs, out=str(out_db), data_dir=str(DATA), baseline_config=str(baseline_config),
+                            config=str(config or baseline_config), overrides=str(parameters) if parameters else None,
+                            return_state=True)
+    result = state.result(raise_on_failure=False)
+    if not isinstance(result, RunResultLike):
+        _fail(f"internal error ({type(result).__name__}); nothing was written", 1)
     if not result.ok:
         _fail(result.message if "nothing was" in result.message else f"{result.message}; nothing was written",
               result.exit_code or 1)

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from schemas.labels import label
-from transforms.parameters import fill_from_rows
+from schemas.labels import fill_from_rows, label
 
 WORDS = {
     "en": {

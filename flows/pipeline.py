@@ -235,7 +235,6 @@ def pipeline(specs: dict[str, list[str]], db: str, data_dir: str, config: str, f
 
     A refused or failed run ends in a Failed state whose message is the one-line reason (nothing is published).
     """
-    log = get_run_logger()
     # the real file behind a symbolic link: one lock and one ledger per database, whatever the name it is given by
     ctx = RunContext(specs=specs, db=Path(os.path.realpath(db)), config=Path(config), data_dir=Path(data_dir),
                      force=force, wait=wait)
@@ -243,20 +242,26 @@ def pipeline(specs: dict[str, list[str]], db: str, data_dir: str, config: str, f
     try:
         with lock.exclusive(ctx.db, ctx.wait):
             return _batch(ctx, run_id)
-    except QcpilotError as exc:
-        log.error("run %s: %s", run_id, exc)
-        return Failed(message=str(exc), data=RunResult(run_id, ok=False, message=str(exc), exit_code=exc.exit_code))
-    except OSError as exc:  # the operating system's, after the retries: its file and reason, no more
-        message = f"{exc.filename or 'a file'}: {exc.strerror or 'input/output error'}; nothing was published"
-        log.error("run %s: %s", run_id, message)
-        return Failed(message=message, data=RunResult(run_id, ok=False, message=message, exit_code=1))
     except (Exception, pl.exceptions.PanicException) as exc:
+        return failed(exc, "run", run_id)
+
+
+def failed(exc: BaseException, what: str, run_id: str) -> Failed:
+    """The Failed state of a run (or what-if) stopped by `exc`: its message the one-line reason, its data a
+    RunResult. Our own errors say themselves; the operating system's (after the retries) give the file and reason,
+    no more; anything else is an internal error named by its type and place. A signal, or anything under
+    QCPILOT_DEBUG, is raised again."""
+    if isinstance(exc, QcpilotError):
+        message, code = str(exc), exc.exit_code
+    elif isinstance(exc, OSError):
+        message, code = f"{exc.filename or 'a file'}: {exc.strerror or 'input/output error'}; nothing was published", 1
+    else:
         interrupts.reraise_if_received(exc)
         if os.environ.get("QCPILOT_DEBUG"):
-            raise
-        message = f"internal error ({type(exc).__name__} at {_where(exc)}); nothing was published"
-        log.error("run %s: %s", run_id, message)
-        return Failed(message=message, data=RunResult(run_id, ok=False, message=message, exit_code=1))
+            raise exc
+        message, code = f"internal error ({type(exc).__name__} at {_where(exc)}); nothing was published", 1
+    get_run_logger().error("%s %s: %s", what, run_id, message)
+    return Failed(message=message, data=RunResult(run_id, ok=False, message=message, exit_code=code))
 
 
 def _batch(ctx: RunContext, run_id: str) -> RunResult:

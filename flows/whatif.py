@@ -18,13 +18,13 @@ import duckdb
 import polars as pl
 from prefect import flow, get_run_logger
 
-from flows import extracts, interrupts, io, layout, lock, spill
-from flows.errors import QcpilotError
+from flows import extracts, io, layout, lock, spill
 from flows.pipeline import (
     PARTITION_ROWS,
     RunResult,
     check_across_files,
     evaluate,
+    failed,
     ingest,
     publish,
     rank,
@@ -71,22 +71,13 @@ def whatif_flow(specs: dict[str, list[str]], out: str, data_dir: str, baseline_c
                 overrides: str | None = None):
     """Baseline and scenario on the same extracts; writes the scenario database with whatif_changes,
     whatif_summary, whatif_inputs and whatif_parameters."""
-    log = get_run_logger()
     run_id = uuid.uuid4().hex[:12]
     out_path = Path(os.path.realpath(out))
     try:
         return _whatif(specs, out_path, Path(data_dir), Path(baseline_config), Path(config),
                        Path(overrides) if overrides else None, run_id)
-    except QcpilotError as exc:
-        log.error("what-if %s: %s", run_id, exc)
-        return RunResult(run_id, ok=False, message=str(exc), exit_code=exc.exit_code)
     except (Exception, pl.exceptions.PanicException) as exc:
-        interrupts.reraise_if_received(exc)
-        if os.environ.get("QCPILOT_DEBUG"):
-            raise
-        message = f"internal error ({type(exc).__name__}); nothing was written"
-        log.error("what-if %s: %s", run_id, message)
-        return RunResult(run_id, ok=False, message=message, exit_code=1)
+        return failed(exc, "what-if", run_id)
 
 
 def _whatif(specs, out: Path, data_dir: Path, baseline_config: Path, config: Path, overrides: Path | None,

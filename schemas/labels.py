@@ -6,6 +6,9 @@ here is shown as it is.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 LANGUAGES = ("fr", "en")
 
 LABELS: dict[str, dict[str, str]] = {
@@ -52,3 +55,20 @@ def label(value: object, lang: str) -> str:
     if isinstance(value, bool):
         return LABELS[lang]["yes" if value else "no"]
     return LABELS[lang].get(str(value), str(value))
+
+
+PLACEHOLDER = re.compile(r"\{([a-z0-9_]+\.[a-z0-9_]+)\}")  # {section.key}: a legal value named in a rule's text
+
+
+def fill_from_rows(template: str, rows: list[dict], lang: str, day: dt.date) -> str:
+    """A rule's text on `day` from the `parameters` column of the `rules` table (name, valid_from, value_fr,
+    value_en): each {section.key} replaced by the words of its value in force on `day` (the first value before its
+    date), as transforms.parameters.Parameters.fill does from the parameters file."""
+    def one(m: re.Match) -> str:
+        dated = sorted((r for r in rows if r["name"] == m.group(1)), key=lambda r: r["valid_from"])
+        chosen = dated[0]
+        for r in dated:
+            if r["valid_from"] <= day:
+                chosen = r
+        return chosen[f"value_{lang}"]
+    return PLACEHOLDER.sub(one, template)

@@ -121,6 +121,17 @@ def whatif(db: Path, env: dict) -> float:
     return wall
 
 
+def explain(db: Path, env: dict) -> float:
+    """Seconds of `qcpilot explain` (a whole process, French letter) on the last application of the database."""
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        last = con.sql("SELECT max(application_id) FROM applications").fetchall()[0][0]
+    wall, _, code, errors = measured([str(BIN / "qcpilot"), "explain", last, "--db", str(db)], env)
+    assert code == 0, f"explain failed on {db}: {errors}"
+    return wall
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="10000,100000,1000000,10000000")
@@ -139,7 +150,7 @@ def main() -> None:
     whatif_at = {int(n) for n in args.whatif_at.split(",") if n}
     header = ("| applications | input | input MB | pipeline s | " + " | ".join(STAGES)
               + " | other s | peak RSS GiB | database MB | database / input | I/O floor s | floor RSS GiB"
-              + " | pipeline / floor | with a temporary server s | what-if s | what-if / run |")
+              + " | pipeline / floor | with a temporary server s | what-if s | what-if / run | explain s |")
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
     print(header, flush=True)
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
@@ -156,6 +167,7 @@ def main() -> None:
                          "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
                 t = pipeline(data, out / f"temporary-{fmt}-{n}.duckdb", alone)["wall"]
             w = whatif(out / f"pipeline-{fmt}-{n}.duckdb", served) if n in whatif_at and fmt == "parquet" else None
+            e = explain(out / f"pipeline-{fmt}-{n}.duckdb", base_env)
             staged = sum(p.get(s, 0.0) for s in STAGES)
             in_mb = size_mb(data)
             row = (f"| {n:,} | {fmt} | {in_mb:,.0f} | {p['wall']:.1f} | "
@@ -163,7 +175,7 @@ def main() -> None:
                    + f" | {p['wall'] - staged:.1f} | {p['rss']:.2f} | {p['db_mb']:,.0f} | {p['db_mb'] / in_mb:.2f}"
                    + f" | {f_wall:.1f} | {f_rss:.2f} | {p['wall'] / f_wall:.1f} | "
                    + (f"{t:.1f} |" if t is not None else "|")
-                   + (f" {w:.1f} | {w / p['wall']:.2f} |" if w is not None else " | |"))
+                   + (f" {w:.1f} | {w / p['wall']:.2f} |" if w is not None else " | |") + f" {e:.2f} |")
             lines.append(row)
             print(row, flush=True)
             for f in [*out.glob(f"*-{fmt}-{n}.duckdb"), *out.glob(f"*-{fmt}-{n}*.yaml")]:

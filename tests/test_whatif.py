@@ -4,6 +4,8 @@ rule book names (a rank at the cap, a day of a window, a cent of a threshold); n
 from __future__ import annotations
 
 import hashlib
+import re
+from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -118,6 +120,24 @@ def test_a_threshold_moved_by_one_cent_fails_the_application_at_the_old_threshol
     fr = CliRunner().invoke(cli.app, ["explain", "A4", "--whatif", str(root / "cent.duckdb")])
     assert "AI_FW_SALARY (art. 7 4° b)) : satisfaite -> non satisfaite" in fr.output
     assert "au moins 100 000,01 $" in fr.output and "requis 100000.01 $" in fr.output
+    report = root / "report.html"
+    made = CliRunner().invoke(cli.app, ["report", "--db", str(db), "--whatif", str(root / "cent.duckdb"), "--out",
+                                        str(report), "--lang", "en"])
+    assert made.exit_code == 0, made.output
+    text = report.read_text(encoding="utf-8")
+    section = text[text.index("What-if: cent.duckdb"):]
+    assert "2 applications change" in section
+    # selected per stream and year, baseline beside scenario, entering and leaving; the rule that moved; the value
+    assert "<td>2024</td><td>5</td><td>4</td><td>0</td><td>1</td>" in section
+    assert "<td>AI_FW_SALARY</td><td>1</td>" in section and "$100,000.01" in section
+    # the README's what-if queries answer on a scenario database
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sql whatif\n(.*?)```", readme, flags=re.S)
+    queries = [q for b in blocks for q in b.split(";") if "SELECT" in q]
+    assert len(queries) == 2
+    with duckdb.connect(str(root / "cent.duckdb"), read_only=True) as con:
+        assert con.sql(queries[0]).fetchall() == [(1, 1)]  # A4 fails the salary rule, and loses its place
+        assert [r[0] for r in con.sql(queries[1]).fetchall()] == ["A4"]
 
 
 def test_an_identical_scenario_changes_nothing(baseline):

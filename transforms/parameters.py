@@ -18,10 +18,10 @@ from typing import Any
 
 import polars as pl
 
-from schemas.labels import label
+from schemas.labels import PLACEHOLDER, fill_from_rows, label
 
 D = pl.col("submitted_on")
-PLACEHOLDER = re.compile(r"\{([a-z0-9_]+\.[a-z0-9_]+)\}")  # {section.key} in a rule's text
+__all__ = ["D", "Parameter", "Parameters", "fill_from_rows"]
 
 
 @dataclass(frozen=True)
@@ -39,19 +39,6 @@ class Parameter:
             if since <= day:
                 chosen = value
         return chosen
-
-
-def fill_from_rows(template: str, rows: list[dict], lang: str, day: dt.date) -> str:
-    """A rule's text on `day` from the `parameters` column of the `rules` table (name, valid_from, value_fr,
-    value_en): each {section.key} replaced by the words of its value in force on `day`, as Parameters.fill does."""
-    def one(m: re.Match) -> str:
-        dated = sorted((r for r in rows if r["name"] == m.group(1)), key=lambda r: r["valid_from"])
-        chosen = dated[0]
-        for r in dated:
-            if r["valid_from"] <= day:
-                chosen = r
-        return chosen[f"value_{lang}"]
-    return PLACEHOLDER.sub(one, template)
 
 
 class Parameters:
