@@ -128,7 +128,7 @@ def run(
             io.read_config(config, SelectionConfig)
             load_parameters(ctx.parameters_file())
             target = layout.inspect(db)
-            last_run = unchanged(target, ctx, engine_version())
+            last_run = unchanged(target, ctx, engine_version(ctx.parameters_file()))
             if last_run is not None:
                 out.print(f"nothing new since run {last_run} (same inputs, configuration and rules): {db} unchanged")
                 return
@@ -264,12 +264,14 @@ def whatif(
         missing = ", ".join(f"--{e}" for e, v in given.items() if not v)
         _fail(f"{missing} missing: give the three extracts, or none to read those of the baseline's last run", 2)
     db, out_db = Path(os.path.realpath(db)), Path(os.path.realpath(out_db))
+    config = Path(os.path.realpath(config)) if config is not None else None  # recorded as absolute paths
+    parameters = Path(os.path.realpath(parameters)) if parameters is not None else None
     if out_db == db:
         _fail(f"--out {out_db}: is the baseline database; a what-if never writes it", 2)
     try:
         baseline_config = DEFAULT_CONFIG
         if not any(given.values()):
-            run_id, specs, recorded_config = recorded_extracts(db)
+            run_id, specs, recorded_config = recorded_extracts(db, DATA)
             out.print(f"reading the extracts recorded for run {run_id} in {db}", highlight=False)
             baseline_config = Path(recorded_config) if recorded_config else DEFAULT_CONFIG
         else:

@@ -117,7 +117,7 @@ def explain(db: Path, application_id: str, lang: str = "fr") -> str:
         lines += [w["all_met"], ""]
     if sel:
         status, rs, rp = sel[0]
-        rank = w["rank"].format(r=rs, p=rp) if rs is not None else ""
+        rank = w["rank"].format(r=rs, p="-" if rp is None else rp) if rs is not None else ""
         lines.append(w["selection"].format(s=label(status, lang)) + rank)
     return "\n".join(lines).rstrip() + "\n"
 
@@ -131,7 +131,7 @@ def explain_whatif(scenario: Path, application_id: str, lang: str = "fr") -> str
             now = con.execute("""SELECT e.outcome, s.status FROM eligibility e JOIN selections s USING (application_id)
                                  WHERE application_id = ?""", [application_id]).fetchall()
             if not now:
-                raise UnknownApplication(application_id)
+                return _rejected(con, application_id, w)
             return w["w_title"].format(db=scenario.name, id=application_id) + "\n" + w["w_same"].format(
                 o=label(now[0][0], lang), s=label(now[0][1], lang)) + "\n"
         c = change.row(0, named=True)
@@ -148,7 +148,8 @@ def explain_whatif(scenario: Path, application_id: str, lang: str = "fr") -> str
              w["w_decision"].format(b=label(c["baseline_outcome"], lang), s=label(c["scenario_outcome"], lang))]
     selection = w["w_selection"].format(b=label(c["baseline_status"], lang), s=label(c["scenario_status"], lang))
     if c["baseline_rank_in_stream"] != c["scenario_rank_in_stream"]:
-        rank = w["w_rank"].format(b=c["baseline_rank_in_stream"] or "-", s=c["scenario_rank_in_stream"] or "-")
+        rank = w["w_rank"].format(b="-" if c["baseline_rank_in_stream"] is None else c["baseline_rank_in_stream"],
+                                  s="-" if c["scenario_rank_in_stream"] is None else c["scenario_rank_in_stream"])
         selection += f" ({rank})"
     lines.append(selection)
     if c["rule_changes"]:
@@ -161,8 +162,10 @@ def explain_whatif(scenario: Path, application_id: str, lang: str = "fr") -> str
             if detail:
                 lines.append(w["w_figures"].format(detail=detail))
     else:
-        why = [w[f"w_cap_{kind}"].format(b=c[f"baseline_{kind}_cap"] or w["w_none"], s=c[f"scenario_{kind}_cap"]
-                                          or w["w_none"])
+        def cap(value) -> str:
+            return w["w_none"] if value is None else str(value)  # a cap of 0 is a cap
+
+        why = [w[f"w_cap_{kind}"].format(b=cap(c[f"baseline_{kind}_cap"]), s=cap(c[f"scenario_{kind}_cap"]))
                for kind in ("stream", "program") if c[f"baseline_{kind}_cap"] != c[f"scenario_{kind}_cap"]]
         lines += ["", w["w_cap"].format(why="; ".join(why) or w["w_others"])]
     if values:

@@ -24,7 +24,7 @@ def lock_path(db: Path) -> Path:
 
 
 @contextlib.contextmanager
-def exclusive(db: Path, wait: float = 0.0) -> Iterator[None]:
+def exclusive(db: Path, wait: float = 0.0, hint: str = " or pass --wait SECONDS") -> Iterator[None]:
     """Hold the write lock of `db`; wait up to `wait` seconds for another run to finish, else DatabaseBusy."""
     path = lock_path(db)
     try:
@@ -39,7 +39,7 @@ def exclusive(db: Path, wait: float = 0.0) -> Iterator[None]:
     except Timeout:
         waited = f" after waiting {wait:g} s" if wait > 0 else ""
         raise DatabaseBusy(f"{db}: another qcpilot run is writing this database{waited} (lock {path.name}); "
-                           "this run did nothing, try again when it has finished or pass --wait SECONDS") from None
+                           f"this run did nothing, try again when it has finished{hint}") from None
     except OSError as exc:
         raise StorageError(f"{path}: cannot take the write lock ({exc.strerror})") from None
     _inode.setdefault(str(path), os.stat(path).st_ino)

@@ -267,7 +267,7 @@ def failed(exc: BaseException, what: str, run_id: str) -> Failed:
 def _batch(ctx: RunContext, run_id: str) -> RunResult:
     log = get_run_logger()
     started = dt.datetime.now(dt.UTC)
-    version = engine_version()
+    version = engine_version(ctx.parameters_file())
     target = layout.inspect(ctx.db)
     for leftover in io.remove_stale_staging(ctx.db):
         log.warning("removed %s, left by a run that was killed", leftover.name)

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from flows.errors import InputError
+from flows.rulebook_schema import SCHEMA
 from transforms.parameters import Parameter, Parameters
 from transforms.rules import rulebook
 
@@ -26,17 +27,32 @@ def parameters_path(data_dir: Path) -> Path:
     return Path(data_dir) / PARAMETERS_FILE
 
 
+class _UniqueKeys(yaml.SafeLoader):
+    """YAML that refuses a key written twice in one mapping (the last one would silently win)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"{key} is written twice", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
 def _read(path: Path) -> tuple[dict, str]:
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror or type(exc).__name__})") from None
     try:
-        data = yaml.safe_load(raw)
+        data = yaml.load(raw, Loader=_UniqueKeys)  # a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
         raise InputError(f"{path}:{where} not valid YAML ({getattr(exc, 'problem', None) or 'syntax error'})") from None
+    except (RecursionError, MemoryError):
+        raise InputError(f"{path}: not valid YAML (nested too deep)") from None
     if not isinstance(data, dict) or not data:
         raise InputError(f"{path}: expected sections of parameters (section: key: values), found none")
     return data, hashlib.sha256(raw).hexdigest()
@@ -65,6 +81,15 @@ def _values(path: Path, name: str, values: Any, unit: str) -> tuple[tuple[dt.dat
     kinds = {_kind(v) for v in values.values()}
     if len(kinds) > 1:
         raise InputError(f"{path}: {name}: values of different kinds ({', '.join(sorted(kinds))})")
+    if name not in SCHEMA:
+        raise InputError(f"{path}: {name}: no such parameter (no rule reads it; a misspelt key?)")
+    check, once = SCHEMA[name]
+    for since, value in values.items():
+        problem = check(value)
+        if problem:
+            raise InputError(f"{path}: {name}: on {since}: {problem}")
+    if once and len(values) > 1:
+        raise InputError(f"{path}: {name}: has {len(values)} dated values; it is read once per run and may have one")
     return tuple(sorted(values.items()))
 
 
@@ -105,6 +130,9 @@ def load(path: Path) -> Parameters:
         unit = str(entry["unit"])
         parameters[name] = Parameter(name, str(entry["description"]), unit, str(entry["reference"]),
                                      _values(path, name, entry["values"], unit))
+    missing = [n for n in SCHEMA if n not in parameters]
+    if missing:
+        raise InputError(f"{path}: {missing[0]}: missing (a rule reads it)")
     return _usable(path, Parameters(parameters, str(path), sha256))
 
 

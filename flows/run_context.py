@@ -58,9 +58,13 @@ class RunContext:
                 | {("reference", sha(f)) for f in self.reference_files()})
 
 
-def engine_version() -> str:
-    """Fingerprint of the code that decides (transforms/ and schemas/): any change to a rule changes it."""
+def engine_version(parameters_file: Path | None = None) -> str:
+    """Fingerprint of what decides: the code (transforms/ and schemas/) and the legal values (the parameters file):
+    any change to a rule or to a value it reads changes it, so runs.engine_changed and the ledger's engine_version
+    say when the law the decisions were taken under moved."""
     h = hashlib.sha256()
+    if parameters_file is not None:
+        h.update(Path(parameters_file).read_bytes())
     for root in (ROOT / "transforms", ROOT / "schemas"):
         for f in sorted(root.rglob("*")):
             if f.suffix in (".py", ".sql"):
@@ -79,9 +83,10 @@ def unchanged(target: Target, ctx: RunContext, version: str) -> str | None:
     return last["run_id"] if before == ctx.fingerprint(last["inputs"]) else None
 
 
-def recorded_extracts(baseline_db: Path) -> tuple[str, dict[str, list[str]], str | None]:
+def recorded_extracts(baseline_db: Path, data_dir: Path) -> tuple[str, dict[str, list[str]], str | None]:
     """(run id, the extract files, the configuration file) recorded for the last run of `baseline_db`, each checked
-    against its recorded SHA-256: a file changed or gone is an InputError, never a silent difference."""
+    against its recorded SHA-256, and so are the legal values and the reference data that run read (the baseline is
+    decided again with today's): a file changed or gone is an InputError, never a silent difference."""
     target = layout.inspect(baseline_db, writing=False)
     if target.last_run is None:
         raise InputError(f"{baseline_db}: no run recorded; give the extracts (--applications, --experience, --wages)")
@@ -91,17 +96,37 @@ def recorded_extracts(baseline_db: Path) -> tuple[str, dict[str, list[str]], str
         kind, path = item["extract"], Path(item["path"])
         if kind not in (*EXTRACTS, "config"):
             continue
-        if not path.is_file():
-            raise InputError(f"{path}: recorded for run {target.last_run['run_id']} in {baseline_db}, is gone; give "
-                             "the extracts explicitly")
-        if io.sha256(path) != item["sha256"]:
-            raise InputError(f"{path}: changed since run {target.last_run['run_id']} recorded it in {baseline_db} "
-                             "(SHA-256 differs); give the extracts explicitly")
+        what = "is gone" if not path.is_file() else (
+            f"changed since run {target.last_run['run_id']} recorded it in {baseline_db} (SHA-256 differs)"
+            if io.sha256(path) != item["sha256"] else None)
+        if what:
+            raise InputError(f"{path}: {what}; give the extracts explicitly")
         if kind == "config":
             config = str(path)
-        else:
+        elif kind in EXTRACTS:
             specs[kind].append(str(path))
+    # the baseline is decided again with today's legal values and reference data: they must be the ones the
+    # published run read, or the baseline would not be the published decisions
+    context = ContextFiles(data_dir)
+    recorded = {(i["extract"], i["sha256"]) for i in target.last_run["inputs"] if i["extract"] in ("parameters", "reference")}
+    for kind, path, sha in context.fingerprint():
+        if any(k == kind for k, _ in recorded) and (kind, sha) not in recorded:
+            raise InputError(f"{path}: not the file run {target.last_run['run_id']} of {baseline_db} read (SHA-256 "
+                             "differs): the baseline decided today would not be the published decisions; publish a "
+                             "run with it first (qcpilot run), or give the extracts explicitly")
     missing = [e for e, files in specs.items() if not files]
     if missing:
         raise InputError(f"{baseline_db}: run {target.last_run['run_id']} recorded no {', '.join(missing)} file")
     return target.last_run["run_id"], specs, config
+
+
+@dataclass(frozen=True)
+class ContextFiles:
+    """The files besides the extracts that decide: the legal values and the reference data of a data directory."""
+
+    data_dir: Path
+
+    def fingerprint(self) -> list[tuple[str, Path, str]]:
+        files = [("parameters", parameters_path(self.data_dir)),
+                 *[("reference", f) for f in sorted((Path(self.data_dir) / "reference").glob("*.csv"))]]
+        return [(kind, path, io.sha256(path)) for kind, path in files]

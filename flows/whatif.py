@@ -84,14 +84,14 @@ def _whatif(specs, out: Path, data_dir: Path, baseline_config: Path, config: Pat
             run_id: str) -> RunResult:
     log = get_run_logger()
     started = dt.datetime.now(dt.UTC)
-    version = engine_version()
+    version = engine_version(parameters_path(data_dir))
     base_params = load(parameters_path(data_dir))
     scen_params, changed = load_overrides(overrides, base_params) if overrides else (base_params, {})
     base_cfg = io.read_config(baseline_config, SelectionConfig)
     scen_cfg = io.read_config(config, SelectionConfig)
     files = {e: extracts.resolve(specs[e]) for e in EXTRACTS}
     baseline_target = out.with_name(f"{out.name}.baseline")
-    with lock.exclusive(out):
+    with lock.exclusive(out, hint=""):  # what-if has no --wait
         target = layout.inspect(out)
         for leftover in [*io.remove_stale_staging(out), *io.remove_stale_staging(baseline_target)]:
             log.warning("removed %s, left by a what-if that was killed", leftover.name)

@@ -258,3 +258,23 @@ def test_an_amount_too_large_for_cents_in_64_bits_and_one_with_a_fraction_of_a_c
                                "WHERE rule_id = 'GEN_SELF_SUFFICIENCY'").fetchall())
     assert "funds available 100000000000000000.00 CAD" in details["A1"]
     assert "funds available 6171.9960 CAD" in details["A2"]
+
+
+def test_a_change_of_the_legal_values_is_not_a_no_op_and_is_recorded_as_a_change_of_the_rules(
+        tmp_path, prefect_harness, monkeypatch):
+    data = tmp_path / "data"
+    shutil.copytree(DATA / "reference", data / "reference")
+    shutil.copytree(DATA / "rulebook", data / "rulebook")
+    monkeypatch.setattr(cli, "DATA", data)
+    db = tmp_path / "q.duckdb"
+    args = ["run", "--applications", str(SAMPLE / "applications"), "--experience", str(SAMPLE / "experience"),
+            "--wages", str(SAMPLE / "wages"), "--db", str(db)]
+    assert CliRunner().invoke(cli.app, args).exit_code == 0
+    rulebook = data / "rulebook" / "parameters.yaml"
+    rulebook.write_text(rulebook.read_text(encoding="utf-8").replace("values: {2021-04-22: 100000}",
+                                                                      "values: {2021-04-22: 110000}"), encoding="utf-8")
+    again = CliRunner().invoke(cli.app, args)
+    assert again.exit_code == 0 and "nothing new" not in again.output
+    with duckdb.connect(str(db), read_only=True) as con:
+        changed = con.sql("SELECT engine_changed FROM runs ORDER BY finished_at").fetchall()
+    assert changed == [(False,), (True,)]  # the decisions of the first run were taken under other legal values

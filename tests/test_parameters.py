@@ -117,7 +117,7 @@ def test_every_rule_states_its_versions_texts_in_both_languages_and_the_paramete
      "general.minimum_age: 'yesterday' is not a date"),
     (lambda d: d["general"]["minimum_age"].pop("reference"), "general.minimum_age: reference missing"),
     (lambda d: d["general"]["days_per_month"].update(values={date(2021, 4, 22): 30.4375, date(2024, 1, 1): 30.0}),
-     "general.days_per_month has 2 dated values; it is read once per run"),
+     "general.days_per_month: has 2 dated values; it is read once per run"),
     (lambda d: d["ai_it_vfx"]["salary_minimum_in_cmm"].update(values={date(2021, 4, 22): 1, date(2024, 1, 1): "lots"}),
      "ai_it_vfx.salary_minimum_in_cmm: values of different kinds"),
 ])
@@ -148,8 +148,52 @@ def test_an_override_names_only_existing_parameters_of_the_same_kind(tmp_path):
     assert p.only("ai_it_vfx.salary_minimum_elsewhere") == 75000  # the others are the rule book's
     for text, message in [("ai_it_vfx:\n  salary_minimum_in_montreal:\n    values: {2021-04-22: 1}\n", "no such parameter"),
                           ("ai_it_vfx:\n  salary_minimum_in_cmm:\n    values: {2021-04-22: [1]}\n",
-                           "a list where the rule book has a number")]:
+                           "salary_minimum_in_cmm: on 2021-04-22: \\[1\\] is not a number"),
+                          ("ai_it_vfx:\n  salary_minimum_in_cmm:\n    values: {2021-04-22: .nan}\n", "nan is outside"),
+                          ("general:\n  weeks_per_year:\n    values: {2021-04-22: 52, 2024-01-01: 53}\n",
+                           "general.weeks_per_year: has 2 dated values")]:
         bad = tmp_path / "bad.yaml"
         bad.write_text(text, encoding="utf-8")
         with pytest.raises(InputError, match=message):
             load_overrides(bad, parameters())
+
+
+SHIPPED_TEXT = SHIPPED.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    # a value of the wrong kind, out of its range or outside its set: refused with the key, never cast or truncated
+    ("values: {2021-04-22: 100000}", "values: {2021-04-22: true}", "ai_it_vfx.salary_minimum_in_cmm: on 2021-04-22: True is not a number"),
+    ("values: {2021-04-22: 100000}", 'values: {2021-04-22: "100000"}', "'100000' is not a number"),
+    ("values: {2021-04-22: 100000}", "values: {2021-04-22: .nan}", "ai_it_vfx.salary_minimum_in_cmm: on 2021-04-22: nan is outside"),
+    ("values: {2021-04-22: QC}", "values: {2021-04-22: ON}", "ai_it_vfx.wage_region: on 2021-04-22: True is not a text"),
+    ("values: {2021-04-22: false, 2023-11-23: true}", 'values: {2021-04-22: "false", 2023-11-23: "true"}',
+     "ai_it_vfx.employer_control_excluded: on 2021-04-22: 'false' is not true or false"),
+    ('{"0213": any,', '{"0213": anything,', "ai_it_vfx.itv_occupations: on 2021-04-22: 0213: 'anything' is not one of"),
+    ('{"0213": any,', '{"02X3": any,', "'02X3' is not a NOC code"),
+    ('{"0213": any,', "{0213: any,", "139 is not a NOC code written as text"),  # YAML reads 0213 as octal
+    ("values: {2021-04-22: [master, doctorate]}", "values: {2021-04-22: [masters, doctorate]}", "'masters' is not one of"),
+    ("values: {2021-04-22: 7}", "values: {2021-04-22: 13}", "general.french_oral_minimum_level: on 2021-04-22: 13 is outside 1..12"),
+    ("values: {2021-04-22: 7}", "values: {2021-04-22: 6.5}", "6.5 is not a whole number"),
+    ("values: {2021-04-22: 30.4375}", "values: {2021-04-22: 0}", "general.days_per_month: on 2021-04-22: 0 is outside"),
+    ("values: {2021-04-22: 52}", "values: {2021-04-22: 0}", "general.weeks_per_year: on 2021-04-22: 0 is outside"),
+    ("values: {2021-04-22: 52}", "values: {2021-04-22: 52, 2024-01-01: 53}", "general.weeks_per_year: has 2 dated values"),
+    ("values: {2021-04-22: 3}\n  wage_region", "values: {2021-04-22: 2.5}\n  wage_region", "ai_it_vfx.wage_years: on 2021-04-22: 2.5"),
+    ("values: {2021-04-22: bachelor}", "values: {2021-04-22: bachelors}", "ai_it_vfx.foreign_worker_minimum_diploma: on 2021-04-22: 'bachelors' is not one of"),
+    ("[2021-04-22, 2023-11-22]", "[2023-11-22, 2021-04-22]", "general.program_versions: on 2021-04-22: ai_it_vfx 2021: its first day 2023-11-22 is after"),
+    ("[2021-04-22, 2023-11-22]", "[2021-04-22, 2023-11-23]", "ai_it_vfx: two versions overlap"),
+    ("values: {2021-04-22: {vfx: [vfx], it_vfx: [it, vfx]}}", "values: {2021-04-22: [vfx, it]}", "ai_it_vfx.occupation_sectors"),
+    ("values: {2021-04-22: [held]}", "values: {2021-04-22: []}", "food_processing.job_statuses: on 2021-04-22: [] is not a non-empty list"),
+    ("values: {2021-04-22: 100000}", "values: {2021-04-22: 100000, 2021-04-22: 5}", "line 114 not valid YAML (2021-04-22 is written twice)"),
+    ("  wage_region:", "  wage_regoin:\n    description: x\n    unit: y\n    reference: z\n    values: {2021-04-22: QC}\n  wage_region:",
+     "ai_it_vfx.wage_regoin: no such parameter (no rule reads it; a misspelt key?)"),
+    ("  wage_region:", "  salary_minimum_in_cmm:\n    description: x\n    unit: y\n    reference: z\n    values: {2021-04-22: 5}\n  wage_region:",
+     "salary_minimum_in_cmm is written twice"),
+])
+def test_every_value_is_checked_against_what_the_rules_need(tmp_path, old, new, message):
+    assert old in SHIPPED_TEXT
+    path = tmp_path / "parameters.yaml"
+    path.write_text(SHIPPED_TEXT.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load(path)
+    assert str(caught.value).startswith(f"{path}:") and message in str(caught.value), str(caught.value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -84,6 +85,9 @@ def test_a_stream_cap_lowered_to_exactly_an_applications_rank_keeps_it_and_the_n
     letter = CliRunner().invoke(cli.app, ["explain", "A4", "--whatif", str(root / "cap.duckdb"), "--lang", "en"])
     assert letter.exit_code == 0
     assert "Selection: selected -> cap reached" in letter.output and "stream cap 275 -> 3" in letter.output
+    plain = CliRunner().invoke(cli.app, ["explain", "A4", "--db", str(root / "cap.duckdb"), "--lang", "en"])
+    assert "Selection: cap reached (rank 4 in the stream, - in the program)" in plain.output
+    assert "None" not in plain.output + letter.output
 
 
 def test_an_intake_window_shortened_by_one_day_leaves_out_the_application_of_that_day_only(baseline):
@@ -178,3 +182,19 @@ def test_a_recorded_extract_that_changed_is_an_error_not_a_silent_difference(bas
         assert code == 2 and f"{spells}: changed since run" in output
     finally:
         spells.write_bytes(original)
+
+
+def test_a_baseline_is_refused_when_todays_legal_values_are_not_those_of_the_published_run(baseline, tmp_path,
+                                                                                          monkeypatch):
+    root, db = baseline
+    data = tmp_path / "data"
+    shutil.copytree(DATA / "reference", data / "reference")
+    shutil.copytree(DATA / "rulebook", data / "rulebook")
+    monkeypatch.setattr(cli, "DATA", data)
+    same = whatif(db, tmp_path / "same.duckdb", "--config", str(CONFIG))
+    assert same[0] == 0 and same[2] == {}
+    rulebook = data / "rulebook" / "parameters.yaml"
+    rulebook.write_text(rulebook.read_text(encoding="utf-8").replace("values: {2021-04-22: 100000}",
+                                                                      "values: {2021-04-22: 110000}"), encoding="utf-8")
+    code, output, _ = whatif(db, tmp_path / "w.duckdb", "--config", str(CONFIG))
+    assert code == 2 and f"{rulebook}: not the file run" in output and "would not be the published decisions" in output
