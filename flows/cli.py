@@ -161,16 +161,22 @@ def run(
         failure = (f"stopped by {interrupts.received or 'SIGTERM'}; nothing was published", 1)
     if failure is not None:
         _release_and_fail(*failure)
-    result = state.result(raise_on_failure=False)
-    if not isinstance(result, RunResultLike):
-        _fail(f"internal error ({type(result).__name__}); nothing was published", 1)
-    if not result.ok:
-        _fail(result.message if "nothing was" in result.message else f"{result.message}; nothing was published",
-              result.exit_code or 1)
+    result = _result_of(state, "nothing was published")
     if result.noop:
         out.print(f"nothing new since run {result.message} (same inputs, configuration and rules): {db} unchanged")
         return
     _summary(result)
+
+
+def _result_of(state, nothing: str):
+    """The RunResult a flow's final state carries; a failure ends the command in its one line and exit status."""
+    result = state.result(raise_on_failure=False)
+    if not isinstance(result, RunResultLike):
+        _fail(f"internal error ({type(result).__name__}); {nothing}", 1)
+    if not result.ok:
+        _fail(result.message if "nothing was" in result.message else f"{result.message}; {nothing}",
+              result.exit_code or 1)
+    return result
 
 
 def _summary(result) -> None:
@@ -302,13 +308,7 @@ def whatif(
         state = whatif_flow(specs=specs, out=str(out_db), data_dir=str(DATA), baseline_config=str(baseline_config),
                             config=str(config or baseline_config), overrides=str(parameters) if parameters else None,
                             return_state=True)
-    result = state.result(raise_on_failure=False)
-    if not isinstance(result, RunResultLike):
-        _fail(f"internal error ({type(result).__name__}); nothing was written", 1)
-    if not result.ok:
-        _fail(result.message if "nothing was" in result.message else f"{result.message}; nothing was written",
-              result.exit_code or 1)
-    _whatif_summary(result)
+    _whatif_summary(_result_of(state, "nothing was written"))
 
 
 def _whatif_summary(result) -> None:

@@ -202,14 +202,20 @@ def test_a_run_whose_lock_file_is_removed_under_it_does_not_publish(tmp_path, pr
     assert digest(db) == before
 
 
-def test_a_change_of_the_reference_data_is_not_a_no_op(tmp_path, prefect_harness, monkeypatch):
+@pytest.fixture
+def own_data(tmp_path, monkeypatch):
+    """A copy of the reference data and the legal values for the CLI to read, and the run arguments on the sample."""
     data = tmp_path / "data"
     shutil.copytree(DATA / "reference", data / "reference")
     shutil.copytree(DATA / "rulebook", data / "rulebook")
     monkeypatch.setattr(cli, "DATA", data)
     db = tmp_path / "q.duckdb"
-    args = ["run", "--applications", str(SAMPLE / "applications"), "--experience", str(SAMPLE / "experience"),
-            "--wages", str(SAMPLE / "wages"), "--db", str(db)]
+    return data, db, ["run", "--applications", str(SAMPLE / "applications"), "--experience",
+                      str(SAMPLE / "experience"), "--wages", str(SAMPLE / "wages"), "--db", str(db)]
+
+
+def test_a_change_of_the_reference_data_is_not_a_no_op(own_data, prefect_harness):
+    data, db, args = own_data
     assert CliRunner().invoke(cli.app, args).exit_code == 0
     assert "nothing new" in CliRunner().invoke(cli.app, args).output
     scale = data / "reference" / "self_sufficiency_scale.csv"
@@ -261,14 +267,8 @@ def test_an_amount_too_large_for_cents_in_64_bits_and_one_with_a_fraction_of_a_c
 
 
 def test_a_change_of_the_legal_values_is_not_a_no_op_and_is_recorded_as_a_change_of_the_rules(
-        tmp_path, prefect_harness, monkeypatch):
-    data = tmp_path / "data"
-    shutil.copytree(DATA / "reference", data / "reference")
-    shutil.copytree(DATA / "rulebook", data / "rulebook")
-    monkeypatch.setattr(cli, "DATA", data)
-    db = tmp_path / "q.duckdb"
-    args = ["run", "--applications", str(SAMPLE / "applications"), "--experience", str(SAMPLE / "experience"),
-            "--wages", str(SAMPLE / "wages"), "--db", str(db)]
+        own_data, prefect_harness):
+    data, db, args = own_data
     assert CliRunner().invoke(cli.app, args).exit_code == 0
     rulebook = data / "rulebook" / "parameters.yaml"
     rulebook.write_text(rulebook.read_text(encoding="utf-8").replace("values: {2021-04-22: 100000}",
