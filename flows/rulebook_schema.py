@@ -11,11 +11,11 @@ from collections.abc import Callable
 from typing import Any
 
 from schemas.enums import DIPLOMAS, JOB_STATUSES, PROGRAMS, SCHOLARSHIP, SECTORS, STAY_PURPOSES
+from transforms.noc import KINDS  # the conditions an occupation list may put on a code
 
 Check = Callable[[Any], str | None]  # the problem with a value, or None
 
 SKILL_LEVELS = ["0", "A", "B", "C", "D"]
-KINDS = ["any", "vfx", "it_vfx", "title"]
 
 
 def number(low: float, high: float, integer: bool = False) -> Check:

@@ -41,7 +41,7 @@ class RunContext:
 
     def reference_files(self) -> list[Path]:
         """The reference data the rules read (data/reference/): a change there changes decisions too."""
-        return sorted((self.data_dir / "reference").glob("*.csv"))
+        return [f for kind, f in deciding_files(self.data_dir) if kind == "reference"]
 
     def fingerprint(self, known: list[dict] | None = None) -> set[tuple[str, str]]:
         """(extract, sha256) of every input file, of the configuration and of the reference files. A file whose
@@ -107,10 +107,9 @@ def recorded_extracts(baseline_db: Path, data_dir: Path) -> tuple[str, dict[str,
             specs[kind].append(str(path))
     # the baseline is decided again with today's legal values and reference data: they must be the ones the
     # published run read, or the baseline would not be the published decisions
-    context = ContextFiles(data_dir)
     recorded = {(i["extract"], i["sha256"]) for i in target.last_run["inputs"] if i["extract"] in ("parameters", "reference")}
-    for kind, path, sha in context.fingerprint():
-        if any(k == kind for k, _ in recorded) and (kind, sha) not in recorded:
+    for kind, path in deciding_files(data_dir):
+        if any(k == kind for k, _ in recorded) and (kind, io.sha256(path)) not in recorded:
             raise InputError(f"{path}: not the file run {target.last_run['run_id']} of {baseline_db} read (SHA-256 "
                              "differs): the baseline decided today would not be the published decisions; publish a "
                              "run with it first (qcpilot run), or give the extracts explicitly")
@@ -120,13 +119,8 @@ def recorded_extracts(baseline_db: Path, data_dir: Path) -> tuple[str, dict[str,
     return target.last_run["run_id"], specs, config
 
 
-@dataclass(frozen=True)
-class ContextFiles:
-    """The files besides the extracts that decide: the legal values and the reference data of a data directory."""
-
-    data_dir: Path
-
-    def fingerprint(self) -> list[tuple[str, Path, str]]:
-        files = [("parameters", parameters_path(self.data_dir)),
-                 *[("reference", f) for f in sorted((Path(self.data_dir) / "reference").glob("*.csv"))]]
-        return [(kind, path, io.sha256(path)) for kind, path in files]
+def deciding_files(data_dir: Path) -> list[tuple[str, Path]]:
+    """The files besides the extracts and the configuration that decide: (kind, path) of the legal values and of
+    each reference file of a data directory."""
+    return [("parameters", parameters_path(data_dir)),
+            *[("reference", f) for f in sorted((Path(data_dir) / "reference").glob("*.csv"))]]

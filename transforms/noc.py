@@ -55,7 +55,7 @@ def code_list_facts(mapped: pl.DataFrame, listed: dict[str, str], prefix: str) -
         .group_by("code")
         .agg(
             pl.len().cast(pl.Int32).alias(f"{prefix}_n"),
-            *[(pl.col("kind") == k).sum().cast(pl.Int32).alias(f"{prefix}_{k}") for k in sorted({*KINDS, *listed.values()})],
+            *[(pl.col("kind") == k).sum().cast(pl.Int32).alias(f"{prefix}_{k}") for k in KINDS],
         )
         .sort("code")
     )

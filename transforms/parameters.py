@@ -104,10 +104,6 @@ class Parameters:
         """Calendar addition with the same clamping."""
         return self.piecewise(name, lambda months: day.dt.offset_by(f"{int(months)}mo"))
 
-    def dates(self, names: set[str]) -> list[dt.date]:
-        """Every date on which one of `names` changes value."""
-        return sorted({since for n in names for since, _ in self.by_name[n].values})
-
     # -- the values in words: the rule texts and the letters --------------------------------------------------
 
     def placeholders(self, template: str) -> list[str]:
@@ -145,7 +141,3 @@ class Parameters:
         if isinstance(value, float) and lang == "fr":
             return str(value).replace(".", ",")
         return label(value, lang)
-
-    def overridden(self, changes: dict[str, Parameter]) -> Parameters:
-        """A copy with some parameters replaced (what-if scenarios)."""
-        return Parameters({**self.by_name, **changes}, self.source, self.sha256)
