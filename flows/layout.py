@@ -11,6 +11,9 @@ Layouts:
   1  the first published layout (no qcpilot_meta)
   2  issue #11: `rule_results` becomes a view over `assessments` (one row per application: an outcome column per
      rule and the typed figures); `runs` records the layout each run published and the layout it upgraded from
+  3  issue #12: the rule book as cited data. `rules` gains each rule's text templates and every dated value of the
+     legal parameters it read; `assessments` gains `itv_wage_years_required`; the `rule_results` view gains the
+     details worded in French and English (`detail_fr`, `detail_en`). The carried tables keep their shape.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import duckdb
 
 from flows.errors import InputError
 
-CURRENT = 2
+CURRENT = 3
 META = "qcpilot_meta"
 CARRIED = ("decisions", "runs")  # the tables a run carries forward; every other table is rebuilt by each run
 
@@ -122,7 +125,15 @@ def upgrade_1_to_2(con: duckdb.DuckDBPyConnection) -> None:
                                                       modified_ns := NULL::BIGINT))""")
 
 
-STEPS = {1: upgrade_1_to_2}
+def upgrade_2_to_3(con: duckdb.DuckDBPyConnection) -> None:
+    """Layout 3 (issue #12): only tables that every run rebuilds change shape (`rules`, `assessments` and the views
+    over them), so the carried `decisions` and `runs` pass as they are: each earlier run keeps the layout it
+    published (2), and the run that upgrades records `upgraded_from_layout` 2. The step exists so that a database
+    of layout 2 is recognised as older: `explain` and `report` must not read its `rules` table as if it had the
+    columns of layout 3."""
+
+
+STEPS = {1: upgrade_1_to_2, 2: upgrade_2_to_3}
 
 
 def carry_forward(con: duckdb.DuckDBPyConnection, target: Target) -> int | None:

@@ -23,6 +23,7 @@ from tests.factories import APP_COLUMNS, SPELL_COLUMNS, app, spell, write_csv
 
 FIXTURES = Path(__file__).parent / "fixtures"
 README = Path(__file__).resolve().parents[1] / "README.md"
+OLDER = ["layout1", "layout2"]  # fixtures published by releases of an older layout than this one
 
 
 def digest(path: Path) -> str:
@@ -71,7 +72,17 @@ def test_step_1_to_2_records_the_layout_of_every_earlier_run_and_keeps_decisions
     assert_frame_equal(con.sql("SELECT * FROM decisions").pl(), decisions_before)
 
 
-@pytest.mark.parametrize("fixture", ["layout1"])
+def test_step_2_to_3_passes_the_carried_tables_as_they_are():
+    con = _carried(FIXTURES / "layout2" / "qcpilot.duckdb")
+    before = {t: (describe(con, t), con.sql(f"SELECT * FROM {t}").pl()) for t in layout.CARRIED}
+    layout.upgrade_2_to_3(con)
+    for t, (shape, rows) in before.items():
+        assert describe(con, t) == shape
+        assert_frame_equal(con.sql(f"SELECT * FROM {t}").pl(), rows)
+    assert con.sql("SELECT DISTINCT layout_version FROM runs").fetchall() == [(2,)]
+
+
+@pytest.mark.parametrize("fixture", OLDER)
 def test_every_step_in_order_gives_the_carried_tables_of_a_new_database(fixture):
     db = FIXTURES / fixture / "qcpilot.duckdb"
     upgraded = duckdb.connect()
@@ -88,13 +99,12 @@ def test_the_steps_cover_every_layout_up_to_the_current_one():
 
 # -- a run of this release on a database of an earlier one ---------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def upgraded(tmp_path_factory, prefect_harness):
-    """tests/fixtures/layout1, copied, then run on by this release with its inputs and new applications: ten AI
-    foreign workers submitted in December 2023 (the ai stream of 2023 has 8 places, none taken) and two in 2024
-    (the stream is full)."""
-    fixture = FIXTURES / "layout1"
-    root = tmp_path_factory.mktemp("upgrade")
+@pytest.fixture(scope="module", params=OLDER)
+def upgraded(request, tmp_path_factory, prefect_harness):
+    """A fixture database of an older layout, copied, then run on by this release with its inputs and new
+    applications: ten AI foreign workers submitted in December 2023 and two in June 2024."""
+    fixture = FIXTURES / request.param
+    root = tmp_path_factory.mktemp(f"upgrade-{request.param}")
     db = root / "qcpilot.duckdb"
     shutil.copy(fixture / "qcpilot.duckdb", db)
     new = [app(application_id=f"N{i:02d}", person_id=f"NP{i:02d}", submitted_at=f"2023-12-{5 + i:02d}T10:00:00")
@@ -103,7 +113,8 @@ def upgraded(tmp_path_factory, prefect_harness):
             for i in (10, 11)]
     write_csv(new, APP_COLUMNS, root / "new" / "applications.csv")
     write_csv([spell(application_id=a["application_id"]) for a in new], SPELL_COLUMNS, root / "new" / "spells.csv")
-    before = {"decisions": table(db, "decisions"), "runs": table(db, "runs"), "digest": digest(db)}
+    before = {"decisions": table(db, "decisions"), "runs": table(db, "runs"), "digest": digest(db),
+              "layout": layout.inspect(db).layout, "fixture": request.param}
     result = CliRunner().invoke(cli.app, [
         "run", "--applications", str(fixture / "extracts" / "applications"),
         "--applications", str(fixture / "extra" / "applications_duplicates.csv"),
@@ -127,25 +138,42 @@ def test_every_earlier_decision_is_kept_unchanged(upgraded):
 def test_every_earlier_run_is_kept_and_the_new_one_says_it_upgraded(upgraded):
     db, before = upgraded
     runs = table(db, "runs").sort("started_at")
-    others = [c for c in before["runs"].columns if c != "inputs"]  # inputs gained two fields (step 1 -> 2)
+    old = before["layout"]
+    # layout 1's inputs gained two fields (step 1 -> 2); the step's own test checks they keep what they recorded
+    others = [c for c in before["runs"].columns if not (old == 1 and c == "inputs")]
     assert_frame_equal(runs.head(3).select(others), before["runs"].sort("started_at").select(others))
     last = runs.row(-1, named=True)
-    assert (last["layout_version"], last["upgraded_from_layout"]) == (layout.CURRENT, 1)
-    assert runs.get_column("layout_version").to_list() == [1, 1, 1, layout.CURRENT]
+    assert (last["layout_version"], last["upgraded_from_layout"]) == (layout.CURRENT, old)
+    assert runs.get_column("layout_version").to_list() == [old, old, old, layout.CURRENT]
     assert layout.inspect(db).layout == layout.CURRENT
 
 
+# What the new applications become, worked out by hand from each fixture's ledger (cap 8 for the ai stream, 12 for
+# the program, every year) and its README:
+NEW_DECISIONS = {
+    # 2023: the ai stream had its 8 places, none taken; the program 11 of 12 (one it_vfx selection).
+    # 2024: the stream was full (8 selected, 14 ranked): the new ones rank 15 and 16, beyond the cap; June 2024 is
+    # before the latest 2024 application ranked by the earlier runs: late arrivals.
+    "layout1": ([(f"N{i:02d}", 2023, "selected", i + 1, None) for i in range(8)]
+                + [("N08", 2023, "cap_reached", 9, "stream"), ("N09", 2023, "cap_reached", 10, "stream")]
+                + [("N10", 2024, "cap_reached", 15, "stream"), ("N11", 2024, "cap_reached", 16, "stream")],
+                [False] * 10 + [True, True]),
+    # 2023: one ai application ranked and selected (submitted 28 December 2023, rank 1), none in it_vfx: 7 places
+    # left in the stream, 11 in the program. The new ones (5-14 December) rank 2 to 11, after it, and are late
+    # arrivals: submitted before it. 2024: the stream was full (8 selected, 15 ranked): ranks 16 and 17.
+    "layout2": ([(f"N{i:02d}", 2023, "selected", i + 2, None) for i in range(7)]
+                + [(f"N{i:02d}", 2023, "cap_reached", i + 2, "stream") for i in (7, 8, 9)]
+                + [("N10", 2024, "cap_reached", 16, "stream"), ("N11", 2024, "cap_reached", 17, "stream")],
+                [True] * 12),
+}
+
+
 def test_new_applications_are_ranked_against_the_capacity_left(upgraded):
-    db, _ = upgraded
+    db, before = upgraded
     new = table(db, "decisions").filter(pl.col("application_id").str.starts_with("N")).sort("application_id")
-    got = new.select("application_id", "selection_year", "status", "rank_in_stream", "cap_applied").rows()
-    # 2023: the ai stream had its 8 places (cap 8), the program 11 of 12 (one it_vfx selection)
-    assert got[:8] == [(f"N{i:02d}", 2023, "selected", i + 1, None) for i in range(8)]
-    assert got[8:10] == [("N08", 2023, "cap_reached", 9, "stream"), ("N09", 2023, "cap_reached", 10, "stream")]
-    # 2024: the stream was full (8 selected, 14 ranked): the new ones rank 15 and 16, beyond the cap
-    assert got[10:] == [("N10", 2024, "cap_reached", 15, "stream"), ("N11", 2024, "cap_reached", 16, "stream")]
-    # June 2024 is before the latest 2024 application ranked by the earlier runs: late arrivals
-    assert new.get_column("late_arrival").to_list() == [False] * 10 + [True, True]
+    decisions, late = NEW_DECISIONS[before["fixture"]]
+    assert new.select("application_id", "selection_year", "status", "rank_in_stream", "cap_applied").rows() == decisions
+    assert new.get_column("late_arrival").to_list() == late
 
 
 def test_the_readme_queries_answer_on_the_upgraded_database(upgraded):
@@ -161,14 +189,16 @@ def test_the_readme_queries_answer_on_the_upgraded_database(upgraded):
 
 # -- refusals -------------------------------------------------------------------------------------------------------
 
-def test_explain_and_report_on_an_older_layout_say_in_one_line_that_a_run_will_upgrade_it(tmp_path):
+@pytest.mark.parametrize("fixture", OLDER)
+def test_explain_and_report_on_an_older_layout_say_in_one_line_that_a_run_will_upgrade_it(fixture, tmp_path):
     db = tmp_path / "old.duckdb"
-    shutil.copy(FIXTURES / "layout1" / "qcpilot.duckdb", db)
+    shutil.copy(FIXTURES / fixture / "qcpilot.duckdb", db)
+    old = layout.inspect(db).layout
     for command in (["explain", "A00000001"], ["report", "--out", str(tmp_path / "r.html")]):
         result = CliRunner().invoke(cli.app, [*command, "--db", str(db)])
         assert result.exit_code == 2
         assert result.output.strip().splitlines() == [
-            f"qcpilot: {db}: published by an earlier release (layout 1); the next `qcpilot run` on it upgrades it "
+            f"qcpilot: {db}: published by an earlier release (layout {old}); the next `qcpilot run` on it upgrades it "
             f"to layout {layout.CURRENT}, keeping every decision and run"]
 
 
@@ -185,15 +215,16 @@ def test_a_database_of_a_newer_layout_is_refused_and_left_untouched(upgraded, tm
     assert digest(db) == before
 
 
-def test_a_failed_upgrade_leaves_the_old_database_as_it_was(tmp_path, prefect_harness, monkeypatch):
+@pytest.mark.parametrize("fixture", OLDER)
+def test_a_failed_upgrade_leaves_the_old_database_as_it_was(fixture, tmp_path, prefect_harness, monkeypatch):
     db = tmp_path / "old.duckdb"
-    shutil.copy(FIXTURES / "layout1" / "qcpilot.duckdb", db)
+    shutil.copy(FIXTURES / fixture / "qcpilot.duckdb", db)
     before = digest(db)
 
     def broken(con):
         raise RuntimeError("a step that fails half-way")
 
-    monkeypatch.setitem(layout.STEPS, 1, broken)
+    monkeypatch.setitem(layout.STEPS, layout.inspect(db).layout, broken)  # the first step it needs
     result = CliRunner().invoke(cli.app, ["run", "--force", "--db", str(db)])
     assert result.exit_code == 1 and "internal error (RuntimeError" in result.output
     assert digest(db) == before and sorted(p.name for p in tmp_path.iterdir()) == [".old.duckdb.lock", "old.duckdb"]
