@@ -24,6 +24,7 @@ from tests.factories import APP_COLUMNS, SPELL_COLUMNS, app, spell, write_csv
 FIXTURES = Path(__file__).parent / "fixtures"
 README = Path(__file__).resolve().parents[1] / "README.md"
 OLDER = ["layout1", "layout2"]  # fixtures published by releases of an older layout than this one
+PUBLISHED = [*OLDER, "layout3"]  # ... and by this layout's first release: the next change of layout starts from it
 
 
 def digest(path: Path) -> str:
@@ -99,10 +100,10 @@ def test_the_steps_cover_every_layout_up_to_the_current_one():
 
 # -- a run of this release on a database of an earlier one ---------------------------------------------------------
 
-@pytest.fixture(scope="module", params=OLDER)
+@pytest.fixture(scope="module", params=PUBLISHED)
 def upgraded(request, tmp_path_factory, prefect_harness):
-    """A fixture database of an older layout, copied, then run on by this release with its inputs and new
-    applications: ten AI foreign workers submitted in December 2023 and two in June 2024."""
+    """A fixture database published by an earlier release, copied, then run on by this release with its inputs and
+    new applications: ten AI foreign workers submitted in December 2023 and two in June 2024."""
     fixture = FIXTURES / request.param
     root = tmp_path_factory.mktemp(f"upgrade-{request.param}")
     db = root / "qcpilot.duckdb"
@@ -135,7 +136,7 @@ def test_every_earlier_decision_is_kept_unchanged(upgraded):
     assert after.height > before["decisions"].height
 
 
-def test_every_earlier_run_is_kept_and_the_new_one_says_it_upgraded(upgraded):
+def test_every_earlier_run_is_kept_and_the_new_one_says_whether_it_upgraded(upgraded):
     db, before = upgraded
     runs = table(db, "runs").sort("started_at")
     old = before["layout"]
@@ -143,7 +144,8 @@ def test_every_earlier_run_is_kept_and_the_new_one_says_it_upgraded(upgraded):
     others = [c for c in before["runs"].columns if not (old == 1 and c == "inputs")]
     assert_frame_equal(runs.head(3).select(others), before["runs"].sort("started_at").select(others))
     last = runs.row(-1, named=True)
-    assert (last["layout_version"], last["upgraded_from_layout"]) == (layout.CURRENT, old)
+    upgraded_from = old if old != layout.CURRENT else None
+    assert (last["layout_version"], last["upgraded_from_layout"]) == (layout.CURRENT, upgraded_from)
     assert runs.get_column("layout_version").to_list() == [old, old, old, layout.CURRENT]
     assert layout.inspect(db).layout == layout.CURRENT
 
@@ -166,6 +168,7 @@ NEW_DECISIONS = {
                 + [("N10", 2024, "cap_reached", 16, "stream"), ("N11", 2024, "cap_reached", 17, "stream")],
                 [True] * 12),
 }
+NEW_DECISIONS["layout3"] = NEW_DECISIONS["layout2"]  # the same extracts, decided the same (see its README)
 
 
 def test_new_applications_are_ranked_against_the_capacity_left(upgraded):
@@ -200,6 +203,17 @@ def test_explain_and_report_on_an_older_layout_say_in_one_line_that_a_run_will_u
         assert result.output.strip().splitlines() == [
             f"qcpilot: {db}: published by an earlier release (layout {old}); the next `qcpilot run` on it upgrades it "
             f"to layout {layout.CURRENT}, keeping every decision and run"]
+
+
+def test_explain_and_report_answer_on_a_database_of_this_layout_published_by_its_first_release(tmp_path):
+    db = tmp_path / "current.duckdb"
+    shutil.copy(FIXTURES / PUBLISHED[-1] / "qcpilot.duckdb", db)
+    assert layout.inspect(db).layout == layout.CURRENT
+    selected = table(db, "decisions").filter(pl.col("status") == "selected").sort("application_id").item(0, 0)
+    result = CliRunner().invoke(cli.app, ["explain", selected, "--lang", "en", "--db", str(db)])
+    assert result.exit_code == 0 and "selected" in result.output, result.output
+    result = CliRunner().invoke(cli.app, ["report", "--out", str(tmp_path / "r.html"), "--db", str(db)])
+    assert result.exit_code == 0 and (tmp_path / "r.html").stat().st_size > 0, result.output
 
 
 def test_a_database_of_a_newer_layout_is_refused_and_left_untouched(upgraded, tmp_path, prefect_harness):
