@@ -171,6 +171,20 @@ NEW_DECISIONS = {
 NEW_DECISIONS["layout3"] = NEW_DECISIONS["layout2"]  # the same extracts, decided the same (see its README)
 
 
+def shapes(db: Path) -> dict[str, list[tuple[str, str]]]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        names = [r[0] for r in con.sql("SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()]
+        return {name: describe(con, name) for name in names}
+
+
+def test_every_table_and_view_has_the_shape_of_this_layout(upgraded):
+    """A run publishes exactly the shape of the database this layout's first release published: a change of any
+    published table's or view's shape without a new layout (its step and its fixture) fails here."""
+    db, _ = upgraded
+    assert shapes(db) == shapes(FIXTURES / PUBLISHED[-1] / "qcpilot.duckdb"), (
+        "the published shape changed: add layout CURRENT + 1 (flows/layout.py), its step and a fixture")
+
+
 def test_new_applications_are_ranked_against_the_capacity_left(upgraded):
     db, before = upgraded
     new = table(db, "decisions").filter(pl.col("application_id").str.starts_with("N")).sort("application_id")
