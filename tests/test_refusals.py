@@ -71,6 +71,25 @@ def test_integer_booleans_hold_0_and_1_only_other_values_reject_their_row(tmp_pa
         "intends_to_settle_in_quebec: not a boolean (0 or 1)", "spouse_open_work_permit: not a boolean (0 or 1)"]]
 
 
+def test_a_parquet_date_beyond_the_year_9999_rejects_its_row_with_its_reason(tmp_path):
+    """Found by the fuzz test: one damaged byte in a Parquet file gave a start_on in the year 10095, which the checks
+    could not even show (an internal error). The year 9999 is the last a date of the contract can have."""
+    spells = parsed([spell(), spell(application_id="A2"), spell(application_id="A3")], "experience")
+    path = tmp_path / "spells.parquet"
+    spells.drop("source_file", "row_number", "__parse_errors").with_columns(
+        # the day after 9999-12-31: Python has no date for it, polars and Parquet do
+        pl.Series("start_on", [dt.date(2020, 1, 1), dt.date(9999, 12, 31), dt.date(9999, 12, 31)])
+        + pl.Series([0, 1, 0]).cast(pl.Duration("ms")) * 86_400_000,
+        pl.Series("end_on", [dt.date(9999, 12, 31), None, None]),
+    ).write_parquet(path)
+    typed, _ = io.read_extract("experience", [path], MODELS["experience"])
+    apps = parsed([app(application_id=a, person_id=f"P{a}") for a in ("A1", "A2", "A3")], "applications")
+    kept, rejected = validate_all({"applications": apps, "experience": typed, "wages": parsed([], "wages")}, AS_OF)
+    assert sorted(kept["experience"].get_column("application_id")) == ["A1", "A3"]
+    assert rejected.filter(pl.col("extract") == "experience").select("application_id", "reasons").rows() == [
+        ("A2", ["start_on: a year outside 1 to 9999"])]
+
+
 def test_a_duplicated_column_stops_the_run(tmp_path):
     path = tmp_path / "apps.csv"
     header = ",".join(APP_COLUMNS + ["program"])

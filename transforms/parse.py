@@ -148,6 +148,12 @@ def parse_expr(
         else:
             typed = col.cast(target, strict=False)
     reason = pl.when(present & typed.is_null()).then(pl.lit(f"{name}: not {what}"))
+    if target == pl.Date or isinstance(target, pl.Datetime):
+        # a Parquet date or timestamp (or a damaged one) may lie beyond the years 1 to 9999, which no calendar
+        # date of the contract can, and which the checks downstream cannot even show: rejected here
+        outside = ~typed.dt.year().is_between(1, 9999)
+        reason = pl.when(outside).then(pl.lit(f"{name}: a year outside 1 to 9999")).otherwise(reason)
+        typed = pl.when(~outside.fill_null(False)).then(typed)
     return typed.alias(name), reason
 
 
