@@ -24,6 +24,7 @@ from pathlib import Path
 
 import duckdb
 
+from flows import io
 from flows.errors import InputError
 
 CURRENT = 3
@@ -145,7 +146,7 @@ def carry_forward(con: duckdb.DuckDBPyConnection, target: Target) -> int | None:
         for ddl in CARRIED_DDL.values():
             con.execute(ddl)
         return None
-    con.execute(f"ATTACH '{target.path}' AS previous (READ_ONLY)")
+    con.execute(f"ATTACH {io.sql_text(target.path)} AS previous (READ_ONLY)")
     try:
         for table in CARRIED:
             con.execute(f"CREATE TABLE {table} AS SELECT * FROM previous.{table}")

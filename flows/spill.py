@@ -59,12 +59,13 @@ class Spill:
         with io.signals_deferred():
             shutil.rmtree(self.root, ignore_errors=True)
 
-    def glob(self, kind: str, extract: str, bucket: int | None = None) -> str:
-        if kind == "kept" and extract in BUCKETED:
-            return str(self.root / "kept" / extract / ("*" if bucket is None else f"b{bucket:04d}") / "*.parquet")
-        if kind == "rejected":
-            return str(self.root / "rejected" / f"{extract}-*.parquet")
-        return str(self.root / kind / extract / "*.parquet")
+    def kept(self, extract: str, bucket: int | None = None) -> list[Path]:
+        """The spilled files of the rows kept of an extract (of one bucket): listed, never globbed by a reader,
+        so that the folder's name is never read as a pattern."""
+        folder = self.root / "kept" / extract
+        if extract in BUCKETED:
+            return sorted(folder.glob("*/*.parquet" if bucket is None else f"b{bucket:04d}/*.parquet"))
+        return sorted(folder.glob("*.parquet"))
 
 
 
@@ -148,10 +149,12 @@ def cross_checks(con: duckdb.DuckDBPyConnection, spill: Spill) -> None:
     """In `con`: `cross_rejected` (the rows a check across files rejects) and the view `rejected` (every rejected row
     with all its reasons), from the key columns of the spill (transforms/sql/cross_checks.sql)."""
     for extract in KEYS:
+        keys = io.sql_files(list((spill.root / "keys" / extract).glob("*.parquet")))
         con.execute(f"CREATE OR REPLACE TEMP VIEW keys_{extract} AS "
-                    f"SELECT * FROM read_parquet('{spill.root}/keys/{extract}/*.parquet', union_by_name = true)")
+                    f"SELECT * FROM read_parquet({keys}, union_by_name = true)")
+    rejected = io.sql_files(list((spill.root / "rejected").glob("*.parquet")))
     con.execute(f"CREATE OR REPLACE TEMP VIEW rejected_in_batch AS "
-                f"SELECT * FROM read_parquet('{spill.root}/rejected/*.parquet', union_by_name = true)")
+                f"SELECT * FROM read_parquet({rejected}, union_by_name = true)")
     for sql in statements(CROSS_CHECKS_SQL):
         con.execute(sql)
 
@@ -161,21 +164,21 @@ def partition(spill: Spill, bucket: int, dropped: pl.DataFrame) -> tuple[pl.Data
     (`dropped`: extract, source_file, row_number)."""
     frames = []
     for extract in ("applications", "experience"):
-        pattern = spill.glob("kept", extract, bucket)
-        if not any(Path(pattern).parent.glob("*.parquet")):
+        files = spill.kept(extract, bucket)
+        if not files:
             frames.append(_empty(extract))
             continue
         gone = dropped.filter(pl.col("extract") == extract).select(FILE, LINE)
-        frames.append(pl.scan_parquet(pattern).join(gone.lazy(), on=[FILE, LINE], how="anti").collect())
+        frames.append(pl.scan_parquet(files, glob=False).join(gone.lazy(), on=[FILE, LINE], how="anti").collect())
     return frames[0], frames[1]
 
 
 def wages(spill: Spill, dropped: pl.DataFrame) -> pl.DataFrame:
-    pattern = spill.glob("kept", "wages")
-    if not any(Path(pattern).parent.glob("*.parquet")):
+    files = spill.kept("wages")
+    if not files:
         return _empty("wages")
     gone = dropped.filter(pl.col("extract") == "wages").select(FILE, LINE)
-    return pl.scan_parquet(pattern).join(gone.lazy(), on=[FILE, LINE], how="anti").collect()
+    return pl.scan_parquet(files, glob=False).join(gone.lazy(), on=[FILE, LINE], how="anti").collect()
 
 
 def _empty(extract: str) -> pl.DataFrame:

@@ -107,7 +107,7 @@ def _whatif(specs, out: Path, data_dir: Path, baseline_config: Path, config: Pat
                     base.con.close()
                     kept = _side(scen, store, dropped, data_dir, scen_params, scen_cfg, run_id, started, version,
                                  scen_sha)
-                    scen.con.execute(f"ATTACH '{base.tmp}' AS baseline (READ_ONLY)")
+                    scen.con.execute(f"ATTACH {io.sql_text(base.tmp)} AS baseline (READ_ONLY)")
                     for sql in comparison_sql():
                         scen.con.execute(sql)
                     scen.con.execute("DETACH baseline")

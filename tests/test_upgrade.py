@@ -204,6 +204,21 @@ def test_the_readme_queries_answer_on_the_upgraded_database(upgraded):
             con.sql(sql).fetchall()
 
 
+def test_a_database_in_a_folder_whose_name_has_quotes_and_brackets_is_upgraded(tmp_path, prefect_harness):
+    """Found by the hostile test: the folder's name was pasted into SQL (ATTACH, the spill's files)."""
+    folder = tmp_path / "ministère de l'Immigration [2024] *"
+    folder.mkdir()
+    db = folder / "qcpilot.duckdb"
+    shutil.copy(FIXTURES / "layout1" / "qcpilot.duckdb", db)
+    decisions = table(db, "decisions")
+    result = CliRunner().invoke(cli.app, ["run", "--force", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert layout.inspect(db).layout == layout.CURRENT
+    assert_frame_equal(table(db, "decisions").join(decisions.select("application_id"), on="application_id",
+                                                   how="semi").sort("application_id"),
+                       decisions.sort("application_id"))
+
+
 # -- refusals -------------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("fixture", OLDER)
