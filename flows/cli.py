@@ -73,12 +73,8 @@ def _require_published(db: Path, whatif: bool = False) -> None:
     if target.layout != layout.CURRENT:
         _fail(f"{db}: published by an earlier release (layout {target.layout}); the next `qcpilot run` on it "
               f"upgrades it to layout {layout.CURRENT}, keeping every decision and run", 2)
-    if whatif:
-        import duckdb
-
-        with duckdb.connect(str(db), read_only=True) as con:
-            if not con.sql("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'whatif_changes'").fetchall()[0][0]:
-                _fail(f"{db}: not a what-if database (written by `qcpilot whatif`)", 2)
+    if whatif and not layout.is_whatif(db):
+        _fail(f"{db}: not a what-if database (written by `qcpilot whatif`)", 2)
 
 
 def _quiet_prefect_console() -> None:
@@ -120,6 +116,7 @@ def run(
         db=db, config=config, data_dir=DATA, force=force, wait=wait,
     )
     failure: tuple[str, int] | None = None
+    target = None
     try:
         with interrupts.raised(), lock.exclusive(db, wait):
             # everything that can refuse the run cheaply happens before Prefect starts: a plain one-line message
@@ -152,13 +149,12 @@ def run(
     except QcpilotError as exc:
         failure = (str(exc) if "nothing was" in str(exc) else f"{exc}; nothing was published", exc.exit_code)
     except (Interrupted, KeyboardInterrupt) as exc:
-        failure = (f"stopped by {exc.signal_name if isinstance(exc, Interrupted) else 'SIGINT'}; "
-                   "nothing was published", 1)
+        failure = _stopped(exc.signal_name if isinstance(exc, Interrupted) else "SIGINT", db, target)
     except BaseException as exc:
         # Prefect's relay of SIGTERM, or a library interrupted by the signal half-way ("Query interrupted")
         if type(exc).__name__ != "TerminationSignal" and interrupts.received is None:
             raise
-        failure = (f"stopped by {interrupts.received or 'SIGTERM'}; nothing was published", 1)
+        failure = _stopped(interrupts.received or "SIGTERM", db, target)
     if failure is not None:
         _release_and_fail(*failure)
     result = _result_of(state, "nothing was published")
@@ -166,6 +162,14 @@ def run(
         out.print(f"nothing new since run {result.message} (same inputs, configuration and rules): {db} unchanged")
         return
     _summary(result)
+
+
+def _stopped(signal_name: str, db: Path, target) -> tuple[str, int]:
+    """The line of a run stopped by a signal: the swap happens with signals held back, so the database either is
+    the one this run found (nothing published) or was replaced by this run, which held its lock."""
+    if target is not None and not target.unchanged_since_read():
+        return f"stopped by {signal_name} after this run was published to {db} (its last row in runs)", 1
+    return f"stopped by {signal_name}; nothing was published", 1
 
 
 def _result_of(state, nothing: str):
@@ -274,6 +278,9 @@ def whatif(
     parameters = Path(os.path.realpath(parameters)) if parameters is not None else None
     if out_db == db:
         _fail(f"--out {out_db}: is the baseline database; a what-if never writes it", 2)
+    if out_db.exists() and not layout.is_whatif(out_db):
+        _fail(f"--out {out_db}: exists and is not a what-if database; a what-if writes over none other (a published "
+              "ledger least of all): choose another --out", 2)
     try:
         baseline_config = DEFAULT_CONFIG
         if not any(given.values()):

@@ -286,7 +286,11 @@ class Staging:
                 self.con.close()
             if before_swap is not None:
                 before_swap()
-            os.replace(self.tmp, self.target)
+            mode = self.target.stat().st_mode & 0o777 if self.target.exists() else None
+            with signals_deferred():  # a signal now is delivered after the swap, never between it and its report
+                if mode is not None:  # the next database is readable by whom the last one was, no more
+                    os.chmod(self.tmp, mode)
+                os.replace(self.tmp, self.target)
         except (OSError, duckdb.Error) as exc:
             if not is_storage_failure(exc):
                 raise

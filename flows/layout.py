@@ -9,11 +9,20 @@ untouched.
 
 Layouts:
   1  the first published layout (no qcpilot_meta)
-  2  issue #11: `rule_results` becomes a view over `assessments` (one row per application: an outcome column per
+  2  issues #10 and #11: `rule_results` becomes a view over `assessments` (one row per application: an outcome column per
      rule and the typed figures); `runs` records the layout each run published and the layout it upgraded from
   3  issue #12: the rule book as cited data. `rules` gains each rule's text templates and every dated value of the
      legal parameters it read; `assessments` gains `itv_wage_years_required`; the `rule_results` view gains the
      details worded in French and English (`detail_fr`, `detail_en`). The carried tables keep their shape.
+  4  issue #15: `qcpilot_meta` seals the runs history too (`runs_digest`), and both digests are computed from the
+     rows' values (md5), no longer with DuckDB's own hash, so that a release with another DuckDB still checks them.
+     The carried tables keep their shape.
+
+What a run checks before it carries a database forward (and `explain`, `report` before they read one): its
+`qcpilot_meta` is one row of a known shape; the carried tables have exactly the columns of its layout; the ledger is
+one qcpilot could have written (an application decided once, a known status, each decision's run in the history);
+the digests the last publish recorded still match (layouts 2 and 3: the decisions only, and only with the DuckDB
+version that wrote them; from layout 4: decisions and runs, with any DuckDB version).
 """
 
 from __future__ import annotations
@@ -26,8 +35,9 @@ import duckdb
 
 from flows import io
 from flows.errors import InputError
+from schemas.enums import DECIDED_STATUSES
 
-CURRENT = 3
+CURRENT = 4
 META = "qcpilot_meta"
 CARRIED = ("decisions", "runs")  # the tables a run carries forward; every other table is rebuilt by each run
 
@@ -53,13 +63,28 @@ CARRIED_DDL = {
         layout_version INTEGER, upgraded_from_layout INTEGER)""",
 }
 
-# Layout 1 (the releases up to commit f15a4dd) had no record of its layout: it is recognised by its ledger and its
-# runs history, which every database it published holds.
-LAYOUT1_SIGNATURE = {
-    "runs": {"run_id", "started_at", "finished_at", "status", "inputs", "engine_version", "config_sha256"},
-    "decisions": {"application_id", "person_id", "program", "stream", "selection_year", "submitted_at", "status",
-                  "rank_in_stream", "rank_in_program", "decided_run_id", "decided_at", "engine_version"},
+# The columns (name, type) of the carried tables in each layout, and of `qcpilot_meta` where there is one: a
+# database whose tables differ was changed outside qcpilot, and is refused rather than guessed at.
+def _shape(ddl: str) -> list[tuple[str, str]]:
+    with duckdb.connect() as con:
+        con.execute(ddl)
+        name = re.search(r"CREATE TABLE (\w+)", ddl).group(1)
+        return [(r[0], r[1]) for r in con.execute(f"DESCRIBE {name}").fetchall()]
+
+
+_CARRIED_NOW = {t: _shape(ddl) for t, ddl in CARRIED_DDL.items()}
+_INPUTS_1 = 'STRUCT("extract" VARCHAR, path VARCHAR, sha256 VARCHAR, "rows" BIGINT)[]'
+CARRIED_SHAPES = {
+    # layout 1 (the releases up to commit f15a4dd): runs without the layout columns, inputs without size and time
+    1: {"decisions": _CARRIED_NOW["decisions"],
+        "runs": [(c, _INPUTS_1 if c == "inputs" else t) for c, t in _CARRIED_NOW["runs"]
+                 if c not in ("layout_version", "upgraded_from_layout")]},
+    2: _CARRIED_NOW, 3: _CARRIED_NOW, 4: _CARRIED_NOW,
 }
+_META_3 = [("layout_version", "INTEGER"), ("engine_version", "VARCHAR"), ("run_id", "VARCHAR"),
+           ("written_at", "TIMESTAMP WITH TIME ZONE"), ("decisions_rows", "BIGINT"), ("decisions_digest", "UBIGINT"),
+           ("runs_rows", "BIGINT"), ("duckdb_version", "VARCHAR")]
+META_SHAPES = {2: _META_3, 3: _META_3, 4: [*_META_3[:7], ("runs_digest", "UBIGINT"), _META_3[7]]}
 
 
 @dataclass(frozen=True)
@@ -78,12 +103,13 @@ class Target:
         return self.stat == (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
-def _columns(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
-    rows = con.execute("SELECT table_name, column_name FROM information_schema.columns "
-                       "WHERE table_schema = 'main'").fetchall()
-    out: dict[str, set[str]] = {}
-    for table, column in rows:
-        out.setdefault(table, set()).add(column)
+def _columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str]]]:
+    rows = con.execute("SELECT table_name, column_name, data_type FROM information_schema.columns "
+                       "WHERE table_schema = 'main' AND table_catalog = current_database() "
+                       "ORDER BY table_name, ordinal_position").fetchall()
+    out: dict[str, list[tuple[str, str]]] = {}
+    for table, column, dtype in rows:
+        out.setdefault(table, []).append((column, dtype))
     return out
 
 
@@ -95,19 +121,44 @@ def _open_error(db: Path, exc: duckdb.Error) -> InputError:
 
 
 def layout_of(con: duckdb.DuckDBPyConnection, db: Path) -> int:
-    """The layout of an open database; InputError for a database qcpilot did not publish or a newer one."""
+    """The layout of an open database; InputError for a database qcpilot did not publish, a newer one, or one whose
+    record of its layout or carried tables were changed outside qcpilot."""
     tables = _columns(con)
-    if "qcpilot_meta" in tables:
-        layout = con.execute("SELECT max(layout_version) FROM qcpilot_meta").fetchall()[0][0]
-    elif all(cols <= tables.get(t, set()) for t, cols in LAYOUT1_SIGNATURE.items()):
+    if META in tables:
+        layout = _meta_layout(con, db, dict(tables[META]))
+        if tables[META] != META_SHAPES[layout]:
+            raise _damaged(db, f"{META} does not have the columns of layout {layout}")
+    elif all(t in tables for t in CARRIED):
         layout = 1
     else:
-        raise InputError(f"{db}: a DuckDB database that qcpilot did not publish (no qcpilot_meta table, no "
-                         "decisions ledger and runs history); it is left untouched")
-    if layout is None or layout > CURRENT:
+        raise InputError(f"{db}: a DuckDB database that qcpilot did not publish (no {META} table, no decisions "
+                         "ledger and runs history); it is left untouched")
+    for table in CARRIED:
+        if tables.get(table) != CARRIED_SHAPES[layout][table]:
+            what = "is missing" if table not in tables else f"does not have the columns of layout {layout}"
+            raise _damaged(db, f"its {table} table {what}")
+    return layout
+
+
+def _damaged(db: Path, what: str) -> InputError:
+    return InputError(f"{db}: {what}: changed outside qcpilot, so its layout cannot be trusted; it is left "
+                      "untouched (restore it from its copy)")
+
+
+def _meta_layout(con: duckdb.DuckDBPyConnection, db: Path, columns: dict[str, str]) -> int:
+    """The layout `qcpilot_meta` records: one row, a whole number from 2 (layout 1 had no such table) up."""
+    if columns.get("layout_version") not in ("INTEGER", "BIGINT", "SMALLINT", "TINYINT"):
+        raise _damaged(db, f"{META} has no whole-number layout_version")
+    rows = con.execute(f"SELECT layout_version FROM {META}").fetchall()
+    if len(rows) != 1 or rows[0][0] is None:
+        raise _damaged(db, f"{META} holds {len(rows)} rows" if len(rows) != 1 else f"{META} records no layout")
+    layout = int(rows[0][0])
+    if layout > CURRENT:
         raise InputError(f"{db}: published by a newer qcpilot (layout {layout}); this release knows layouts up to "
                          f"{CURRENT} and leaves it untouched")
-    return int(layout)
+    if layout < 2:
+        raise _damaged(db, f"{META} records layout {layout}, which never had that table")
+    return layout
 
 
 # -- upgrade steps: layout N -> N + 1, on the carried tables of the staging database --------------------------------
@@ -134,14 +185,20 @@ def upgrade_2_to_3(con: duckdb.DuckDBPyConnection) -> None:
     columns of layout 3."""
 
 
-STEPS = {1: upgrade_1_to_2, 2: upgrade_2_to_3}
+def upgrade_3_to_4(con: duckdb.DuckDBPyConnection) -> None:
+    """Layout 4 (issue #15): only `qcpilot_meta` changes (it seals the runs history too, and its digests are
+    computed from the rows' values); the carried tables pass as they are."""
+
+
+STEPS = {1: upgrade_1_to_2, 2: upgrade_2_to_3, 3: upgrade_3_to_4}
 
 
 def carry_forward(con: duckdb.DuckDBPyConnection, target: Target) -> int | None:
     """Create the carried tables in `con` (the staging database): copied from the published database through the
     upgrade steps, or empty for a new one. Returns the layout upgraded from, or None.
 
-    A ledger changed outside qcpilot since its last publish (rows removed or altered: see write_meta) is refused."""
+    A ledger qcpilot could not have written, or changed outside qcpilot since its last publish (see write_meta), is
+    refused."""
     if target.layout is None:
         for ddl in CARRIED_DDL.values():
             con.execute(ddl)
@@ -150,8 +207,7 @@ def carry_forward(con: duckdb.DuckDBPyConnection, target: Target) -> int | None:
     try:
         for table in CARRIED:
             con.execute(f"CREATE TABLE {table} AS SELECT * FROM previous.{table}")
-        if target.layout >= 2:
-            _check_ledger(con, target.path)
+        _check_ledger(con, target.path, target.layout)
     finally:
         con.execute("DETACH previous")
     for layout in range(target.layout, CURRENT):
@@ -159,35 +215,95 @@ def carry_forward(con: duckdb.DuckDBPyConnection, target: Target) -> int | None:
     return target.layout if target.layout != CURRENT else None
 
 
-def _ledger_digest(con: duckdb.DuckDBPyConnection, schema: str = "main") -> tuple[int, int, int]:
-    """(rows of decisions, a hash of all of them, rows of runs): what the next run checks before it carries them."""
-    rows, digest = con.execute(f"SELECT count(*), coalesce(bit_xor(hash(d)), 0) FROM {schema}.decisions d").fetchall()[0]
-    runs = con.execute(f"SELECT count(*) FROM {schema}.runs").fetchall()[0][0]
-    return rows, int(digest), runs
+def _row_text(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """A SQL expression of one row of `table` as text that no DuckDB version or time zone setting changes: every
+    column in order, null marked, instants as microseconds since the epoch, lists and structs as JSON."""
+    parts = []
+    for name, dtype in con.execute(f"SELECT column_name, data_type FROM information_schema.columns WHERE "
+                                   f"table_name = '{table}' AND table_catalog = current_database() "
+                                   "ORDER BY ordinal_position").fetchall():
+        col = f'"{name}"'
+        text = (f"epoch_us({col})::VARCHAR" if dtype.startswith("TIMESTAMP") else
+                f"to_json({col})::VARCHAR" if dtype.endswith("]") or dtype.startswith("STRUCT") else f"{col}::VARCHAR")
+        parts.append(f"coalesce({text}, chr(30))")
+    return f"concat_ws(chr(31), {', '.join(parts)})"
 
 
-def _check_ledger(con: duckdb.DuckDBPyConnection, db: Path) -> None:
-    meta = con.execute("SELECT run_id, decisions_rows, decisions_digest, runs_rows, duckdb_version "
-                       f"FROM previous.{META}").fetchall()[0]
-    run_id, rows, digest, runs, version = meta
-    now_rows, now_digest, now_runs = _ledger_digest(con)
-    # the hash of a row is DuckDB's: comparable within one DuckDB version only (row counts always are)
-    changed = (now_rows, now_runs) != (rows, runs) or (version == duckdb.__version__ and now_digest != int(digest))
-    if changed:
-        raise InputError(f"{db}: its decisions ledger or runs history was changed outside qcpilot since run {run_id} "
-                         f"({rows} decisions and {runs} runs then, {now_rows} and {now_runs} now); a ledger that is "
-                         "never revoked cannot be carried forward from it: restore the database from its copy")
+def ledger_digest(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, int]:
+    """(rows, digest) of a carried table in `con`: the xor of the md5 of every row's values (layout 4 on), which the
+    next run checks before it carries the table forward."""
+    rows, digest = con.execute(f"SELECT count(*), coalesce(bit_xor(('0x' || md5({_row_text(con, table)})[1:16])"
+                               f"::UBIGINT), 0) FROM {table}").fetchall()[0]
+    return rows, int(digest)
+
+
+def _duckdb_hash_digest(con: duckdb.DuckDBPyConnection) -> int:
+    """The digest of the decisions that layouts 2 and 3 recorded: DuckDB's own hash of each row, comparable only
+    under the DuckDB version that wrote it."""
+    return int(con.execute("SELECT coalesce(bit_xor(hash(d)), 0) FROM decisions d").fetchall()[0][0])
+
+
+# What makes a ledger one qcpilot could not have written: (what, the query of the first id that shows it).
+LEDGER_INVARIANTS = [
+    ("is decided twice in the ledger",
+     "SELECT application_id FROM decisions GROUP BY ALL HAVING count(*) > 1 ORDER BY 1 NULLS FIRST LIMIT 1"),
+    ("has a status that qcpilot never publishes",
+     "SELECT application_id FROM decisions WHERE status IS NULL OR status NOT IN "
+     f"({', '.join(repr(s) for s in DECIDED_STATUSES)}) ORDER BY 1 NULLS FIRST LIMIT 1"),
+    ("was decided by a run that the runs history does not hold",
+     "SELECT application_id FROM decisions d WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.run_id = d.decided_run_id) "
+     "ORDER BY 1 NULLS FIRST LIMIT 1"),
+]
+
+
+def _check_ledger(con: duckdb.DuckDBPyConnection, db: Path, layout: int) -> None:
+    """Refuse to carry a ledger that qcpilot could not have written (every layout), or that changed since the last
+    publish sealed it (layouts 2 and 3: decisions, under the same DuckDB version; from 4: decisions and runs)."""
+    def refuse(what: str) -> InputError:
+        return InputError(f"{db}: {what}; a ledger that is never revoked cannot be carried forward from it: restore "
+                          "the database from its copy")
+
+    for what, query in LEDGER_INVARIANTS:
+        found = con.execute(query).fetchall()
+        if found:
+            raise refuse(f"application {found[0][0]} {what}")
+    twice = con.execute("SELECT run_id FROM runs GROUP BY ALL HAVING count(*) > 1 LIMIT 1").fetchall()
+    if twice:
+        raise refuse(f"run {twice[0][0]} is in the runs history twice")
+    if layout < 2:
+        return  # layout 1 recorded no digest: what no invariant shows cannot be known
+    [meta] = con.sql(f"SELECT * FROM previous.{META}").pl().to_dicts()
+    sealed = {"decisions": (meta["decisions_rows"], int(meta["decisions_digest"])),
+              "runs": (meta["runs_rows"], int(meta["runs_digest"]) if layout >= 4 else None)}
+    for table, (rows, digest) in sealed.items():
+        now_rows, now_digest = ledger_digest(con, table)
+        if layout < 4 and table == "decisions":
+            now_digest = _duckdb_hash_digest(con) if meta["duckdb_version"] == duckdb.__version__ else None
+        if now_rows != rows or (None not in (digest, now_digest) and now_digest != digest):
+            raise refuse(f"its {'decisions ledger' if table == 'decisions' else 'runs history'} was changed outside "
+                         f"qcpilot since run {meta['run_id']} sealed it ({rows} rows then, {now_rows} now)")
 
 
 def write_meta(con: duckdb.DuckDBPyConnection, engine_version: str, run_id: str) -> None:
-    """Record what wrote the database (its layout, the engine version, the run, the time) and a digest of its
+    """Record what wrote the database (its layout, the engine version, the run, the time) and the digests of its
     ledger and runs history, which the next run checks before carrying them forward."""
-    rows, digest, runs = _ledger_digest(con)
+    rows, digest = ledger_digest(con, "decisions")
+    runs, runs_digest = ledger_digest(con, "runs")
     con.execute(f"""CREATE OR REPLACE TABLE {META} AS
         SELECT {CURRENT}::INTEGER AS layout_version, ?::VARCHAR AS engine_version, ?::VARCHAR AS run_id,
                now() AS written_at, ?::BIGINT AS decisions_rows, ?::UBIGINT AS decisions_digest,
-               ?::BIGINT AS runs_rows, ?::VARCHAR AS duckdb_version""",
-                [engine_version, run_id, rows, digest, runs, duckdb.__version__])
+               ?::BIGINT AS runs_rows, ?::UBIGINT AS runs_digest, ?::VARCHAR AS duckdb_version""",
+                [engine_version, run_id, rows, digest, runs, runs_digest, duckdb.__version__])
+
+
+def is_whatif(db: Path) -> bool:
+    """Whether `db` is a scenario database written by `qcpilot whatif` (it has `whatif_changes`)."""
+    try:
+        with duckdb.connect(str(db), read_only=True) as con:
+            return bool(con.sql("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'whatif_changes'")
+                        .fetchall()[0][0])
+    except duckdb.Error:
+        return False
 
 
 def inspect(db: Path, writing: bool = True) -> Target:

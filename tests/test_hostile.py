@@ -168,7 +168,7 @@ def test_a_ledger_changed_outside_qcpilot_is_refused(published):
     before = digest(db)
     result = CliRunner().invoke(cli.app, ["run", *args, "--db", str(db), "--force"])
     assert result.exit_code == 2
-    assert "its decisions ledger or runs history was changed outside qcpilot" in result.output
+    assert "its decisions ledger was changed outside qcpilot since run" in result.output
     assert digest(db) == before
 
 

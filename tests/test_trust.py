@@ -153,6 +153,39 @@ def test_a_signal_mid_run_stops_it_in_one_line_and_removes_its_staging_files(bas
     assert digest(base) == before and leftovers(base) == []
 
 
+def test_a_signal_just_after_the_swap_says_the_run_was_published(base, prefect_harness, monkeypatch):
+    """Found by the hostile test: a SIGINT between the swap and the end of the command said "nothing was
+    published" of a database the run had just replaced."""
+    from typer.testing import CliRunner
+
+    from flows import cli, interrupts, pipeline
+    from flows.errors import Interrupted
+
+    def signal_arrives(*args, **kwargs):  # the artifacts are what the run does right after the swap
+        interrupts.received = "SIGINT"
+        raise Interrupted("SIGINT")
+
+    monkeypatch.setattr(pipeline, "artifacts", signal_arrives)
+    monkeypatch.setattr(interrupts, "received", None)
+    with duckdb.connect(str(base), read_only=True) as con:
+        runs_before = con.sql("SELECT count(*) FROM runs").fetchall()[0][0]
+    result = CliRunner().invoke(cli.app, ["run", *extracts(SAMPLE / "applications"), "--db", str(base), "--force"])
+    assert result.exit_code == 1
+    assert result.output.strip() == (f"qcpilot: stopped by SIGINT after this run was published to {base} "
+                                     "(its last row in runs)")
+    with duckdb.connect(str(base), read_only=True) as con:
+        assert con.sql("SELECT count(*) FROM runs").fetchall()[0][0] == runs_before + 1
+
+
+def test_a_publish_keeps_who_may_read_the_database(base, prefect_api):
+    """Found by the hostile test: the next database was created with the default mode, so a database kept
+    private (it holds personal data) became readable by all after a run."""
+    base.chmod(0o600)
+    done = qcpilot(prefect_api, "run", *extracts(SAMPLE / "applications"), "--db", str(base), "--force")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert base.stat().st_mode & 0o777 == 0o600
+
+
 def test_staging_files_of_a_killed_run_are_removed_by_the_next_run(base, prefect_api):
     proc = subprocess.Popen([str(QCPILOT), "run", *extracts(SAMPLE / "applications"), "--db", str(base), "--force"],
                             env=prefect_api, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -23,8 +23,8 @@ from tests.factories import APP_COLUMNS, SPELL_COLUMNS, app, spell, write_csv
 
 FIXTURES = Path(__file__).parent / "fixtures"
 README = Path(__file__).resolve().parents[1] / "README.md"
-OLDER = ["layout1", "layout2"]  # fixtures published by releases of an older layout than this one
-PUBLISHED = [*OLDER, "layout3"]  # ... and by this layout's first release: the next change of layout starts from it
+OLDER = ["layout1", "layout2", "layout3"]  # fixtures published by releases of an older layout than this one
+PUBLISHED = [*OLDER, "layout4"]  # ... and by this layout's first release: the next change of layout starts from it
 
 
 def digest(path: Path) -> str:
@@ -73,14 +73,14 @@ def test_step_1_to_2_records_the_layout_of_every_earlier_run_and_keeps_decisions
     assert_frame_equal(con.sql("SELECT * FROM decisions").pl(), decisions_before)
 
 
-def test_step_2_to_3_passes_the_carried_tables_as_they_are():
-    con = _carried(FIXTURES / "layout2" / "qcpilot.duckdb")
+@pytest.mark.parametrize(("fixture", "step"), [("layout2", layout.upgrade_2_to_3), ("layout3", layout.upgrade_3_to_4)])
+def test_steps_that_change_no_carried_table_pass_them_as_they_are(fixture, step):
+    con = _carried(FIXTURES / fixture / "qcpilot.duckdb")
     before = {t: (describe(con, t), con.sql(f"SELECT * FROM {t}").pl()) for t in layout.CARRIED}
-    layout.upgrade_2_to_3(con)
+    step(con)
     for t, (shape, rows) in before.items():
         assert describe(con, t) == shape
         assert_frame_equal(con.sql(f"SELECT * FROM {t}").pl(), rows)
-    assert con.sql("SELECT DISTINCT layout_version FROM runs").fetchall() == [(2,)]
 
 
 @pytest.mark.parametrize("fixture", OLDER)
@@ -168,7 +168,8 @@ NEW_DECISIONS = {
                 + [("N10", 2024, "cap_reached", 16, "stream"), ("N11", 2024, "cap_reached", 17, "stream")],
                 [True] * 12),
 }
-NEW_DECISIONS["layout3"] = NEW_DECISIONS["layout2"]  # the same extracts, decided the same (see its README)
+# the same extracts as layout2, decided the same (see their READMEs)
+NEW_DECISIONS["layout3"] = NEW_DECISIONS["layout4"] = NEW_DECISIONS["layout2"]
 
 
 def shapes(db: Path) -> dict[str, list[tuple[str, str]]]:
@@ -255,6 +256,100 @@ def test_a_database_of_a_newer_layout_is_refused_and_left_untouched(upgraded, tm
         result = CliRunner().invoke(cli.app, [*command, "--db", str(db)])
         assert result.exit_code == 2, command
         assert "published by a newer qcpilot (layout 99)" in result.output
+    assert digest(db) == before
+
+
+# Databases changed outside qcpilot, found by the hostile test of the upgrade (exit 1 "internal error", a false
+# message, or carried forward): (fixture, the SQL that changes a copy, what the one line says).
+DAMAGED_LAYOUT = {
+    "only a qcpilot_meta": ("layout3", ["DROP VIEW IF EXISTS selections", "DROP VIEW IF EXISTS decision_review",
+                                        "DROP TABLE decisions", "DROP TABLE runs"], "its decisions table is missing"),
+    "layout as text": ("layout3", ["ALTER TABLE qcpilot_meta ALTER layout_version SET DATA TYPE VARCHAR",
+                                   "UPDATE qcpilot_meta SET layout_version = 'three'"],
+                       "qcpilot_meta has no whole-number layout_version"),
+    "meta without its digests": ("layout3", ["CREATE OR REPLACE TABLE qcpilot_meta AS SELECT 3::INTEGER AS "
+                                             "layout_version"], "qcpilot_meta does not have the columns of layout 3"),
+    "layout 0": ("layout3", ["UPDATE qcpilot_meta SET layout_version = 0"],
+                 "qcpilot_meta records layout 0, which never had that table"),
+    "layout -1": ("layout2", ["UPDATE qcpilot_meta SET layout_version = -1"],
+                  "qcpilot_meta records layout -1, which never had that table"),
+    "no layout": ("layout3", ["UPDATE qcpilot_meta SET layout_version = NULL"], "qcpilot_meta records no layout"),
+    "meta emptied": ("layout3", ["DELETE FROM qcpilot_meta"], "qcpilot_meta holds 0 rows"),
+    "meta twice": ("layout2", ["INSERT INTO qcpilot_meta SELECT * REPLACE (3 AS layout_version) FROM qcpilot_meta"],
+                   "qcpilot_meta holds 2 rows"),
+    "a ledger column dropped": ("layout1", ["ALTER TABLE decisions DROP COLUMN late_arrival"],
+                                "its decisions table does not have the columns of layout 1"),
+    "a ledger column added": ("layout1", ["ALTER TABLE decisions ADD COLUMN note VARCHAR"],
+                              "its decisions table does not have the columns of layout 1"),
+    "meta dropped from a later layout": ("layout2", ["DROP TABLE qcpilot_meta"],
+                                         "its runs table does not have the columns of layout 1"),
+}
+
+
+@pytest.mark.parametrize("case", DAMAGED_LAYOUT)
+def test_a_database_whose_layout_record_or_carried_tables_were_changed_is_refused_in_one_line(
+        case, tmp_path, prefect_harness):
+    fixture, sql, says = DAMAGED_LAYOUT[case]
+    db = tmp_path / "damaged.duckdb"
+    shutil.copy(FIXTURES / fixture / "qcpilot.duckdb", db)
+    with duckdb.connect(str(db)) as con:
+        for statement in sql:
+            con.execute(statement)
+    before = digest(db)
+    for command in (["run", "--force"], ["explain", "A00000001"], ["report", "--out", str(tmp_path / "r.html")]):
+        result = CliRunner().invoke(cli.app, [*command, "--db", str(db)])
+        assert result.exit_code == 2, (command, result.output)
+        published = "; nothing was published" if command[0] == "run" else ""
+        assert result.output.strip().splitlines() == [
+            f"qcpilot: {db}: {says}: changed outside qcpilot, so its layout cannot be trusted; it is left untouched "
+            f"(restore it from its copy){published}"], command
+    assert digest(db) == before
+
+
+# Ledgers that no qcpilot release could have written, or changed after the last publish sealed them: a run refuses to
+# carry them forward. (fixture, SQL, what the one line says)
+DAMAGED_LEDGER = {
+    "an application decided twice": (
+        "layout1", ["INSERT INTO decisions SELECT * REPLACE ('cap_reached' AS status) FROM decisions "
+                    "WHERE application_id = (SELECT min(application_id) FROM decisions WHERE status = 'selected')"],
+        "application {first_selected} is decided twice in the ledger"),
+    "a status never published": (
+        "layout1", ["UPDATE decisions SET status = 'bogus' WHERE application_id = '{first_selected}'"],
+        "application {first_selected} has a status that qcpilot never publishes"),
+    "decisions of runs not in the history": (
+        "layout1", ["DELETE FROM runs"], "application {first} was decided by a run that the runs history does not hold"),
+    "a run's row edited (layout 4 seals the history)": (
+        PUBLISHED[-1], ["UPDATE runs SET newly_decided = 999 WHERE run_id = (SELECT min(run_id) FROM runs)"],
+        "its runs history was changed outside qcpilot since run {sealed_by} sealed it (3 rows then, 3 now)"),
+    "a decision edited, the database written by another DuckDB (layout 4 digests do not depend on it)": (
+        PUBLISHED[-1], ["UPDATE qcpilot_meta SET duckdb_version = '0.10.0'",
+                        "UPDATE decisions SET status = 'selected', rank_in_stream = 1 WHERE status = 'ineligible' AND "
+                        "application_id = (SELECT min(application_id) FROM decisions WHERE status = 'ineligible')"],
+        "its decisions ledger was changed outside qcpilot since run {sealed_by} sealed it ({rows} rows then, {rows} now)"),
+}
+
+
+@pytest.mark.parametrize("case", DAMAGED_LEDGER)
+def test_a_ledger_qcpilot_could_not_have_written_or_changed_since_it_was_sealed_is_not_carried(
+        case, tmp_path, prefect_harness):
+    fixture, sql, says = DAMAGED_LEDGER[case]
+    db = tmp_path / "damaged.duckdb"
+    shutil.copy(FIXTURES / fixture / "qcpilot.duckdb", db)
+    with duckdb.connect(str(db)) as con:
+        ids = {"first": con.sql("SELECT min(application_id) FROM decisions").fetchall()[0][0],
+               "first_selected": con.sql("SELECT min(application_id) FROM decisions WHERE status = 'selected'")
+               .fetchall()[0][0],
+               "rows": con.sql("SELECT count(*) FROM decisions").fetchall()[0][0]}
+        if con.sql("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'qcpilot_meta'").fetchall()[0][0]:
+            ids["sealed_by"] = con.sql("SELECT run_id FROM qcpilot_meta").fetchall()[0][0]
+        for statement in sql:
+            con.execute(statement.format(**ids))
+    before = digest(db)
+    result = CliRunner().invoke(cli.app, ["run", "--force", "--db", str(db)])
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines() == [
+        f"qcpilot: {db}: {says.format(**ids)}; a ledger that is never revoked cannot be carried forward from it: "
+        "restore the database from its copy; nothing was published"]
     assert digest(db) == before
 
 

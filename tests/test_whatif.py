@@ -170,6 +170,16 @@ def test_a_scenario_never_writes_the_published_database_and_refuses_bad_input(ba
     code, output, _ = whatif(db, root / "x.duckdb", "--config", bad_config)
     assert code == 2 and "badcap.csv" in output
     assert digest(db) == before and not (root / "x.duckdb").exists()
+    # another published database (found by the hostile test: it was replaced, ledger and all), or any other file
+    other = root / "other-ledger.duckdb"
+    shutil.copy(db, other)
+    notes = root / "notes.txt"
+    notes.write_text("mine\n")
+    for out in (other, notes):
+        kept = digest(out)
+        code, output, _ = whatif(db, out, "--config", str(CONFIG))
+        assert code == 2 and f"--out {out}: exists and is not a what-if database" in output, output
+        assert digest(out) == kept
 
 
 def test_a_recorded_extract_that_changed_is_an_error_not_a_silent_difference(baseline, tmp_path):
