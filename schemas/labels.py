@@ -30,6 +30,11 @@ LABELS: dict[str, dict[str, str]] = {
         "outside_intake": "hors période de réception",
         "youth_exchange": "participer à un programme d'échange jeunesse", "study": "études", "other": "autre",
         "yes": "oui", "no": "non", "or": "ou", "none": "aucune",
+        # job statuses, scholarships, sectors (a `column.value` key words a value that reads otherwise elsewhere)
+        "held": "occupé", "accepted_offer": "offre acceptée", "job_status.none": "aucun",
+        "pending": "en attente", "fulfilled": "obligation remplie",
+        "it": "technologies de l'information", "vfx": "effets visuels", "health": "santé",
+        "job_sector.food_processing": "transformation alimentaire",
     },
     "en": {
         "ai_it_vfx": "artificial intelligence, information technology and visual effects workers",
@@ -46,6 +51,9 @@ LABELS: dict[str, dict[str, str]] = {
         "outside_intake": "outside the intake period",
         "youth_exchange": "a youth exchange program", "study": "study", "other": "other",
         "yes": "yes", "no": "no", "or": "or", "none": "none",
+        "held": "held", "accepted_offer": "accepted offer", "pending": "pending", "fulfilled": "fulfilled",
+        "it": "information technology", "vfx": "visual effects", "health": "health",
+        "job_sector.food_processing": "food processing",
     },
 }
 

@@ -145,8 +145,11 @@ def test_explain_reads_like_a_letter_and_exits_1_for_an_unknown_id(prefect_harne
     assert "Décision : non admissible" in fr.output
     assert "AI_FW_SALARY (art. 7 4° b))" in fr.output
     assert "Salaire annuel brut d'au moins 100 000 $" in fr.output
-    assert ("Données : salaire annuel 120000.00 $; municipalité de l'employeur 66023, dans la CMM : oui; "
-            "requis 100000.00 $") in fr.output
+    assert ("Données : salaire annuel 120 000,00 $; municipalité de l'employeur 66023, dans la CMM : oui; "
+            "requis 100 000,00 $") in fr.output
+    assert "emploi occupé : CNP 21211" not in fr.output  # a job rule that passes is not in the letter
+    for code in ("held", "master", "foreign_worker", "120000.00"):  # the contract's codes, English figures
+        assert code not in fr.output, code
     assert "volet : intelligence artificielle (travailleur étranger)" in fr.output
     for english in ("Decision", "Figures", "annual salary", "stream", " yes", "selected", "eligible"):
         assert english not in fr.output, english

@@ -20,6 +20,7 @@ import polars as pl
 
 from schemas.enums import ELIGIBILITY as ELIGIBILITY_NAMES
 from schemas.enums import RULE_OUTCOMES
+from schemas.labels import LABELS
 
 PASS, FAIL, NA, UNKNOWN = RULE_OUTCOMES
 OUTCOMES = RULE_OUTCOMES
@@ -201,15 +202,34 @@ def rules_table(rules: list[Rule], p: Any) -> pl.DataFrame:
 
 # -- reading: the long table and its details, formatted on read -------------------------------------------------
 
+def _words_map(lang: str) -> str:
+    """The contract values' words in `lang` as a DuckDB MAP literal (schemas.labels)."""
+    def q(text: str) -> str:
+        return "'" + text.replace("'", "''") + "'"
+    return "MAP {" + ", ".join(f"{q(k)}: {q(v)}" for k, v in LABELS[lang].items()) + "}"
+
+
 # Macros the details use (persisted in the database with the view, so any DuckDB client can read it).
-MACROS_SQL = """
+MACROS_SQL = f"""
+-- the French word of a contract value of `column` (a `column.value` label first), else the value as it is
+CREATE OR REPLACE MACRO qc_mot(column_name, x) AS
+    coalesce({_words_map("fr")}[column_name || '.' || x], {_words_map("fr")}[x], x);
+-- a number as qc_fixed or qc_money writes it, the French way: 92 900,00
+CREATE OR REPLACE MACRO qc_decimal_fr(s) AS CASE WHEN s IS NULL OR s = 'unknown' THEN 'inconnu' ELSE
+    (CASE WHEN starts_with(s, '-') THEN '-' ELSE '' END)
+    || replace(format('{{:,}}', split_part(ltrim(s, '-'), '.', 1)::HUGEINT), ',', ' ')
+    || CASE WHEN contains(s, '.') THEN ',' || split_part(s, '.', 2) ELSE '' END END;
+""" + """
 CREATE OR REPLACE MACRO qc_fixed(x, places) AS CASE WHEN x IS NULL THEN 'unknown'
     WHEN abs(x) >= 1e15 THEN printf('%.' || places || 'f', x) ELSE
-    format('{}.{}', (round_even(x * 10 ** places, 0)::BIGINT // (10 ** places)::BIGINT),
-           lpad((round_even(x * 10 ** places, 0)::BIGINT % (10 ** places)::BIGINT)::VARCHAR, places, '0')) END;
+    (CASE WHEN round_even(x * 10 ** places, 0) < 0 THEN '-' ELSE '' END)
+    || format('{}.{}', (abs(round_even(x * 10 ** places, 0))::BIGINT // (10 ** places)::BIGINT),
+              lpad((abs(round_even(x * 10 ** places, 0))::BIGINT % (10 ** places)::BIGINT)::VARCHAR, places, '0')) END;
 -- an amount in cents shows its cents, one with a fraction of a cent shows it (it is what the rule compared)
 CREATE OR REPLACE MACRO qc_money(x) AS CASE WHEN abs(x * 100 - round(x * 100)) > 1e-6 THEN qc_fixed(x, 4)
     ELSE qc_fixed(x, 2) END;
+CREATE OR REPLACE MACRO qc_argent(x) AS qc_decimal_fr(qc_money(x));
+CREATE OR REPLACE MACRO qc_fixe(x, places) AS qc_decimal_fr(qc_fixed(x, places));
 CREATE OR REPLACE MACRO qc_text(x, missing) AS coalesce(CAST(x AS VARCHAR), missing);
 CREATE OR REPLACE MACRO qc_yes_no(x) AS CASE WHEN x IS NULL THEN 'unknown' WHEN x THEN 'yes' ELSE 'no' END;
 CREATE OR REPLACE MACRO qc_oui_non(x) AS CASE WHEN x IS NULL THEN 'inconnu' WHEN x THEN 'oui' ELSE 'non' END;

@@ -85,7 +85,8 @@ def _in_program() -> pl.Expr:
 STAY_TEXT_EN = "Any stay in Quebec had {ai_it_vfx.stay_purposes} as its main purpose."
 STAY_TEXT_FR = "Le cas échéant, le séjour au Québec avait pour but principal : {ai_it_vfx.stay_purposes}."
 STAY_DETAIL = "format('main purpose of the stay in Quebec: {}', qc_text(p.quebec_stay_purpose, 'no stay'))"
-STAY_DETAIL_FR = "format('but principal du séjour au Québec : {}', qc_text(p.quebec_stay_purpose, 'aucun séjour'))"
+STAY_DETAIL_FR = ("format('but principal du séjour au Québec : {}', "
+                  "qc_text(qc_mot('quebec_stay_purpose', p.quebec_stay_purpose), 'aucun séjour'))")
 
 
 def stay_purpose_accepted(p: Parameters) -> pl.Expr:
@@ -110,7 +111,7 @@ AI_FW_DIPLOMA = Rule(
     text_en="The applicant holds a diploma at least equivalent to a Quebec {ai_it_vfx.foreign_worker_minimum_diploma}.",
     text_fr="Le requérant est titulaire d'un diplôme correspondant minimalement à un {ai_it_vfx.foreign_worker_minimum_diploma} du Québec.",
     condition=lambda p: diploma_at_least(p, "ai_it_vfx.foreign_worker_minimum_diploma"),
-    detail_fr="format('diplôme le plus élevé : {}', p.highest_diploma)",
+    detail_fr="format('diplôme le plus élevé : {}', qc_mot('highest_diploma', p.highest_diploma))",
     detail="format('highest diploma: {}', p.highest_diploma)",
 )
 
@@ -174,10 +175,10 @@ AI_FW_SALARY = Rule(
         .when(~_in_cmm).then(p.value("ai_it_vfx.salary_minimum_elsewhere", pl.Float64)),
     },
     detail_fr="format('salaire annuel {} $; municipalité de l''employeur {}, dans la CMM : {}; requis {} $', "
-              "qc_money(a.annual_salary_cad), qc_text(p.employer_municipality_code, 'non fournie'), "
+              "qc_argent(a.annual_salary_cad), qc_text(p.employer_municipality_code, 'non fournie'), "
               "qc_oui_non(a.employer_in_cmm), CASE WHEN a.employer_in_cmm IS NULL THEN format('{} dans la CMM, {} ailleurs', "
-              "qc_money(a.ai_fw_salary_cmm_min_cad), qc_money(a.ai_fw_salary_elsewhere_min_cad)) "
-              "ELSE qc_money(a.ai_fw_salary_required_cad) END)",
+              "qc_argent(a.ai_fw_salary_cmm_min_cad), qc_argent(a.ai_fw_salary_elsewhere_min_cad)) "
+              "ELSE qc_argent(a.ai_fw_salary_required_cad) END)",
     detail="format('annual salary {} CAD; employer municipality {}, in the CMM: {}; required {} CAD', "
            "qc_money(a.annual_salary_cad), qc_text(p.employer_municipality_code, 'not given'), "
            "qc_yes_no(a.employer_in_cmm), CASE WHEN a.employer_in_cmm IS NULL THEN format('{} in the CMM, {} elsewhere', "
@@ -201,7 +202,7 @@ AI_QG_SCHOLARSHIP = Rule(
     text_en="No scholarship with a return-to-country condition, or the condition was fulfilled.",
     text_fr="N'est pas titulaire d'une bourse imposant un retour dans son pays, ou s'est conformé à cette condition.",
     condition=lambda p: p.isin(pl.col("return_scholarship"), "ai_it_vfx.graduate_scholarships"),
-    detail_fr="format('bourse avec obligation de retour : {}', p.return_scholarship)",
+    detail_fr="format('bourse avec obligation de retour : {}', qc_mot('return_scholarship', p.return_scholarship))",
     detail="format('return scholarship: {}', p.return_scholarship)",
 )
 
@@ -217,7 +218,7 @@ AI_QG_DIPLOMA = Rule(
     & within_months_before(p, pl.col("diploma_obtained_on"), "ai_it_vfx.graduate_diploma_months", include_d=True),
     figures=lambda p: {"ai_qg_diploma_from": p.months_before(D, "ai_it_vfx.graduate_diploma_months"),
                        "ai_qg_diploma_to": D},
-    detail_fr="format('{} du Québec : {}, obtenu le {} (accepté du {} au {})', p.highest_diploma, "
+    detail_fr="format('{} du Québec : {}, obtenu le {} (accepté du {} au {})', qc_mot('highest_diploma', p.highest_diploma), "
               "qc_oui_non(p.diploma_from_quebec), qc_text(p.diploma_obtained_on, 'non fournie'), a.ai_qg_diploma_from, "
               "a.ai_qg_diploma_to)",
     detail="format('{} from Quebec {}, obtained on {} (from {} to {} accepted)', p.highest_diploma, "
@@ -269,7 +270,7 @@ ITV_DIPLOMA = Rule(
     text_fr="Un {ai_it_vfx.itv_diplomas} du Québec ou au moins un {ai_it_vfx.itv_minimum_diploma}.",
     condition=lambda p: p.isin(pl.col("highest_diploma"), "ai_it_vfx.itv_diplomas")
     | diploma_at_least(p, "ai_it_vfx.itv_minimum_diploma"),
-    detail_fr="format('diplôme le plus élevé : {}', p.highest_diploma)",
+    detail_fr="format('diplôme le plus élevé : {}', qc_mot('highest_diploma', p.highest_diploma))",
     detail="format('highest diploma: {}', p.highest_diploma)",
 )
 
@@ -318,7 +319,7 @@ ITV_WAGE_ABOVE_D9 = Rule(
         "itv_wage_years_required": pl.lit(p.only("ai_it_vfx.wage_years"), pl.Int16)},
     # one line per NOC 2021 code the job stands for, from `wage_checks` (source `itv_wage_lines` below)
     detail_fr="CASE WHEN itv_wage_lines.lines_fr IS NULL THEN 'aucun emploi avec un code de profession : aucun salaire à "
-              "comparer' ELSE format('salaire horaire {} $; {}', qc_fixed(a.hourly_wage_cad, 4), itv_wage_lines.lines_fr) END",
+              "comparer' ELSE format('salaire horaire {} $; {}', qc_fixe(a.hourly_wage_cad, 4), itv_wage_lines.lines_fr) END",
     detail="CASE WHEN itv_wage_lines.lines IS NULL THEN 'no job with an occupation code: no wage to compare' "
            "ELSE format('hourly wage {} CAD; {}', qc_fixed(a.hourly_wage_cad, 4), itv_wage_lines.lines) END",
 )
@@ -337,7 +338,7 @@ DETAIL_SOURCES = {"itv_wage_lines": """
         WHEN w.threshold_hourly_cad IS NULL THEN format('CNP {} : {} des {} années de référence publiées au {}',
             w.noc2021_code, coalesce(len(w.reference_years), 0), s.itv_wage_years_required, x.submitted_on)
         ELSE format('CNP {} : seuil {} $ (moyenne du 9e décile de {})', w.noc2021_code,
-            qc_fixed(w.threshold_hourly_cad, 4), array_to_string(w.reference_years, ', '))
+            qc_fixe(w.threshold_hourly_cad, 4), array_to_string(w.reference_years, ', '))
         END, '; ' ORDER BY w.noc2021_code NULLS FIRST) AS lines_fr
     FROM wage_checks w JOIN applications x USING (application_id) JOIN assessments s USING (application_id)
     WHERE x.stream = 'it_vfx'

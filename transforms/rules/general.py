@@ -71,10 +71,10 @@ GEN_SELF_SUFFICIENCY = Rule(
              "self_sufficiency_scale_year": pl.col("self_sufficiency_scale_year")},
     detail_fr="format('contrat signé : {}; ressources disponibles {} $; montant requis {} $ (barème {}; {} adulte(s), "
               "{} enfant(s) de moins de 18 ans, {} enfant(s) de 18 ans ou plus)', qc_oui_non(p.self_sufficiency_contract_signed), "
-              "qc_money(p.funds_available_cad), qc_money(a.self_sufficiency_required_cad), "
+              "qc_argent(p.funds_available_cad), qc_argent(a.self_sufficiency_required_cad), "
               "qc_text(a.self_sufficiency_scale_year, 'aucun'), p.adults_in_family, p.children_under_18, p.children_18_plus)",
     detail="format('contract signed: {}; funds available {} CAD; amount required {} CAD (scale year {}; {} adult(s), "
-           "{} child(ren) under 18, {} child(ren) 18+)', p.self_sufficiency_contract_signed, "
+           "{} child(ren) under 18, {} child(ren) 18+)', qc_yes_no(p.self_sufficiency_contract_signed), "
            "qc_money(p.funds_available_cad), qc_money(a.self_sufficiency_required_cad), "
            "qc_text(a.self_sufficiency_scale_year, 'none'), p.adults_in_family, p.children_under_18, "
            "p.children_18_plus)",
