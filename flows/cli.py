@@ -11,6 +11,7 @@ from typing import Annotated, Protocol, runtime_checkable
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from flows import interrupts
 from flows.errors import Interrupted, QcpilotError
@@ -26,8 +27,10 @@ app = typer.Typer(
     add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
     help="Quebec pilot programs: eligibility and capped selection.",
 )
-err = Console(stderr=True)
-out = Console()
+# no console markup: paths and ids are printed as they are (a folder named `[x]` is a name, not a style)
+err = Console(stderr=True, markup=False)
+out = Console(markup=False)
+QCPILOT = Text("qcpilot:", style="bold red")
 
 @runtime_checkable
 class RunResultLike(Protocol):
@@ -41,14 +44,14 @@ PathsOpt = Annotated[list[str] | None, typer.Option(help="File, directory or glo
 
 
 def _fail(message: str, code: int) -> None:
-    err.print(f"[bold red]qcpilot:[/] {message}", highlight=False, soft_wrap=True)
+    err.print(QCPILOT, message, highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
 def _say_and_silence(message: str) -> None:
     """Print the one line, then keep the interpreter's shutdown quiet: objects of an interrupted flow run that
     Prefect still references are freed late, and the DuckDB bindings then print leak warnings."""
-    err.print(f"[bold red]qcpilot:[/] {message}", highlight=False, soft_wrap=True)
+    err.print(QCPILOT, message, highlight=False, soft_wrap=True)
     sys.stderr.flush()
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
@@ -127,6 +130,7 @@ def run(
             target = layout.inspect(db)
             last_run = unchanged(target, ctx, engine_version(ctx.parameters_file()))
             if last_run is not None:
+                layout.check_sealed(target)  # nothing to do is said of a ledger that is as it was sealed only
                 out.print(f"nothing new since run {last_run} (same inputs, configuration and rules): {db} unchanged")
                 return
             os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")

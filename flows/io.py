@@ -228,6 +228,21 @@ def remove_stale_staging(target: Path) -> list[Path]:
     return removed
 
 
+@contextlib.contextmanager
+def permissions_of(target: Path):
+    """Within: every file created (the spill, the staging database, the next database) is readable by no more than
+    who may read `target` now (it holds personal data); folders stay traversable by their owner. Without a target
+    yet, the process's own umask stands."""
+    if not Path(target).is_file():
+        yield
+        return
+    previous = os.umask(0o666 & ~(Path(target).stat().st_mode & 0o666))
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
 class Staging:
     """The next database, built in a temporary file beside the target; `finish` publishes it atomically.
 
@@ -286,10 +301,12 @@ class Staging:
                 self.con.close()
             if before_swap is not None:
                 before_swap()
-            mode = self.target.stat().st_mode & 0o777 if self.target.exists() else None
+            old = self.target.stat() if self.target.exists() else None
             with signals_deferred():  # a signal now is delivered after the swap, never between it and its report
-                if mode is not None:  # the next database is readable by whom the last one was, no more
-                    os.chmod(self.tmp, mode)
+                if old is not None:  # the next database is readable by whom the last one was, no more, no less
+                    os.chmod(self.tmp, old.st_mode & 0o777)
+                    with contextlib.suppress(PermissionError):  # only root may give a file to another owner
+                        os.chown(self.tmp, old.st_uid, old.st_gid)
                 os.replace(self.tmp, self.target)
         except (OSError, duckdb.Error) as exc:
             if not is_storage_failure(exc):

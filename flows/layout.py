@@ -104,18 +104,29 @@ class Target:
 
 
 def _columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str]]]:
-    rows = con.execute("SELECT table_name, column_name, data_type FROM information_schema.columns "
-                       "WHERE table_schema = 'main' AND table_catalog = current_database() "
-                       "ORDER BY table_name, ordinal_position").fetchall()
+    """The base tables (not views) of the open database's main schema, each with its columns (name, type). A table
+    declared with a collation gets a last pseudo-column saying so: no table qcpilot writes has one, and a collation
+    would change how the ledger's values compare. (duckdb_columns, not information_schema: a database file named
+    information_schema.duckdb is a catalog of that name.)"""
+    rows = con.execute("""
+        SELECT c.table_name, c.column_name, c.data_type, t.sql ILIKE '%collate%'
+        FROM duckdb_columns() c JOIN duckdb_tables() t USING (database_name, schema_name, table_name)
+        WHERE c.database_name = current_database() AND c.schema_name = 'main'
+        ORDER BY c.table_name, c.column_index""").fetchall()
     out: dict[str, list[tuple[str, str]]] = {}
-    for table, column, dtype in rows:
+    collated = set()
+    for table, column, dtype, collate in rows:
         out.setdefault(table, []).append((column, dtype))
+        if collate:
+            collated.add(table)
+    for table in collated:
+        out[table].append(("", "COLLATE"))
     return out
 
 
 def _open_error(db: Path, exc: duckdb.Error) -> InputError:
     text = str(exc)
-    if re.search(r"lock", text, re.IGNORECASE):
+    if re.search(r"could not set lock|conflicting lock", text, re.IGNORECASE):  # not "block" of a damaged file
         return InputError(f"{db}: cannot be opened: another process holds it open for writing")
     return InputError(f"{db}: not a DuckDB database that qcpilot can read; it is left untouched")
 
@@ -128,6 +139,10 @@ def layout_of(con: duckdb.DuckDBPyConnection, db: Path) -> int:
         layout = _meta_layout(con, db, dict(tables[META]))
         if tables[META] != META_SHAPES[layout]:
             raise _damaged(db, f"{META} does not have the columns of layout {layout}")
+        empty = [name for (name, _), v in zip(tables[META], con.execute(f"SELECT * FROM {META}").fetchall()[0],
+                                              strict=True) if v is None]
+        if empty:
+            raise _damaged(db, f"{META} has no {empty[0]}")
     elif all(t in tables for t in CARRIED):
         layout = 1
     else:
@@ -191,25 +206,25 @@ def upgrade_3_to_4(con: duckdb.DuckDBPyConnection) -> None:
 
 
 STEPS = {1: upgrade_1_to_2, 2: upgrade_2_to_3, 3: upgrade_3_to_4}
+PREVIOUS = "__qcpilot_previous"  # the published database, attached to the staging one (no file is named so)
 
 
 def carry_forward(con: duckdb.DuckDBPyConnection, target: Target) -> int | None:
     """Create the carried tables in `con` (the staging database): copied from the published database through the
     upgrade steps, or empty for a new one. Returns the layout upgraded from, or None.
 
-    A ledger qcpilot could not have written, or changed outside qcpilot since its last publish (see write_meta), is
-    refused."""
+    Call check_sealed(target) first: what is carried is what it checked (the run holds the lock, and the swap is
+    refused if the file changed since it was read)."""
     if target.layout is None:
         for ddl in CARRIED_DDL.values():
             con.execute(ddl)
         return None
-    con.execute(f"ATTACH {io.sql_text(target.path)} AS previous (READ_ONLY)")
+    con.execute(f"ATTACH {io.sql_text(target.path)} AS {PREVIOUS} (READ_ONLY)")
     try:
         for table in CARRIED:
-            con.execute(f"CREATE TABLE {table} AS SELECT * FROM previous.{table}")
-        _check_ledger(con, target.path, target.layout)
+            con.execute(f"CREATE TABLE {table} AS SELECT * FROM {PREVIOUS}.{table}")
     finally:
-        con.execute("DETACH previous")
+        con.execute(f"DETACH {PREVIOUS}")
     for layout in range(target.layout, CURRENT):
         STEPS[layout](con)
     return target.layout if target.layout != CURRENT else None
@@ -219,9 +234,7 @@ def _row_text(con: duckdb.DuckDBPyConnection, table: str) -> str:
     """A SQL expression of one row of `table` as text that no DuckDB version or time zone setting changes: every
     column in order, null marked, instants as microseconds since the epoch, lists and structs as JSON."""
     parts = []
-    for name, dtype in con.execute(f"SELECT column_name, data_type FROM information_schema.columns WHERE "
-                                   f"table_name = '{table}' AND table_catalog = current_database() "
-                                   "ORDER BY ordinal_position").fetchall():
+    for name, dtype in _columns(con)[table]:
         col = f'"{name}"'
         text = (f"epoch_us({col})::VARCHAR" if dtype.startswith("TIMESTAMP") else
                 f"to_json({col})::VARCHAR" if dtype.endswith("]") or dtype.startswith("STRUCT") else f"{col}::VARCHAR")
@@ -250,15 +263,34 @@ LEDGER_INVARIANTS = [
     ("has a status that qcpilot never publishes",
      "SELECT application_id FROM decisions WHERE status IS NULL OR status NOT IN "
      f"({', '.join(repr(s) for s in DECIDED_STATUSES)}) ORDER BY 1 NULLS FIRST LIMIT 1"),
+    ("lacks a value that qcpilot always writes",
+     "SELECT coalesce(application_id, '(no id)') FROM decisions WHERE application_id IS NULL OR person_id IS NULL "
+     "OR program IS NULL OR stream IS NULL OR selection_year IS NULL OR submitted_at IS NULL OR decided_at IS NULL "
+     "ORDER BY 1 LIMIT 1"),
     ("was decided by a run that the runs history does not hold",
      "SELECT application_id FROM decisions d WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.run_id = d.decided_run_id) "
      "ORDER BY 1 NULLS FIRST LIMIT 1"),
 ]
 
 
+def check_sealed(target: Target) -> None:
+    """Refuse (InputError) a published ledger that qcpilot could not have written (every layout), or that changed
+    since the last publish sealed it (layouts 2 and 3: decisions, under the same DuckDB version; from 4: decisions
+    and runs). Read-only; called by a run before anything else reads the ledger, a run with nothing to do
+    included."""
+    if target.layout is None:
+        return
+    try:
+        con = duckdb.connect(str(target.path), read_only=True)
+    except duckdb.Error as exc:
+        raise _open_error(target.path, exc) from None
+    try:
+        _check_ledger(con, target.path, target.layout)
+    finally:
+        con.close()
+
+
 def _check_ledger(con: duckdb.DuckDBPyConnection, db: Path, layout: int) -> None:
-    """Refuse to carry a ledger that qcpilot could not have written (every layout), or that changed since the last
-    publish sealed it (layouts 2 and 3: decisions, under the same DuckDB version; from 4: decisions and runs)."""
     def refuse(what: str) -> InputError:
         return InputError(f"{db}: {what}; a ledger that is never revoked cannot be carried forward from it: restore "
                           "the database from its copy")
@@ -272,7 +304,7 @@ def _check_ledger(con: duckdb.DuckDBPyConnection, db: Path, layout: int) -> None
         raise refuse(f"run {twice[0][0]} is in the runs history twice")
     if layout < 2:
         return  # layout 1 recorded no digest: what no invariant shows cannot be known
-    [meta] = con.sql(f"SELECT * FROM previous.{META}").pl().to_dicts()
+    [meta] = con.sql(f"SELECT * FROM {META}").pl().to_dicts()
     sealed = {"decisions": (meta["decisions_rows"], int(meta["decisions_digest"])),
               "runs": (meta["runs_rows"], int(meta["runs_digest"]) if layout >= 4 else None)}
     for table, (rows, digest) in sealed.items():
@@ -296,12 +328,14 @@ def write_meta(con: duckdb.DuckDBPyConnection, engine_version: str, run_id: str)
                 [engine_version, run_id, rows, digest, runs, runs_digest, duckdb.__version__])
 
 
+WHATIF_TABLES = ("whatif_changes", "whatif_summary", "whatif_inputs", "whatif_parameters")
+
+
 def is_whatif(db: Path) -> bool:
-    """Whether `db` is a scenario database written by `qcpilot whatif` (it has `whatif_changes`)."""
+    """Whether `db` is a scenario database written by `qcpilot whatif` (it has every what-if table)."""
     try:
         with duckdb.connect(str(db), read_only=True) as con:
-            return bool(con.sql("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'whatif_changes'")
-                        .fetchall()[0][0])
+            return all(t in _columns(con) for t in WHATIF_TABLES)
     except duckdb.Error:
         return False
 
@@ -310,6 +344,9 @@ def inspect(db: Path, writing: bool = True) -> Target:
     """The target of a run: its layout and latest run, read-only. InputError when it must not be written (or,
     `writing` False, read)."""
     db = Path(db)
+    if "\\" in str(db):
+        raise InputError(f"{db}: DuckDB reads a backslash in a path as a folder separator, so this name would open "
+                         "another file; use a path without one")
     if not db.exists():
         return Target(db, None)
     if db.is_dir():

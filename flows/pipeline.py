@@ -240,7 +240,7 @@ def pipeline(specs: dict[str, list[str]], db: str, data_dir: str, config: str, f
                      force=force, wait=wait)
     run_id = uuid.uuid4().hex[:12]
     try:
-        with lock.exclusive(ctx.db, ctx.wait):
+        with lock.exclusive(ctx.db, ctx.wait), io.permissions_of(ctx.db):
             return _batch(ctx, run_id)
     except (Exception, pl.exceptions.PanicException) as exc:
         return failed(exc, "run", run_id)
@@ -269,6 +269,7 @@ def _batch(ctx: RunContext, run_id: str) -> RunResult:
     started = dt.datetime.now(dt.UTC)
     version = engine_version(ctx.parameters_file())
     target = layout.inspect(ctx.db)
+    layout.check_sealed(target)  # before the ledger is read, by a run with nothing to do too
     for leftover in io.remove_stale_staging(ctx.db):
         log.warning("removed %s, left by a run that was killed", leftover.name)
     selection_config = io.read_config(ctx.config, SelectionConfig)

@@ -77,7 +77,8 @@ def unchanged(target: Target, ctx: RunContext, version: str) -> str | None:
     """The id of the latest run when this one would change nothing: same input files, configuration, rules and
     layout. None when there is something to do."""
     last = target.last_run
-    if ctx.force or last is None or target.layout != CURRENT or last["engine_version"] != version:
+    if ctx.force or last is None or target.layout != CURRENT or last["engine_version"] != version \
+            or last["inputs"] is None:
         return None
     before = {(i["extract"], i["sha256"]) for i in last["inputs"]}
     return last["run_id"] if before == ctx.fingerprint(last["inputs"]) else None

@@ -91,7 +91,7 @@ def _whatif(specs, out: Path, data_dir: Path, baseline_config: Path, config: Pat
     scen_cfg = io.read_config(config, SelectionConfig)
     files = {e: extracts.resolve(specs[e]) for e in EXTRACTS}
     baseline_target = out.with_name(f"{out.name}.baseline")
-    with lock.exclusive(out, hint=""):  # what-if has no --wait
+    with lock.exclusive(out, hint=""), io.permissions_of(out):  # what-if has no --wait
         target = layout.inspect(out)
         for leftover in [*io.remove_stale_staging(out), *io.remove_stale_staging(baseline_target)]:
             log.warning("removed %s, left by a what-if that was killed", leftover.name)
@@ -107,7 +107,7 @@ def _whatif(specs, out: Path, data_dir: Path, baseline_config: Path, config: Pat
                     base.con.close()
                     kept = _side(scen, store, dropped, data_dir, scen_params, scen_cfg, run_id, started, version,
                                  scen_sha)
-                    scen.con.execute(f"ATTACH {io.sql_text(base.tmp)} AS baseline (READ_ONLY)")
+                    scen.con.execute(f"ATTACH {io.sql_text(base.tmp)} AS __qcpilot_baseline (READ_ONLY)")
                     for sql in comparison_sql():
                         scen.con.execute(sql)
                     scen.con.execute("DETACH baseline")

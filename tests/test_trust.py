@@ -4,6 +4,7 @@ personal data, staging files never left behind, a cheap no-op, and `generate` th
 from __future__ import annotations
 
 import hashlib
+import os
 import resource
 import signal
 import subprocess
@@ -178,12 +179,38 @@ def test_a_signal_just_after_the_swap_says_the_run_was_published(base, prefect_h
 
 
 def test_a_publish_keeps_who_may_read_the_database(base, prefect_api):
-    """Found by the hostile test: the next database was created with the default mode, so a database kept
-    private (it holds personal data) became readable by all after a run."""
-    base.chmod(0o600)
+    """Found by the hostile tests: the next database was created with the default mode and owner, so a database
+    kept private (it holds personal data) became readable by all, or lost its group, after a run."""
+    base.chmod(0o640)
+    if os.geteuid() == 0:
+        os.chown(base, -1, 1)  # another group (only root may give it)
     done = qcpilot(prefect_api, "run", *extracts(SAMPLE / "applications"), "--db", str(base), "--force")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert base.stat().st_mode & 0o777 == 0o600
+    assert base.stat().st_mode & 0o777 == 0o640
+    if os.geteuid() == 0:
+        assert base.stat().st_gid == 1
+
+
+def test_files_a_run_creates_beside_a_private_database_are_private_too(tmp_path):
+    """The staging database and the spill hold the same personal data while the run lasts."""
+    from flows import io
+
+    db = tmp_path / "q.duckdb"
+    db.write_bytes(b"")
+    db.chmod(0o640)
+    with io.permissions_of(db):
+        (tmp_path / ".q.duckdb.0123456789ab.tmp").write_bytes(b"")
+        (tmp_path / ".q.duckdb.0123456789ab.spill").mkdir()
+    assert (tmp_path / ".q.duckdb.0123456789ab.tmp").stat().st_mode & 0o777 == 0o640
+    assert (tmp_path / ".q.duckdb.0123456789ab.spill").stat().st_mode & 0o777 == 0o751  # no one else lists it
+    (tmp_path / "after").write_bytes(b"")  # the process's own umask again
+    assert (tmp_path / "after").stat().st_mode & 0o777 == 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def test_staging_files_of_a_killed_run_are_removed_by_the_next_run(base, prefect_api):

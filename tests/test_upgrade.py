@@ -207,17 +207,66 @@ def test_the_readme_queries_answer_on_the_upgraded_database(upgraded):
 
 def test_a_database_in_a_folder_whose_name_has_quotes_and_brackets_is_upgraded(tmp_path, prefect_harness):
     """Found by the hostile test: the folder's name was pasted into SQL (ATTACH, the spill's files)."""
-    folder = tmp_path / "ministère de l'Immigration [2024] *"
-    folder.mkdir()
-    db = folder / "qcpilot.duckdb"
+    folder = tmp_path / "ministère de l'Immigration [2024] [bold] *" / "[" / "x]"  # a path that reads "[/x]"
+    folder.mkdir(parents=True)
+    db = folder / "previous.duckdb"  # the name a staging database once shared with the ledger it attached
     shutil.copy(FIXTURES / "layout1" / "qcpilot.duckdb", db)
     decisions = table(db, "decisions")
-    result = CliRunner().invoke(cli.app, ["run", "--force", "--db", str(db)])
-    assert result.exit_code == 0, result.output
+    for _ in range(2):  # the upgrade, then a run on the upgraded database
+        result = CliRunner().invoke(cli.app, ["run", "--force", "--db", str(db)])
+        assert result.exit_code == 0, result.output
+    first = decisions.get_column("application_id").sort().item(0)
+    result = CliRunner().invoke(cli.app, ["explain", first, "--db", str(db)])
+    assert result.exit_code == 0 and first in result.output, result.output
+    result = CliRunner().invoke(cli.app, ["explain", "[/x]", "--db", str(db)])  # an id with markup is a name too
+    assert result.exit_code == 1 and "no application '[/x]' in" in result.output, result.output
     assert layout.inspect(db).layout == layout.CURRENT
     assert_frame_equal(table(db, "decisions").join(decisions.select("application_id"), on="application_id",
                                                    how="semi").sort("application_id"),
                        decisions.sort("application_id"))
+
+
+def test_a_database_path_with_a_backslash_is_refused_in_one_line(tmp_path):
+    """Found by the second hostile test: DuckDB reads `a\\b/q.duckdb` as `a/b/q.duckdb`, another database."""
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    shutil.copy(FIXTURES / "layout4" / "qcpilot.duckdb", tmp_path / "a" / "b" / "q.duckdb")
+    odd = tmp_path / "a\\b" / "q.duckdb"
+    odd.parent.mkdir()
+    shutil.copy(FIXTURES / "layout1" / "qcpilot.duckdb", odd)
+    for command in (["run"], ["explain", "A00000001"], ["report", "--out", str(tmp_path / "r.html")]):
+        result = CliRunner().invoke(cli.app, [*command, "--db", str(odd)])
+        assert result.exit_code == 2 and "DuckDB reads a backslash in a path as a folder separator" in result.output
+
+
+def test_a_damaged_file_is_not_called_locked():
+    """Found by the second hostile test: a checksum error "in block at location 4096" was read as a lock."""
+    damaged = layout._open_error(Path("q.duckdb"), duckdb.IOException("Corrupt database file: computed checksum "
+                                                                      "does not match in block at location 4096"))
+    assert "not a DuckDB database that qcpilot can read" in str(damaged)
+    locked = layout._open_error(Path("q.duckdb"), duckdb.IOException('Could not set lock on file "q.duckdb": '
+                                                                     "Conflicting lock is held"))
+    assert "another process holds it open for writing" in str(locked)
+
+
+def test_a_run_with_nothing_new_still_refuses_a_ledger_changed_since_it_was_sealed(tmp_path, prefect_harness):
+    """Found by the second hostile test: the no-op answer came before the ledger was checked, so a nightly run
+    with no new file said "nothing new" of a forged decision."""
+    fixture = FIXTURES / "layout4"
+    db = tmp_path / "q.duckdb"
+    shutil.copy(fixture / "qcpilot.duckdb", db)
+    args = ["run", "--applications", str(fixture / "extracts" / "applications"),
+            "--applications", str(fixture / "extra" / "applications_duplicates.csv"),
+            "--experience", str(fixture / "extracts" / "experience"),
+            "--experience", str(fixture / "extra" / "experience_duplicates.csv"),
+            "--wages", str(DATA / "sample" / "wages"), "--config", str(fixture / "selection.csv"), "--db", str(db)]
+    assert CliRunner().invoke(cli.app, args).exit_code == 0  # this release's own run: the next one has nothing new
+    result = CliRunner().invoke(cli.app, args)
+    assert result.exit_code == 0 and "nothing new since run" in result.output, result.output
+    with duckdb.connect(str(db)) as con:
+        con.execute("UPDATE decisions SET status = 'selected' WHERE application_id = "
+                    "(SELECT min(application_id) FROM decisions WHERE status = 'ineligible')")
+    result = CliRunner().invoke(cli.app, args)
+    assert result.exit_code == 2 and "its decisions ledger was changed outside qcpilot" in result.output
 
 
 # -- refusals -------------------------------------------------------------------------------------------------------
@@ -283,6 +332,14 @@ DAMAGED_LAYOUT = {
                               "its decisions table does not have the columns of layout 1"),
     "meta dropped from a later layout": ("layout2", ["DROP TABLE qcpilot_meta"],
                                          "its runs table does not have the columns of layout 1"),
+    # found by the second hostile test
+    "a digest emptied": ("layout4", ["UPDATE qcpilot_meta SET decisions_digest = NULL"],
+                         "qcpilot_meta has no decisions_digest"),
+    "the ledger replaced by a view": ("layout4", ["CREATE TABLE kept AS SELECT * FROM decisions",
+                                                  "DROP TABLE decisions", "CREATE VIEW decisions AS FROM kept"],
+                                      "its decisions table is missing"),
+    "a collation on the ledger": ("layout1", ["ALTER TABLE decisions ALTER status SET DATA TYPE VARCHAR COLLATE NOCASE"],
+                                  "its decisions table does not have the columns of layout 1"),
 }
 
 
@@ -316,6 +373,9 @@ DAMAGED_LEDGER = {
     "a status never published": (
         "layout1", ["UPDATE decisions SET status = 'bogus' WHERE application_id = '{first_selected}'"],
         "application {first_selected} has a status that qcpilot never publishes"),
+    "a decision without its person": (
+        "layout1", ["UPDATE decisions SET person_id = NULL WHERE application_id = '{first}'"],
+        "application {first} lacks a value that qcpilot always writes"),
     "decisions of runs not in the history": (
         "layout1", ["DELETE FROM runs"], "application {first} was decided by a run that the runs history does not hold"),
     "a run's row edited (layout 4 seals the history)": (

@@ -173,6 +173,8 @@ def test_a_scenario_never_writes_the_published_database_and_refuses_bad_input(ba
     # another published database (found by the hostile test: it was replaced, ledger and all), or any other file
     other = root / "other-ledger.duckdb"
     shutil.copy(db, other)
+    with duckdb.connect(str(other)) as con:  # an analyst's own table of that name does not make it a what-if
+        con.execute("CREATE TABLE whatif_changes AS SELECT 1 AS x")
     notes = root / "notes.txt"
     notes.write_text("mine\n")
     for out in (other, notes):

@@ -1,11 +1,11 @@
--- What-if: the scenario (this database) against the baseline (attached as `baseline`), both decided from scratch on
+-- What-if: the scenario (this database) against the baseline (attached as `__qcpilot_baseline`), both decided from scratch on
 -- the same inputs. `whatif_side` is each side's decision per application: eligibility, status, rank and one
 -- outcome column per rule (transforms.whatif.side_sql). The rule changes: (rule_id, baseline, scenario) of every rule
 -- whose outcome differs (transforms.whatif.comparison_sql writes that list).
 
 CREATE TABLE whatif_changes AS
 WITH baseline_decisions AS (
-    SELECT * FROM baseline.whatif_side
+    SELECT * FROM __qcpilot_baseline.whatif_side
 ),
 scenario_decisions AS (
     SELECT * FROM whatif_side
@@ -45,7 +45,7 @@ ORDER BY application_id;
 
 CREATE TABLE whatif_summary AS
 WITH sides AS (
-    SELECT 'baseline' AS side, program, stream, selection_year, outcome, status FROM baseline.whatif_side
+    SELECT 'baseline' AS side, program, stream, selection_year, outcome, status FROM __qcpilot_baseline.whatif_side
     UNION ALL
     SELECT 'scenario' AS side, program, stream, selection_year, outcome, status FROM whatif_side
 ),
