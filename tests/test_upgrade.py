@@ -343,15 +343,28 @@ DAMAGED_LAYOUT = {
 }
 
 
+def damaged_copy(fixture: str, sql: list[str], folder: Path) -> tuple[Path, dict]:
+    """A copy of a fixture database changed by `sql`, whose {first}, {first_selected}, {rows} and {sealed_by} name
+    the first application, the first selected one, the number of decisions and the run that sealed the ledger."""
+    db = folder / "damaged.duckdb"
+    shutil.copy(FIXTURES / fixture / "qcpilot.duckdb", db)
+    with duckdb.connect(str(db)) as con:
+        ids = {"first": con.sql("SELECT min(application_id) FROM decisions").fetchall()[0][0],
+               "first_selected": con.sql("SELECT min(application_id) FROM decisions WHERE status = 'selected'")
+               .fetchall()[0][0],
+               "rows": con.sql("SELECT count(*) FROM decisions").fetchall()[0][0]}
+        if con.sql("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'qcpilot_meta'").fetchall()[0][0]:
+            ids["sealed_by"] = con.sql("SELECT run_id FROM qcpilot_meta").fetchall()[0][0]
+        for statement in sql:
+            con.execute(statement.format(**ids))
+    return db, ids
+
+
 @pytest.mark.parametrize("case", DAMAGED_LAYOUT)
 def test_a_database_whose_layout_record_or_carried_tables_were_changed_is_refused_in_one_line(
         case, tmp_path, prefect_harness):
     fixture, sql, says = DAMAGED_LAYOUT[case]
-    db = tmp_path / "damaged.duckdb"
-    shutil.copy(FIXTURES / fixture / "qcpilot.duckdb", db)
-    with duckdb.connect(str(db)) as con:
-        for statement in sql:
-            con.execute(statement)
+    db, _ = damaged_copy(fixture, sql, tmp_path)
     before = digest(db)
     for command in (["run", "--force"], ["explain", "A00000001"], ["report", "--out", str(tmp_path / "r.html")]):
         result = CliRunner().invoke(cli.app, [*command, "--db", str(db)])
@@ -393,17 +406,7 @@ DAMAGED_LEDGER = {
 def test_a_ledger_qcpilot_could_not_have_written_or_changed_since_it_was_sealed_is_not_carried(
         case, tmp_path, prefect_harness):
     fixture, sql, says = DAMAGED_LEDGER[case]
-    db = tmp_path / "damaged.duckdb"
-    shutil.copy(FIXTURES / fixture / "qcpilot.duckdb", db)
-    with duckdb.connect(str(db)) as con:
-        ids = {"first": con.sql("SELECT min(application_id) FROM decisions").fetchall()[0][0],
-               "first_selected": con.sql("SELECT min(application_id) FROM decisions WHERE status = 'selected'")
-               .fetchall()[0][0],
-               "rows": con.sql("SELECT count(*) FROM decisions").fetchall()[0][0]}
-        if con.sql("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'qcpilot_meta'").fetchall()[0][0]:
-            ids["sealed_by"] = con.sql("SELECT run_id FROM qcpilot_meta").fetchall()[0][0]
-        for statement in sql:
-            con.execute(statement.format(**ids))
+    db, ids = damaged_copy(fixture, sql, tmp_path)
     before = digest(db)
     result = CliRunner().invoke(cli.app, ["run", "--force", "--db", str(db)])
     assert result.exit_code == 2, result.output
