@@ -286,6 +286,9 @@ def check_sealed(target: Target) -> None:
         raise _open_error(target.path, exc) from None
     try:
         _check_ledger(con, target.path, target.layout)
+    except duckdb.Error as exc:  # its text may quote a row: named by its type only
+        raise InputError(f"{target.path}: its ledger cannot be read to be checked ({type(exc).__name__}); it is left "
+                         "untouched") from None
     finally:
         con.close()
 

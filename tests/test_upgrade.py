@@ -18,6 +18,7 @@ from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
 from flows import cli, layout
+from flows.errors import InputError
 from tests.conftest import DATA
 from tests.factories import APP_COLUMNS, SPELL_COLUMNS, app, spell, write_csv
 
@@ -236,6 +237,20 @@ def test_a_database_path_with_a_backslash_is_refused_in_one_line(tmp_path):
     for command in (["run"], ["explain", "A00000001"], ["report", "--out", str(tmp_path / "r.html")]):
         result = CliRunner().invoke(cli.app, [*command, "--db", str(odd)])
         assert result.exit_code == 2 and "DuckDB reads a backslash in a path as a folder separator" in result.output
+
+
+def test_a_ledger_that_cannot_be_read_to_be_checked_is_refused_in_one_line(tmp_path, monkeypatch):
+    db = tmp_path / "q.duckdb"
+    shutil.copy(FIXTURES / "layout4" / "qcpilot.duckdb", db)
+
+    def unreadable(con, *args):
+        raise duckdb.IOException("could not read block 7: 'Jean Tremblay, 1977-07-07'")  # a library's own words
+
+    monkeypatch.setattr(layout, "_check_ledger", unreadable)
+    with pytest.raises(InputError) as refused:
+        layout.check_sealed(layout.inspect(db))
+    assert str(refused.value) == (f"{db}: its ledger cannot be read to be checked (IOException); it is left "
+                                  "untouched")
 
 
 def test_a_damaged_file_is_not_called_locked():
