@@ -110,7 +110,7 @@ def _whatif(specs, out: Path, data_dir: Path, baseline_config: Path, config: Pat
                     scen.con.execute(f"ATTACH {io.sql_text(base.tmp)} AS __qcpilot_baseline (READ_ONLY)")
                     for sql in comparison_sql():
                         scen.con.execute(sql)
-                    scen.con.execute("DETACH baseline")
+                    scen.con.execute("DETACH __qcpilot_baseline")
                     roles = [("baseline_config", baseline_config), ("scenario_config", config),
                              ("parameters", parameters_path(data_dir))]
                     if overrides is not None:

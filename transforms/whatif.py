@@ -17,7 +17,7 @@ FROM eligibility e JOIN selections s USING (application_id) JOIN assessments a U
 
 
 def comparison_sql() -> list[str]:
-    """`whatif_changes` and `whatif_summary`, with the baseline's database attached as `baseline`."""
+    """`whatif_changes` and `whatif_summary`, with the baseline's database attached as `__qcpilot_baseline`."""
     changed = ", ".join(
         f"""CASE WHEN b."{r.id}" IS DISTINCT FROM s."{r.id}" THEN {{'rule_id': '{r.id}', 'baseline': b."{r.id}"::VARCHAR, """
         f"""'scenario': s."{r.id}"::VARCHAR}} END""" for r in RULES)
