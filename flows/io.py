@@ -45,18 +45,6 @@ class InputFile:
                 "bytes": self.bytes, "modified_ns": self.modified_ns}
 
 
-def sql_text(value: object) -> str:
-    """A SQL string literal of `value` (a path, mostly): quotes doubled, so that a folder named `l'Immigration` is
-    read as written. For the statements that take no parameters (ATTACH, a view's files)."""
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def sql_files(paths: list[Path]) -> str:
-    """A SQL list of file names for read_parquet, listed here rather than globbed there: a folder name with `[`,
-    `*` or `?` in it is a name, not a pattern."""
-    return "[" + ", ".join(sql_text(p) for p in sorted(paths)) + "]"
-
-
 def sha256(path: Path) -> str:
     """SHA-256 of a file, computed once per file version: the no-op check and the ingest of the same run ask for
     the same files, so the second ask is free (the key includes size and modification time)."""

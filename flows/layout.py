@@ -27,15 +27,16 @@ version that wrote them; from layout 4: decisions and runs, with any DuckDB vers
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from flows import io
 from flows.errors import InputError
 from schemas.enums import DECIDED_STATUSES
+from transforms.sqlfiles import sql_text
 
 CURRENT = 4
 META = "qcpilot_meta"
@@ -72,15 +73,18 @@ def _shape(ddl: str) -> list[tuple[str, str]]:
         return [(r[0], r[1]) for r in con.execute(f"DESCRIBE {name}").fetchall()]
 
 
-_CARRIED_NOW = {t: _shape(ddl) for t, ddl in CARRIED_DDL.items()}
 _INPUTS_1 = 'STRUCT("extract" VARCHAR, path VARCHAR, sha256 VARCHAR, "rows" BIGINT)[]'
-CARRIED_SHAPES = {
-    # layout 1 (the releases up to commit f15a4dd): runs without the layout columns, inputs without size and time
-    1: {"decisions": _CARRIED_NOW["decisions"],
-        "runs": [(c, _INPUTS_1 if c == "inputs" else t) for c, t in _CARRIED_NOW["runs"]
-                 if c not in ("layout_version", "upgraded_from_layout")]},
-    2: _CARRIED_NOW, 3: _CARRIED_NOW, 4: _CARRIED_NOW,
-}
+
+
+@functools.cache
+def carried_shapes(layout: int) -> dict[str, list[tuple[str, str]]]:
+    """The carried tables' columns in `layout` (computed when first asked: `explain` starts faster without)."""
+    now = {t: _shape(ddl) for t, ddl in CARRIED_DDL.items()}
+    if layout == 1:  # the releases up to commit f15a4dd: runs without the layout columns, inputs without size and time
+        return {"decisions": now["decisions"],
+                "runs": [(c, _INPUTS_1 if c == "inputs" else t) for c, t in now["runs"]
+                         if c not in ("layout_version", "upgraded_from_layout")]}
+    return now
 _META_3 = [("layout_version", "INTEGER"), ("engine_version", "VARCHAR"), ("run_id", "VARCHAR"),
            ("written_at", "TIMESTAMP WITH TIME ZONE"), ("decisions_rows", "BIGINT"), ("decisions_digest", "UBIGINT"),
            ("runs_rows", "BIGINT"), ("duckdb_version", "VARCHAR")]
@@ -149,7 +153,7 @@ def layout_of(con: duckdb.DuckDBPyConnection, db: Path) -> int:
         raise InputError(f"{db}: a DuckDB database that qcpilot did not publish (no {META} table, no decisions "
                          "ledger and runs history); it is left untouched")
     for table in CARRIED:
-        if tables.get(table) != CARRIED_SHAPES[layout][table]:
+        if tables.get(table) != carried_shapes(layout)[table]:
             what = "is missing" if table not in tables else f"does not have the columns of layout {layout}"
             raise _damaged(db, f"its {table} table {what}")
     return layout
@@ -219,7 +223,7 @@ def carry_forward(con: duckdb.DuckDBPyConnection, target: Target) -> int | None:
         for ddl in CARRIED_DDL.values():
             con.execute(ddl)
         return None
-    con.execute(f"ATTACH {io.sql_text(target.path)} AS {PREVIOUS} (READ_ONLY)")
+    con.execute(f"ATTACH {sql_text(target.path)} AS {PREVIOUS} (READ_ONLY)")
     try:
         for table in CARRIED:
             con.execute(f"CREATE TABLE {table} AS SELECT * FROM {PREVIOUS}.{table}")

@@ -29,6 +29,7 @@ import polars as pl
 from flows import extracts, io
 from schemas import MODELS
 from transforms.parse import FILE, LINE, ROW, model_digits, model_dtypes, parse_frame
+from transforms.sqlfiles import sql_files
 from transforms.validate import (
     CROSS_CHECKS_SQL,
     KEYS,
@@ -149,10 +150,10 @@ def cross_checks(con: duckdb.DuckDBPyConnection, spill: Spill) -> None:
     """In `con`: `cross_rejected` (the rows a check across files rejects) and the view `rejected` (every rejected row
     with all its reasons), from the key columns of the spill (transforms/sql/cross_checks.sql)."""
     for extract in KEYS:
-        keys = io.sql_files(list((spill.root / "keys" / extract).glob("*.parquet")))
+        keys = sql_files(list((spill.root / "keys" / extract).glob("*.parquet")))
         con.execute(f"CREATE OR REPLACE TEMP VIEW keys_{extract} AS "
                     f"SELECT * FROM read_parquet({keys}, union_by_name = true)")
-    rejected = io.sql_files(list((spill.root / "rejected").glob("*.parquet")))
+    rejected = sql_files(list((spill.root / "rejected").glob("*.parquet")))
     con.execute(f"CREATE OR REPLACE TEMP VIEW rejected_in_batch AS "
                 f"SELECT * FROM read_parquet({rejected}, union_by_name = true)")
     for sql in statements(CROSS_CHECKS_SQL):

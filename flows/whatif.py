@@ -34,6 +34,7 @@ from flows.run_context import engine_version
 from schemas.config import SelectionConfig
 from schemas.enums import EXTRACTS
 from transforms.parameters import Parameters
+from transforms.sqlfiles import sql_text
 from transforms.whatif import comparison_sql, side_sql
 
 
@@ -107,7 +108,7 @@ def _whatif(specs, out: Path, data_dir: Path, baseline_config: Path, config: Pat
                     base.con.close()
                     kept = _side(scen, store, dropped, data_dir, scen_params, scen_cfg, run_id, started, version,
                                  scen_sha)
-                    scen.con.execute(f"ATTACH {io.sql_text(base.tmp)} AS __qcpilot_baseline (READ_ONLY)")
+                    scen.con.execute(f"ATTACH {sql_text(base.tmp)} AS __qcpilot_baseline (READ_ONLY)")
                     for sql in comparison_sql():
                         scen.con.execute(sql)
                     scen.con.execute("DETACH __qcpilot_baseline")
