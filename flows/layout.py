@@ -66,11 +66,11 @@ CARRIED_DDL = {
 
 # The columns (name, type) of the carried tables in each layout, and of `qcpilot_meta` where there is one: a
 # database whose tables differ was changed outside qcpilot, and is refused rather than guessed at.
-def _shape(ddl: str) -> list[tuple[str, str]]:
+def _shapes(ddls: dict[str, str]) -> dict[str, list[tuple[str, str]]]:
     with duckdb.connect() as con:
-        con.execute(ddl)
-        name = re.search(r"CREATE TABLE (\w+)", ddl).group(1)
-        return [(r[0], r[1]) for r in con.execute(f"DESCRIBE {name}").fetchall()]
+        for ddl in ddls.values():
+            con.execute(ddl)
+        return {t: [(r[0], r[1]) for r in con.execute(f"DESCRIBE {t}").fetchall()] for t in ddls}
 
 
 _INPUTS_1 = 'STRUCT("extract" VARCHAR, path VARCHAR, sha256 VARCHAR, "rows" BIGINT)[]'
@@ -79,7 +79,7 @@ _INPUTS_1 = 'STRUCT("extract" VARCHAR, path VARCHAR, sha256 VARCHAR, "rows" BIGI
 @functools.cache
 def carried_shapes(layout: int) -> dict[str, list[tuple[str, str]]]:
     """The carried tables' columns in `layout` (computed when first asked: `explain` starts faster without)."""
-    now = {t: _shape(ddl) for t, ddl in CARRIED_DDL.items()}
+    now = _shapes(CARRIED_DDL)
     if layout == 1:  # the releases up to commit f15a4dd: runs without the layout columns, inputs without size and time
         return {"decisions": now["decisions"],
                 "runs": [(c, _INPUTS_1 if c == "inputs" else t) for c, t in now["runs"]

@@ -116,12 +116,12 @@ def test_decision_review_lists_a_published_decision_todays_evaluation_no_longer_
     ("qc_argent(1000)", "1 000,00"),
     ("qc_argent(NULL)", "inconnu"),
     ("qc_fixe(62.51666, 4)", "62,5167"),
-    ("qc_mot('highest_diploma', 'master')", "maîtrise"),
-    ("qc_mot('job_status', 'none')", "aucun"),  # a column's own word before the shared one ('aucune')
-    ("qc_mot('return_scholarship', 'none')", "aucune"),
-    ("qc_mot('job_sector', 'food_processing')", "transformation alimentaire"),
-    ("qc_mot('job_sector', 'something new')", "something new"),  # a value without a word is shown as it is
-    ("qc_mot('job_sector', NULL)", None),
+    ("qc_mot_highest_diploma('master')", "maîtrise"),
+    ("qc_mot_job_status('none')", "aucun"),  # a column's own word before the shared one ('aucune')
+    ("qc_mot_return_scholarship('none')", "aucune"),
+    ("qc_mot_job_sector('food_processing')", "transformation alimentaire"),
+    ("qc_mot_job_sector('something new')", "something new"),  # a value without a word is shown as it is
+    ("qc_mot_job_sector(NULL)", None),
 ])
 def test_french_numbers_and_words(sql, expected):
     from transforms.engine import MACROS_SQL

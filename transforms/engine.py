@@ -18,8 +18,8 @@ from typing import Any
 
 import polars as pl
 
+from schemas.enums import DIPLOMAS, JOB_STATUSES, RULE_OUTCOMES, SCHOLARSHIP, SECTORS, STAY_PURPOSES
 from schemas.enums import ELIGIBILITY as ELIGIBILITY_NAMES
-from schemas.enums import RULE_OUTCOMES
 from schemas.labels import LABELS
 
 PASS, FAIL, NA, UNKNOWN = RULE_OUTCOMES
@@ -202,32 +202,48 @@ def rules_table(rules: list[Rule], p: Any) -> pl.DataFrame:
 
 # -- reading: the long table and its details, formatted on read -------------------------------------------------
 
-def _words_map(lang: str) -> str:
-    """The contract values' words in `lang` as a DuckDB MAP literal (schemas.labels)."""
+# The contract's coded columns a French detail words (schemas.labels: a `column.value` label first).
+WORDED = {"highest_diploma": DIPLOMAS, "job_status": JOB_STATUSES, "return_scholarship": SCHOLARSHIP,
+          "job_sector": SECTORS, "quebec_stay_purpose": STAY_PURPOSES}
+
+
+def _words_macros(lang: str) -> str:
+    """One small macro per coded column, `qc_mot_<column>(x)`: the word of each of its values in `lang`, else the
+    value as it is. (A CASE per column: one map of every label, expanded in every detail, made the rule_results
+    view three times slower to bind.)"""
     def q(text: str) -> str:
         return "'" + text.replace("'", "''") + "'"
-    return "MAP {" + ", ".join(f"{q(k)}: {q(v)}" for k, v in LABELS[lang].items()) + "}"
+
+    def word(column: str, value: str) -> str:
+        return LABELS[lang].get(f"{column}.{value}", LABELS[lang].get(value, value))
+
+    return "\n".join(
+        f"CREATE OR REPLACE MACRO qc_mot_{column}(x) AS CASE x "
+        + " ".join(f"WHEN {q(v)} THEN {q(word(column, v))}" for v in values) + " ELSE x END;"
+        for column, values in WORDED.items())
 
 
 # Macros the details use (persisted in the database with the view, so any DuckDB client can read it).
 MACROS_SQL = f"""
--- the French word of a contract value of `column` (a `column.value` label first), else the value as it is
-CREATE OR REPLACE MACRO qc_mot(column_name, x) AS
-    coalesce({_words_map("fr")}[column_name || '.' || x], {_words_map("fr")}[x], x);
--- a number as qc_fixed or qc_money writes it, the French way: 92 900,00
-CREATE OR REPLACE MACRO qc_decimal_fr(s) AS CASE WHEN s IS NULL OR s = 'unknown' THEN 'inconnu' ELSE
-    (CASE WHEN starts_with(s, '-') THEN '-' ELSE '' END)
-    || replace(format('{{:,}}', split_part(ltrim(s, '-'), '.', 1)::HUGEINT), ',', ' ')
-    || CASE WHEN contains(s, '.') THEN ',' || split_part(s, '.', 2) ELSE '' END END;
+-- the French word of a value of a coded column
+{_words_macros("fr")}
+-- a number as qc_fixed or qc_money writes it, the French way: 92 900,00 (`s` read once, as below: six copies of
+-- qc_money's text made the rule_results view three times slower to bind)
+CREATE OR REPLACE MACRO qc_decimal_fr(s) AS list_transform([s], lambda v: CASE WHEN v IS NULL OR v = 'unknown'
+    THEN 'inconnu' ELSE (CASE WHEN starts_with(v, '-') THEN '-' ELSE '' END)
+    || replace(format('{{:,}}', split_part(ltrim(v, '-'), '.', 1)::HUGEINT), ',', ' ')
+    || CASE WHEN contains(v, '.') THEN ',' || split_part(v, '.', 2) ELSE '' END END)[1];
 """ + """
-CREATE OR REPLACE MACRO qc_fixed(x, places) AS CASE WHEN x IS NULL THEN 'unknown'
-    WHEN abs(x) >= 1e15 THEN printf('%.' || places || 'f', x) ELSE
-    (CASE WHEN round_even(x * 10 ** places, 0) < 0 THEN '-' ELSE '' END)
-    || format('{}.{}', (abs(round_even(x * 10 ** places, 0))::BIGINT // (10 ** places)::BIGINT),
-              lpad((abs(round_even(x * 10 ** places, 0))::BIGINT % (10 ** places)::BIGINT)::VARCHAR, places, '0')) END;
+-- (each reads its argument once, through a lambda: a macro's argument is copied wherever it appears)
+CREATE OR REPLACE MACRO qc_fixed(x, places) AS list_transform([x], lambda f: CASE WHEN f IS NULL THEN 'unknown'
+    WHEN abs(f) >= 1e15 THEN printf('%.' || places || 'f', f) ELSE
+    (CASE WHEN round_even(f * 10 ** places, 0) < 0 THEN '-' ELSE '' END)
+    || format('{}.{}', (abs(round_even(f * 10 ** places, 0))::BIGINT // (10 ** places)::BIGINT),
+              lpad((abs(round_even(f * 10 ** places, 0))::BIGINT % (10 ** places)::BIGINT)::VARCHAR, places, '0'))
+    END)[1];
 -- an amount in cents shows its cents, one with a fraction of a cent shows it (it is what the rule compared)
-CREATE OR REPLACE MACRO qc_money(x) AS CASE WHEN abs(x * 100 - round(x * 100)) > 1e-6 THEN qc_fixed(x, 4)
-    ELSE qc_fixed(x, 2) END;
+CREATE OR REPLACE MACRO qc_money(x) AS list_transform([x], lambda m: CASE WHEN abs(m * 100 - round(m * 100)) > 1e-6
+    THEN qc_fixed(m, 4) ELSE qc_fixed(m, 2) END)[1];
 CREATE OR REPLACE MACRO qc_argent(x) AS qc_decimal_fr(qc_money(x));
 CREATE OR REPLACE MACRO qc_fixe(x, places) AS qc_decimal_fr(qc_fixed(x, places));
 CREATE OR REPLACE MACRO qc_text(x, missing) AS coalesce(CAST(x AS VARCHAR), missing);

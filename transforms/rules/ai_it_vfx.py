@@ -86,7 +86,7 @@ STAY_TEXT_EN = "Any stay in Quebec had {ai_it_vfx.stay_purposes} as its main pur
 STAY_TEXT_FR = "Le cas échéant, le séjour au Québec avait pour but principal : {ai_it_vfx.stay_purposes}."
 STAY_DETAIL = "format('main purpose of the stay in Quebec: {}', qc_text(p.quebec_stay_purpose, 'no stay'))"
 STAY_DETAIL_FR = ("format('but principal du séjour au Québec : {}', "
-                  "qc_text(qc_mot('quebec_stay_purpose', p.quebec_stay_purpose), 'aucun séjour'))")
+                  "qc_text(qc_mot_quebec_stay_purpose(p.quebec_stay_purpose), 'aucun séjour'))")
 
 
 def stay_purpose_accepted(p: Parameters) -> pl.Expr:
@@ -111,7 +111,7 @@ AI_FW_DIPLOMA = Rule(
     text_en="The applicant holds a diploma at least equivalent to a Quebec {ai_it_vfx.foreign_worker_minimum_diploma}.",
     text_fr="Le requérant est titulaire d'un diplôme correspondant minimalement à un {ai_it_vfx.foreign_worker_minimum_diploma} du Québec.",
     condition=lambda p: diploma_at_least(p, "ai_it_vfx.foreign_worker_minimum_diploma"),
-    detail_fr="format('diplôme le plus élevé : {}', qc_mot('highest_diploma', p.highest_diploma))",
+    detail_fr="format('diplôme le plus élevé : {}', qc_mot_highest_diploma(p.highest_diploma))",
     detail="format('highest diploma: {}', p.highest_diploma)",
 )
 
@@ -202,7 +202,7 @@ AI_QG_SCHOLARSHIP = Rule(
     text_en="No scholarship with a return-to-country condition, or the condition was fulfilled.",
     text_fr="N'est pas titulaire d'une bourse imposant un retour dans son pays, ou s'est conformé à cette condition.",
     condition=lambda p: p.isin(pl.col("return_scholarship"), "ai_it_vfx.graduate_scholarships"),
-    detail_fr="format('bourse avec obligation de retour : {}', qc_mot('return_scholarship', p.return_scholarship))",
+    detail_fr="format('bourse avec obligation de retour : {}', qc_mot_return_scholarship(p.return_scholarship))",
     detail="format('return scholarship: {}', p.return_scholarship)",
 )
 
@@ -218,7 +218,7 @@ AI_QG_DIPLOMA = Rule(
     & within_months_before(p, pl.col("diploma_obtained_on"), "ai_it_vfx.graduate_diploma_months", include_d=True),
     figures=lambda p: {"ai_qg_diploma_from": p.months_before(D, "ai_it_vfx.graduate_diploma_months"),
                        "ai_qg_diploma_to": D},
-    detail_fr="format('{} du Québec : {}, obtenu le {} (accepté du {} au {})', qc_mot('highest_diploma', p.highest_diploma), "
+    detail_fr="format('{} du Québec : {}, obtenu le {} (accepté du {} au {})', qc_mot_highest_diploma(p.highest_diploma), "
               "qc_oui_non(p.diploma_from_quebec), qc_text(p.diploma_obtained_on, 'non fournie'), a.ai_qg_diploma_from, "
               "a.ai_qg_diploma_to)",
     detail="format('{} from Quebec {}, obtained on {} (from {} to {} accepted)', p.highest_diploma, "
@@ -270,7 +270,7 @@ ITV_DIPLOMA = Rule(
     text_fr="Un {ai_it_vfx.itv_diplomas} du Québec ou au moins un {ai_it_vfx.itv_minimum_diploma}.",
     condition=lambda p: p.isin(pl.col("highest_diploma"), "ai_it_vfx.itv_diplomas")
     | diploma_at_least(p, "ai_it_vfx.itv_minimum_diploma"),
-    detail_fr="format('diplôme le plus élevé : {}', qc_mot('highest_diploma', p.highest_diploma))",
+    detail_fr="format('diplôme le plus élevé : {}', qc_mot_highest_diploma(p.highest_diploma))",
     detail="format('highest diploma: {}', p.highest_diploma)",
 )
 

@@ -18,8 +18,8 @@ JOB_DETAIL = ("format('job {}: NOC {}, full-time {}, in Quebec {}, sector {}, in
               "qc_yes_no(p.job_in_quebec), qc_text(p.job_sector, 'not given'), qc_yes_no(p.job_ineligible_sector), "
               "qc_yes_no(p.employer_controlled_by_applicant), qc_yes_no(p.skills_match_job))")
 JOB_DETAIL_FR = ("format('emploi {} : CNP {}, temps plein {}, au Québec {}, secteur {}, secteur inadmissible {}, entreprise "
-                 "contrôlée {}, profil de compétences {}', qc_mot('job_status', p.job_status), qc_text(p.job_noc_code, 'non fourni'), "
-                 "qc_oui_non(p.job_full_time), qc_oui_non(p.job_in_quebec), qc_text(qc_mot('job_sector', p.job_sector), 'non fourni'), "
+                 "contrôlée {}, profil de compétences {}', qc_mot_job_status(p.job_status), qc_text(p.job_noc_code, 'non fourni'), "
+                 "qc_oui_non(p.job_full_time), qc_oui_non(p.job_in_quebec), qc_text(qc_mot_job_sector(p.job_sector), 'non fourni'), "
                  "qc_oui_non(p.job_ineligible_sector), qc_oui_non(p.employer_controlled_by_applicant), "
                  "qc_oui_non(p.skills_match_job))")
 

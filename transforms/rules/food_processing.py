@@ -56,7 +56,7 @@ FP_DIPLOMA = Rule(
     condition=pl.col("diploma_full_time_program_months") >= pl.col("fp_diploma_months_required"),
     figures=lambda p: {"fp_diploma_months_required": p.value("food_processing.minimum_program_months", pl.Int16)},
     detail_fr="format('{} au terme d''un programme à temps plein de {} mois ({} requis)', "
-              "qc_mot('highest_diploma', p.highest_diploma), "
+              "qc_mot_highest_diploma(p.highest_diploma), "
               "qc_text(p.diploma_full_time_program_months, 'non fourni'), a.fp_diploma_months_required)",
     detail="format('{} after a full-time program of {} months ({} required)', p.highest_diploma, "
            "qc_text(p.diploma_full_time_program_months, 'not given'), a.fp_diploma_months_required)",

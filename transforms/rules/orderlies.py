@@ -38,7 +38,7 @@ ORD_EMPLOYER_NOT_CONTROLLED = Rule(
     text_en="The current or accepted job, if any, is not for an employer the applicant controls.",
     text_fr="L'emploi occupé ou accepté, le cas échéant, n'est pas pour une entreprise que le requérant contrôle.",
     condition=(pl.col("job_status") == "none") | ~pl.col("employer_controlled_by_applicant"),
-    detail_fr="format('emploi {}; entreprise contrôlée par le requérant : {}', qc_mot('job_status', p.job_status), "
+    detail_fr="format('emploi {}; entreprise contrôlée par le requérant : {}', qc_mot_job_status(p.job_status), "
               "qc_oui_non(p.employer_controlled_by_applicant))",
     detail="format('job {}; employer controlled by the applicant: {}', p.job_status, "
            "qc_yes_no(p.employer_controlled_by_applicant))",
@@ -55,7 +55,7 @@ ORD_W_DIPLOMA = Rule(
     & (pl.col("diploma_full_time_program_months") >= pl.col("ord_w_diploma_months_required")),
     figures=lambda p: {"ord_w_diploma_months_required": p.value("orderlies.minimum_program_months", pl.Int16)},
     detail_fr="format('{} lié à la profession de préposé : {}; programme à temps plein de {} mois', "
-              "qc_mot('highest_diploma', p.highest_diploma), "
+              "qc_mot_highest_diploma(p.highest_diploma), "
               "qc_oui_non(p.diploma_orderly_related), qc_text(p.diploma_full_time_program_months, 'non fourni'))",
     detail="format('{} related to the orderly occupation: {}; full-time program of {} months', p.highest_diploma, "
            "qc_yes_no(p.diploma_orderly_related), qc_text(p.diploma_full_time_program_months, 'not given'))",
@@ -102,7 +102,7 @@ ORD_SW_DIPLOMA = Rule(
     figures=lambda p: {"ord_sw_diploma_from": p.months_before(D, "orderlies.study_work_diploma_months"),
                        "ord_sw_diploma_to": D},
     detail_fr="format('{} du Québec : {}, lié : {}, obtenu le {} (du {} à la veille du {})', "
-              "qc_mot('highest_diploma', p.highest_diploma), "
+              "qc_mot_highest_diploma(p.highest_diploma), "
               "qc_oui_non(p.diploma_from_quebec), qc_oui_non(p.diploma_orderly_related), "
               "qc_text(p.diploma_obtained_on, 'non fournie'), a.ord_sw_diploma_from, a.ord_sw_diploma_to)",
     detail="format('{} from Quebec {}, related {}, obtained on {} (from {} to the day before {})', p.highest_diploma, "
