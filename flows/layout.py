@@ -18,11 +18,12 @@ Layouts:
      rows' values (md5), no longer with DuckDB's own hash, so that a release with another DuckDB still checks them.
      The carried tables keep their shape.
 
-What a run checks before it carries a database forward (and `explain`, `report` before they read one): its
-`qcpilot_meta` is one row of a known shape; the carried tables have exactly the columns of its layout; the ledger is
-one qcpilot could have written (an application decided once, a known status, each decision's run in the history);
-the digests the last publish recorded still match (layouts 2 and 3: the decisions only, and only with the DuckDB
-version that wrote them; from layout 4: decisions and runs, with any DuckDB version).
+What every command checks before it reads a database (inspect): its `qcpilot_meta` is one complete row of a known
+shape, and the carried tables have exactly the columns of its layout. What a run checks besides, before it reads the
+ledger (check_sealed): the ledger is one qcpilot could have written (an application decided once, a known status,
+its key values, each decision's run in the history), and the digests the last publish recorded still match (layouts
+2 and 3: the decisions only, and only with the DuckDB version that wrote them; from layout 4: decisions and runs,
+with any DuckDB version).
 """
 
 from __future__ import annotations
@@ -85,6 +86,8 @@ def carried_shapes(layout: int) -> dict[str, list[tuple[str, str]]]:
                 "runs": [(c, _INPUTS_1 if c == "inputs" else t) for c, t in now["runs"]
                          if c not in ("layout_version", "upgraded_from_layout")]}
     return now
+
+
 _META_3 = [("layout_version", "INTEGER"), ("engine_version", "VARCHAR"), ("run_id", "VARCHAR"),
            ("written_at", "TIMESTAMP WITH TIME ZONE"), ("decisions_rows", "BIGINT"), ("decisions_digest", "UBIGINT"),
            ("runs_rows", "BIGINT"), ("duckdb_version", "VARCHAR")]
@@ -314,10 +317,13 @@ def _check_ledger(con: duckdb.DuckDBPyConnection, db: Path, layout: int) -> None
     [meta] = con.sql(f"SELECT * FROM {META}").pl().to_dicts()
     sealed = {"decisions": (meta["decisions_rows"], int(meta["decisions_digest"])),
               "runs": (meta["runs_rows"], int(meta["runs_digest"]) if layout >= 4 else None)}
+    same_duckdb = meta["duckdb_version"] == duckdb.__version__
     for table, (rows, digest) in sealed.items():
-        now_rows, now_digest = ledger_digest(con, table)
-        if layout < 4 and table == "decisions":
-            now_digest = _duckdb_hash_digest(con) if meta["duckdb_version"] == duckdb.__version__ else None
+        if layout >= 4:
+            now_rows, now_digest = ledger_digest(con, table)
+        else:  # the digest of layouts 2 and 3, of the decisions only: DuckDB's own hash
+            now_rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+            now_digest = _duckdb_hash_digest(con) if table == "decisions" and same_duckdb else None
         if now_rows != rows or (None not in (digest, now_digest) and now_digest != digest):
             raise refuse(f"its {'decisions ledger' if table == 'decisions' else 'runs history'} was changed outside "
                          f"qcpilot since run {meta['run_id']} sealed it ({rows} rows then, {now_rows} now)")

@@ -35,7 +35,7 @@ from schemas.config import SelectionConfig
 from schemas.enums import EXTRACTS
 from transforms.parameters import Parameters
 from transforms.sqlfiles import sql_text
-from transforms.whatif import comparison_sql, side_sql
+from transforms.whatif import BASELINE, comparison_sql, side_sql
 
 
 def _side(staging: io.Staging, store: spill.Spill, dropped: pl.DataFrame, data_dir: Path, parameters: Parameters,
@@ -108,10 +108,10 @@ def _whatif(specs, out: Path, data_dir: Path, baseline_config: Path, config: Pat
                     base.con.close()
                     kept = _side(scen, store, dropped, data_dir, scen_params, scen_cfg, run_id, started, version,
                                  scen_sha)
-                    scen.con.execute(f"ATTACH {sql_text(base.tmp)} AS __qcpilot_baseline (READ_ONLY)")
+                    scen.con.execute(f"ATTACH {sql_text(base.tmp)} AS {BASELINE} (READ_ONLY)")
                     for sql in comparison_sql():
                         scen.con.execute(sql)
-                    scen.con.execute("DETACH __qcpilot_baseline")
+                    scen.con.execute(f"DETACH {BASELINE}")
                     roles = [("baseline_config", baseline_config), ("scenario_config", config),
                              ("parameters", parameters_path(data_dir))]
                     if overrides is not None:

@@ -14,10 +14,10 @@ import yaml
 
 from flows.errors import InputError
 from flows.rulebook import load, load_overrides, parameters_path
+from schemas.labels import fill_from_rows
 from tests.conftest import DATA
 from tests.factories import app
 from tests.rules_harness import evaluate_rows, outcome, parameters
-from transforms.parameters import fill_from_rows
 from transforms.rules import RULES, rulebook
 
 SHIPPED = parameters_path(DATA)

@@ -21,6 +21,7 @@ import polars as pl
 from schemas.enums import DIPLOMAS, JOB_STATUSES, RULE_OUTCOMES, SCHOLARSHIP, SECTORS, STAY_PURPOSES
 from schemas.enums import ELIGIBILITY as ELIGIBILITY_NAMES
 from schemas.labels import LABELS
+from transforms.sqlfiles import sql_text
 
 PASS, FAIL, NA, UNKNOWN = RULE_OUTCOMES
 OUTCOMES = RULE_OUTCOMES
@@ -211,30 +212,19 @@ def _words_macros(lang: str) -> str:
     """One small macro per coded column, `qc_mot_<column>(x)`: the word of each of its values in `lang`, else the
     value as it is. (A CASE per column: one map of every label, expanded in every detail, made the rule_results
     view three times slower to bind.)"""
-    def q(text: str) -> str:
-        return "'" + text.replace("'", "''") + "'"
-
     def word(column: str, value: str) -> str:
         return LABELS[lang].get(f"{column}.{value}", LABELS[lang].get(value, value))
 
     return "\n".join(
         f"CREATE OR REPLACE MACRO qc_mot_{column}(x) AS CASE x "
-        + " ".join(f"WHEN {q(v)} THEN {q(word(column, v))}" for v in values) + " ELSE x END;"
+        + " ".join(f"WHEN {sql_text(v)} THEN {sql_text(word(column, v))}" for v in values) + " ELSE x END;"
         for column, values in WORDED.items())
 
 
 # Macros the details use (persisted in the database with the view, so any DuckDB client can read it).
-MACROS_SQL = f"""
--- the French word of a value of a coded column
-{_words_macros("fr")}
--- a number as qc_fixed or qc_money writes it, the French way: 92 900,00 (`s` read once, as below: six copies of
--- qc_money's text made the rule_results view three times slower to bind)
-CREATE OR REPLACE MACRO qc_decimal_fr(s) AS list_transform([s], lambda v: CASE WHEN v IS NULL OR v = 'unknown'
-    THEN 'inconnu' ELSE (CASE WHEN starts_with(v, '-') THEN '-' ELSE '' END)
-    || replace(format('{{:,}}', split_part(ltrim(v, '-'), '.', 1)::HUGEINT), ',', ' ')
-    || CASE WHEN contains(v, '.') THEN ',' || split_part(v, '.', 2) ELSE '' END END)[1];
-""" + """
--- (each reads its argument once, through a lambda: a macro's argument is copied wherever it appears)
+MACROS_SQL = "-- the French word of a value of a coded column\n" + _words_macros("fr") + """
+-- Each number macro reads its argument once, through a lambda: a macro's argument is copied wherever it appears,
+-- and six copies of qc_money's text in qc_decimal_fr made the rule_results view three times slower to bind.
 CREATE OR REPLACE MACRO qc_fixed(x, places) AS list_transform([x], lambda f: CASE WHEN f IS NULL THEN 'unknown'
     WHEN abs(f) >= 1e15 THEN printf('%.' || places || 'f', f) ELSE
     (CASE WHEN round_even(f * 10 ** places, 0) < 0 THEN '-' ELSE '' END)
@@ -244,6 +234,11 @@ CREATE OR REPLACE MACRO qc_fixed(x, places) AS list_transform([x], lambda f: CAS
 -- an amount in cents shows its cents, one with a fraction of a cent shows it (it is what the rule compared)
 CREATE OR REPLACE MACRO qc_money(x) AS list_transform([x], lambda m: CASE WHEN abs(m * 100 - round(m * 100)) > 1e-6
     THEN qc_fixed(m, 4) ELSE qc_fixed(m, 2) END)[1];
+-- a number as qc_fixed or qc_money writes it, the French way: 92 900,00
+CREATE OR REPLACE MACRO qc_decimal_fr(s) AS list_transform([s], lambda v: CASE WHEN v IS NULL OR v = 'unknown'
+    THEN 'inconnu' ELSE (CASE WHEN starts_with(v, '-') THEN '-' ELSE '' END)
+    || replace(format('{:,}', split_part(ltrim(v, '-'), '.', 1)::HUGEINT), ',', ' ')
+    || CASE WHEN contains(v, '.') THEN ',' || split_part(v, '.', 2) ELSE '' END END)[1];
 CREATE OR REPLACE MACRO qc_argent(x) AS qc_decimal_fr(qc_money(x));
 CREATE OR REPLACE MACRO qc_fixe(x, places) AS qc_decimal_fr(qc_fixed(x, places));
 CREATE OR REPLACE MACRO qc_text(x, missing) AS coalesce(CAST(x AS VARCHAR), missing);

@@ -18,10 +18,9 @@ from typing import Any
 
 import polars as pl
 
-from schemas.labels import PLACEHOLDER, fill_from_rows, label
+from schemas.labels import PLACEHOLDER, label
 
 D = pl.col("submitted_on")
-__all__ = ["D", "Parameter", "Parameters", "fill_from_rows"]
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,11 @@ SELECT e.application_id, e.program, e.stream, s.selection_year, e.outcome, e.fai
 FROM eligibility e JOIN selections s USING (application_id) JOIN assessments a USING (application_id)"""
 
 
+BASELINE = "__qcpilot_baseline"  # the name transforms/sql/whatif.sql reads the baseline's database by (no file's)
+
+
 def comparison_sql() -> list[str]:
-    """`whatif_changes` and `whatif_summary`, with the baseline's database attached as `__qcpilot_baseline`."""
+    """`whatif_changes` and `whatif_summary`, with the baseline's database attached as BASELINE."""
     changed = ", ".join(
         f"""CASE WHEN b."{r.id}" IS DISTINCT FROM s."{r.id}" THEN {{'rule_id': '{r.id}', 'baseline': b."{r.id}"::VARCHAR, """
         f"""'scenario': s."{r.id}"::VARCHAR}} END""" for r in RULES)
