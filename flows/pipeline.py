@@ -240,7 +240,7 @@ def pipeline(specs: dict[str, list[str]], db: str, data_dir: str, config: str, f
                      force=force, wait=wait)
     run_id = uuid.uuid4().hex[:12]
     try:
-        with lock.exclusive(ctx.db, ctx.wait), io.permissions_of(ctx.db):
+        with interrupts.noted(), lock.exclusive(ctx.db, ctx.wait), io.permissions_of(ctx.db):
             return _batch(ctx, run_id)
     except (Exception, pl.exceptions.PanicException) as exc:
         return failed(exc, "run", run_id)

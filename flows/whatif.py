@@ -18,7 +18,7 @@ import duckdb
 import polars as pl
 from prefect import flow, get_run_logger
 
-from flows import extracts, io, layout, lock, spill
+from flows import extracts, interrupts, io, layout, lock, spill
 from flows.pipeline import (
     PARTITION_ROWS,
     RunResult,
@@ -75,8 +75,9 @@ def whatif_flow(specs: dict[str, list[str]], out: str, data_dir: str, baseline_c
     run_id = uuid.uuid4().hex[:12]
     out_path = Path(os.path.realpath(out))
     try:
-        return _whatif(specs, out_path, Path(data_dir), Path(baseline_config), Path(config),
-                       Path(overrides) if overrides else None, run_id)
+        with interrupts.noted():
+            return _whatif(specs, out_path, Path(data_dir), Path(baseline_config), Path(config),
+                           Path(overrides) if overrides else None, run_id)
     except (Exception, pl.exceptions.PanicException) as exc:
         return failed(exc, "what-if", run_id)
 

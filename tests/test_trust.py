@@ -154,6 +154,30 @@ def test_a_signal_mid_run_stops_it_in_one_line_and_removes_its_staging_files(bas
     assert digest(base) == before and leftovers(base) == []
 
 
+def test_a_sigterm_a_library_turned_into_its_own_error_still_stops_the_run_in_one_line(base, prefect_harness,
+                                                                                     monkeypatch):
+    """Found by CI: a SIGTERM while DuckDB opened the staging file came back as DuckDB's RuntimeError (Prefect's
+    flow engine handles SIGTERM itself), and the run said "internal error" instead of "stopped by SIGTERM"."""
+    from typer.testing import CliRunner
+
+    from flows import cli, interrupts
+    from flows import io as qio
+
+    def opening_interrupted(self, target, run_id):  # what duckdb.connect does when the signal lands inside it
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(10)
+        except BaseException:
+            raise RuntimeError("Query interrupted") from None
+
+    monkeypatch.setattr(qio.Staging, "__init__", opening_interrupted)
+    monkeypatch.setattr(interrupts, "received", None)
+    before = digest(base)
+    result = CliRunner().invoke(cli.app, ["run", *extracts(SAMPLE / "applications"), "--db", str(base), "--force"])
+    assert (result.exit_code, result.output.strip()) == (1, "qcpilot: stopped by SIGTERM; nothing was published")
+    assert digest(base) == before and leftovers(base) == []
+
+
 def test_a_signal_just_after_the_swap_says_the_run_was_published(base, prefect_harness, monkeypatch):
     """Found by the hostile test: a SIGINT between the swap and the end of the command said "nothing was
     published" of a database the run had just replaced."""
