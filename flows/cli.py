@@ -152,13 +152,10 @@ def run(
             progress.dump()
     except QcpilotError as exc:
         failure = (str(exc) if "nothing was" in str(exc) else f"{exc}; nothing was published", exc.exit_code)
-    except (Interrupted, KeyboardInterrupt) as exc:
-        failure = _stopped(exc.signal_name if isinstance(exc, Interrupted) else "SIGINT", db, target)
     except BaseException as exc:
-        # Prefect's relay of SIGTERM, or a library interrupted by the signal half-way ("Query interrupted")
-        if type(exc).__name__ != "TerminationSignal" and interrupts.received is None:
+        if (signal_name := _signal_of(exc)) is None:
             raise
-        failure = _stopped(interrupts.received or "SIGTERM", db, target)
+        failure = _stopped(signal_name, db, target)
     if failure is not None:
         _release_and_fail(*failure)
     result = _result_of(state, "nothing was published")
@@ -166,6 +163,19 @@ def run(
         out.print(f"nothing new since run {result.message} (same inputs, configuration and rules): {db} unchanged")
         return
     _summary(result)
+
+
+def _signal_of(exc: BaseException) -> str | None:
+    """The name of the signal that `exc` shows stopped the command, or None: our Interrupted, Python's
+    KeyboardInterrupt, Prefect's relay of SIGTERM, or a library's error raised because a signal interrupted it
+    half-way ("Query interrupted")."""
+    if isinstance(exc, Interrupted):
+        return exc.signal_name
+    if isinstance(exc, KeyboardInterrupt):
+        return interrupts.received or "SIGINT"
+    if type(exc).__name__ == "TerminationSignal" or interrupts.received is not None:
+        return interrupts.received or "SIGTERM"
+    return None
 
 
 def _stopped(signal_name: str, db: Path, target) -> tuple[str, int]:
@@ -315,10 +325,18 @@ def whatif(
         _quiet_prefect_console()
     from flows.whatif import whatif_flow
 
-    with interrupts.raised():
-        state = whatif_flow(specs=specs, out=str(out_db), data_dir=str(DATA), baseline_config=str(baseline_config),
-                            config=str(config or baseline_config), overrides=str(parameters) if parameters else None,
-                            return_state=True)
+    before = layout.identity(out_db)
+    try:
+        with interrupts.raised():
+            state = whatif_flow(specs=specs, out=str(out_db), data_dir=str(DATA),
+                                baseline_config=str(baseline_config), config=str(config or baseline_config),
+                                overrides=str(parameters) if parameters else None, return_state=True)
+    except BaseException as exc:
+        if (signal_name := _signal_of(exc)) is None:
+            raise
+        # the swap happens with signals held back: --out is the file found or the scenario this what-if wrote
+        _release_and_fail(f"stopped by {signal_name} after the scenario was written to {out_db}"
+                          if layout.identity(out_db) != before else f"stopped by {signal_name}; nothing was written", 1)
     _whatif_summary(_result_of(state, "nothing was written"))
 
 

@@ -104,10 +104,16 @@ class Target:
     stat: tuple[int, int, int] | None = None  # (inode, mtime_ns, size) when read: a swap checks nobody replaced it
 
     def unchanged_since_read(self) -> bool:
-        if not self.path.exists():
-            return self.stat is None
-        st = self.path.stat()
-        return self.stat == (st.st_ino, st.st_mtime_ns, st.st_size)
+        return identity(self.path) == self.stat
+
+
+def identity(path: Path) -> tuple[int, int, int] | None:
+    """Which file `path` is now (inode, modification time, size), None if none: a swap gives it another."""
+    try:
+        st = Path(path).stat()
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
 
 
 def _columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str]]]:
@@ -369,7 +375,7 @@ def inspect(db: Path, writing: bool = True) -> Target:
         raise InputError(f"{db}: has a write-ahead log ({wal.name}) left by a connection that wrote to it and did not "
                          "close: qcpilot will not publish over changes it has not seen. Open and close it once with "
                          "DuckDB to checkpoint them, or remove the .wal to discard them")
-    st = db.stat()
+    stat = identity(db)
     try:
         con = duckdb.connect(str(db), read_only=True)
     except duckdb.Error as exc:
@@ -384,4 +390,4 @@ def inspect(db: Path, writing: bool = True) -> Target:
     if row:
         run_id, inputs, version, config_sha = row[0]
         last = {"run_id": run_id, "inputs": inputs, "engine_version": version, "config_sha256": config_sha}
-    return Target(db, layout, last, (st.st_ino, st.st_mtime_ns, st.st_size))
+    return Target(db, layout, last, stat)

@@ -4,8 +4,11 @@ rule book names (a rank at the cap, a day of a window, a cent of a threshold); n
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
+import signal
+import time
 from pathlib import Path
 
 import duckdb
@@ -152,6 +155,36 @@ def test_an_identical_scenario_changes_nothing(baseline):
     assert code == 0, output
     assert changes == {}
     assert "0 application(s) change" in output
+
+
+@pytest.mark.parametrize("when", ["comparison_sql", "RunResult"])
+def test_a_signal_says_in_one_line_whether_the_scenario_was_written(baseline, when, monkeypatch):
+    """A SIGTERM while the scenario is decided (Prefect's flow engine handles it) writes nothing; a SIGINT just after
+    the swap (the result is what the flow builds next) says the scenario was written: it was."""
+    from flows import interrupts
+    from flows import whatif as flow
+
+    sig = signal.SIGTERM if when == "comparison_sql" else signal.SIGINT
+
+    def signal_arrives(*args, **kwargs):
+        os.kill(os.getpid(), sig)
+        time.sleep(10)
+
+    monkeypatch.setattr(flow, when, signal_arrives)
+    monkeypatch.setattr(interrupts, "received", None)
+    root, db = baseline
+    out = root / f"stopped-{when}" / "w.duckdb"
+    result = CliRunner().invoke(cli.app, ["whatif", "--db", str(db), "--out", str(out), "--config", str(CONFIG)])
+    last = result.output.strip().splitlines()[-1]
+    if when == "comparison_sql":
+        assert (result.exit_code, last) == (1, "qcpilot: stopped by SIGTERM; nothing was written")
+        assert not out.exists()
+    else:
+        assert (result.exit_code, last) == (1, f"qcpilot: stopped by SIGINT after the scenario was written to {out}")
+        with duckdb.connect(str(out), read_only=True) as con:
+            assert con.sql("SELECT count(*) FROM whatif_summary").fetchall()[0][0] > 0
+    assert sorted(p.name for p in out.parent.iterdir() if p.name != ".w.duckdb.lock") == (["w.duckdb"] if out.exists()
+                                                                                           else [])
 
 
 def test_a_scenario_never_writes_the_published_database_and_refuses_bad_input(baseline):
