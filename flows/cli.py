@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Protocol, runtime_checkable
 
@@ -78,6 +80,21 @@ def _require_published(db: Path, whatif: bool = False) -> None:
               f"upgrades it to layout {layout.CURRENT}, keeping every decision and run", 2)
     if whatif and not layout.is_whatif(db):
         _fail(f"{db}: not a what-if database (written by `qcpilot whatif`)", 2)
+
+
+@contextlib.contextmanager
+def _reading(*dbs: Path) -> Iterator[None]:
+    """Within: a part of a published database that DuckDB cannot read (a damaged block) is one line, exit 2."""
+    import duckdb
+
+    from flows import layout
+
+    try:
+        yield
+    except duckdb.Error as exc:
+        if not layout.is_damage(exc):
+            raise
+        _fail(str(layout.unreadable(" or ".join(str(d) for d in dbs), exc)), 2)
 
 
 def _quiet_prefect_console() -> None:
@@ -376,7 +393,9 @@ def report(
         _require_published(whatif, whatif=True)
     from flows.report import write_report
 
-    out.print(f"wrote {write_report(db, out_file, lang, whatif)}")
+    with _reading(*[d for d in (db, whatif) if d is not None]):
+        written = write_report(db, out_file, lang, whatif)
+    out.print(f"wrote {written}")
 
 
 @app.command()
@@ -397,7 +416,8 @@ def explain(
     source = whatif if whatif is not None else db
     _require_published(source, whatif=whatif is not None)
     try:
-        text = explain_whatif(whatif, application_id, lang) if whatif else letter(db, application_id, lang)
+        with _reading(source):
+            text = explain_whatif(whatif, application_id, lang) if whatif else letter(db, application_id, lang)
         out.print(text, highlight=False, markup=False, soft_wrap=True)
     except UnknownApplication:
         _fail(f"no application {application_id!r} in {source}", 1)

@@ -144,6 +144,22 @@ def _open_error(db: Path, exc: duckdb.Error) -> InputError:
     return InputError(f"{db}: not a DuckDB database that qcpilot can read; it is left untouched")
 
 
+def _checksum_failed(exc: duckdb.Error) -> bool:
+    return str(exc).startswith("Corrupt database file")
+
+
+def is_damage(exc: duckdb.Error) -> bool:
+    """DuckDB could not read a part of an open database file: a block failing its checksum, bytes missing."""
+    return isinstance(exc, duckdb.IOException) or _checksum_failed(exc)
+
+
+def unreadable(db: Path | str, exc: duckdb.Error) -> InputError:
+    """The refusal of a database a part of which cannot be read (never DuckDB's own text)."""
+    why = "a block fails its checksum" if _checksum_failed(exc) else "an input/output error"
+    return InputError(f"{db}: damaged, a part of it cannot be read ({why}); it is left untouched (restore it from "
+                      "its copy)")
+
+
 def layout_of(con: duckdb.DuckDBPyConnection, db: Path) -> int:
     """The layout of an open database; InputError for a database qcpilot did not publish, a newer one, or one whose
     record of its layout or carried tables were changed outside qcpilot."""
@@ -300,6 +316,8 @@ def check_sealed(target: Target) -> None:
     try:
         _check_ledger(con, target.path, target.layout)
     except duckdb.Error as exc:  # its text may quote a row: named by its type only
+        if is_damage(exc):
+            raise unreadable(target.path, exc) from None
         raise InputError(f"{target.path}: its ledger cannot be read to be checked ({type(exc).__name__}); it is left "
                          "untouched") from None
     finally:
@@ -384,6 +402,10 @@ def inspect(db: Path, writing: bool = True) -> Target:
         layout = layout_of(con, db)
         row = con.execute("SELECT run_id, inputs, engine_version, config_sha256 FROM runs "
                           "ORDER BY finished_at DESC LIMIT 1").fetchall()
+    except duckdb.Error as exc:
+        if not is_damage(exc):
+            raise
+        raise unreadable(db, exc) from None
     finally:
         con.close()
     last = None
