@@ -239,18 +239,22 @@ def test_a_database_path_with_a_backslash_is_refused_in_one_line(tmp_path):
         assert result.exit_code == 2 and "DuckDB reads a backslash in a path as a folder separator" in result.output
 
 
-def test_a_ledger_that_cannot_be_read_to_be_checked_is_refused_in_one_line(tmp_path, monkeypatch):
+@pytest.mark.parametrize(("error", "says"), [
+    (duckdb.IOException, "damaged, a part of it cannot be read (an input/output error); it is left untouched "
+                         "(restore it from its copy)"),
+    (duckdb.ConversionException, "its ledger cannot be read to be checked (ConversionException); it is left untouched"),
+])
+def test_a_ledger_that_cannot_be_read_to_be_checked_is_refused_in_one_line(error, says, tmp_path, monkeypatch):
     db = tmp_path / "q.duckdb"
     shutil.copy(FIXTURES / "layout4" / "qcpilot.duckdb", db)
 
     def unreadable(con, *args):
-        raise duckdb.IOException("could not read block 7: 'Jean Tremblay, 1977-07-07'")  # a library's own words
+        raise error("could not read block 7: 'Jean Tremblay, 1977-07-07'")  # a library's own words, quoting a row
 
     monkeypatch.setattr(layout, "_check_ledger", unreadable)
     with pytest.raises(InputError) as refused:
         layout.check_sealed(layout.inspect(db))
-    assert str(refused.value) == (f"{db}: its ledger cannot be read to be checked (IOException); it is left "
-                                  "untouched")
+    assert str(refused.value) == f"{db}: {says}"
 
 
 def test_a_damaged_file_is_not_called_locked():
