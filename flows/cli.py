@@ -6,6 +6,7 @@ import contextlib
 import math
 import os
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Protocol, runtime_checkable
@@ -163,7 +164,7 @@ def run(
                     state = pipeline(specs=ctx.specs, db=str(db), data_dir=str(DATA), config=str(config),
                                      force=force, wait=wait, return_state=True)
             except BaseException:
-                with io.signals_deferred():  # still holding the lock: whatever the run left is removed
+                with interrupts.deferred():  # still holding the lock: whatever the run left is removed
                     io.remove_stale_staging(db)
                 raise
             progress.dump()
@@ -175,11 +176,13 @@ def run(
         failure = _stopped(signal_name, db, target)
     if failure is not None:
         _release_and_fail(*failure)
-    result = _result_of(state, "nothing was published")
-    if result.noop:
-        out.print(f"nothing new since run {result.message} (same inputs, configuration and rules): {db} unchanged")
-        return
-    _summary(result)
+    with interrupts.ignored():  # the run has ended: what is left is to say how, whole
+        result = _result_of(state, "nothing was published")
+        if result.noop:
+            out.print(f"nothing new since run {result.message} (same inputs, configuration and rules): {db} "
+                      "unchanged")
+            return
+        _summary(result)
 
 
 def _signal_of(exc: BaseException) -> str | None:
@@ -340,10 +343,10 @@ def whatif(
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     if not verbose:
         _quiet_prefect_console()
-    from flows.whatif import whatif_flow
-
     before = layout.identity(out_db)
-    try:
+    try:  # from prefect's import on (a second or two): a signal then says whether the scenario was written
+        from flows.whatif import whatif_flow
+
         with interrupts.raised():
             state = whatif_flow(specs=specs, out=str(out_db), data_dir=str(DATA),
                                 baseline_config=str(baseline_config), config=str(config or baseline_config),
@@ -354,7 +357,8 @@ def whatif(
         # the swap happens with signals held back: --out is the file found or the scenario this what-if wrote
         _release_and_fail(f"stopped by {signal_name} after the scenario was written to {out_db}"
                           if layout.identity(out_db) != before else f"stopped by {signal_name}; nothing was written", 1)
-    _whatif_summary(_result_of(state, "nothing was written"))
+    with interrupts.ignored():  # the what-if has ended: what is left is to say how, whole
+        _whatif_summary(_result_of(state, "nothing was written"))
 
 
 def _whatif_summary(result) -> None:
@@ -391,10 +395,18 @@ def report(
     _require_published(db)
     if whatif is not None:
         _require_published(whatif, whatif=True)
+    from flows import io
     from flows.report import write_report
 
-    with _reading(*[d for d in (db, whatif) if d is not None]):
-        written = write_report(db, out_file, lang, whatif)
+    if Path(os.path.realpath(out_file)).is_dir():
+        _fail(f"--out {out_file}: is a folder; name the HTML file to write", 2)
+    if io.is_duckdb_file(Path(os.path.realpath(out_file))):  # the published database above all
+        _fail(f"--out {out_file}: is a DuckDB database; a report never writes over one: choose another --out", 2)
+    try:
+        with _reading(*[d for d in (db, whatif) if d is not None]):
+            written = write_report(db, Path(os.path.realpath(out_file)), lang, whatif)
+    except OSError as exc:
+        _fail(f"--out {out_file}: cannot be written ({exc.strerror or 'input/output error'})", 1)
     out.print(f"wrote {written}")
 
 
@@ -429,6 +441,9 @@ def main() -> None:
     # typer vendors click; its usage errors print as one line here, not as click's box
     from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
+    # a flow stopped by a signal leaves Prefect's crash-reporting coroutines unawaited: not a line for the operator
+    warnings.filterwarnings("ignore", message="coroutine .* was never awaited", category=RuntimeWarning)
+
     try:
         with interrupts.raised():
             code = app(standalone_mode=False)
@@ -450,6 +465,7 @@ def main() -> None:
         else:
             err.print(f"qcpilot: internal error ({type(exc).__name__})", highlight=False, markup=False)
         code = 1
+    interrupts.ignored_until_exit()
     raise SystemExit(code if isinstance(code, int) else 0)
 
 

@@ -8,7 +8,6 @@ import hashlib
 import os
 import re
 import shutil
-import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from flows import extracts
+from flows import extracts, interrupts
 from flows.errors import InputError, StorageError
 from transforms.parse import FILE, LINE, model_digits, model_dtypes, parse_frame
 
@@ -181,15 +180,13 @@ def is_storage_failure(exc: BaseException) -> bool:
     return isinstance(exc, OSError | duckdb.IOException) or any(needle in text for needle in _STORAGE_REASONS)
 
 
-@contextlib.contextmanager
-def signals_deferred():
-    """SIGTERM and SIGINT wait (blocked, then delivered) while cleanup runs, so a second signal cannot interrupt it."""
-    blocked = {signal.SIGTERM, signal.SIGINT}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
+def is_duckdb_file(path: Path) -> bool:
+    """Whether `path` is a DuckDB database file (its header says "DUCK" at byte 8)."""
     try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        with open(path, "rb") as f:
+            return f.read(12)[8:12] == b"DUCK"
+    except OSError:
+        return False
 
 
 def staging_name(target: Path, run_id: str, kind: str = "tmp") -> Path:
@@ -290,7 +287,7 @@ class Staging:
             if before_swap is not None:
                 before_swap()
             old = self.target.stat() if self.target.exists() else None
-            with signals_deferred():  # a signal now is delivered after the swap, never between it and its report
+            with interrupts.deferred():  # a signal now is delivered after the swap, never between it and its report
                 if old is not None:  # the next database is readable by whom the last one was, no more, no less
                     os.chmod(self.tmp, old.st_mode & 0o777)
                     with contextlib.suppress(PermissionError):  # only root may give a file to another owner
@@ -303,7 +300,7 @@ class Staging:
         self._remove_tmp()
 
     def abort(self) -> None:
-        with signals_deferred():
+        with interrupts.deferred():
             try:
                 if self.con is not None:
                     self.con.close()

@@ -377,9 +377,10 @@ def is_whatif(db: Path) -> bool:
         return False
 
 
-def inspect(db: Path, writing: bool = True) -> Target:
+def inspect(db: Path, writing: bool = True, scenario: bool = False) -> Target:
     """The target of a run: its layout and latest run, read-only. InputError when it must not be written (or,
-    `writing` False, read)."""
+    `writing` False, read). A run (`scenario` False) never writes over a what-if's scenario database: its decisions
+    are hypotheses, not a ledger to carry forward."""
     db = Path(db)
     if "\\" in str(db):
         raise InputError(f"{db}: DuckDB reads a backslash in a path as a folder separator, so this name would open "
@@ -400,6 +401,9 @@ def inspect(db: Path, writing: bool = True) -> Target:
         raise _open_error(db, exc) from None
     try:
         layout = layout_of(con, db)
+        if writing and not scenario and all(t in _columns(con) for t in WHATIF_TABLES):
+            raise InputError(f"{db}: is a what-if scenario database (written by qcpilot whatif): its decisions are "
+                             "hypotheses, not a ledger a run may carry forward; run on the published database")
         row = con.execute("SELECT run_id, inputs, engine_version, config_sha256 FROM runs "
                           "ORDER BY finished_at DESC LIMIT 1").fetchall()
     except duckdb.Error as exc:

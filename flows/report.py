@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import io as _io
+import os
 from pathlib import Path
 
 import duckdb
@@ -286,6 +287,13 @@ def _whatif_section(scenario: Path, w: dict, lang: str) -> str:
 
 
 def write_report(db: Path, out: Path, lang: str = "fr", whatif: Path | None = None) -> Path:
+    """Build the report, then put it at `out` with one rename: a report that fails leaves what `out` held."""
+    html = build_report(db, lang, whatif)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(build_report(db, lang, whatif), encoding="utf-8")
+    tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        tmp.write_text(html, encoding="utf-8")
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
     return out

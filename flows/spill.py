@@ -26,7 +26,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from flows import extracts, io
+from flows import extracts, interrupts, io
 from schemas import MODELS
 from transforms.parse import FILE, LINE, ROW, model_digits, model_dtypes, parse_frame
 from transforms.sqlfiles import sql_files
@@ -57,7 +57,7 @@ class Spill:
         return cls(root, buckets)
 
     def remove(self) -> None:
-        with io.signals_deferred():
+        with interrupts.deferred():
             shutil.rmtree(self.root, ignore_errors=True)
 
     def kept(self, extract: str, bucket: int | None = None) -> list[Path]:

@@ -94,7 +94,7 @@ def _whatif(specs, out: Path, data_dir: Path, baseline_config: Path, config: Pat
     files = {e: extracts.resolve(specs[e]) for e in EXTRACTS}
     baseline_target = out.with_name(f"{out.name}.baseline")
     with lock.exclusive(out, hint=""), io.permissions_of(out):  # what-if has no --wait
-        target = layout.inspect(out)
+        target = layout.inspect(out, scenario=True)
         for leftover in [*io.remove_stale_staging(out), *io.remove_stale_staging(baseline_target)]:
             log.warning("removed %s, left by a what-if that was killed", leftover.name)
         store = spill.Spill.beside(out, run_id, spill.buckets_for(files["applications"], PARTITION_ROWS))

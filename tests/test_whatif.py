@@ -243,3 +243,41 @@ def test_a_baseline_is_refused_when_todays_legal_values_are_not_those_of_the_pub
                                                                       "values: {2021-04-22: 110000}"), encoding="utf-8")
     code, output, _ = whatif(db, tmp_path / "w.duckdb", "--config", str(CONFIG))
     assert code == 2 and f"{rulebook}: not the file run" in output and "would not be the published decisions" in output
+
+
+def test_a_run_never_takes_a_scenario_database_for_its_ledger(baseline):
+    """Found by the third hostile test: `run --db SCENARIO` published the what-if's hypothetical decisions as the
+    permanent ledger."""
+    root, db = baseline
+    out = root / "for-run" / "w.duckdb"
+    code, output, _ = whatif(db, out, "--config", str(CONFIG))
+    assert code == 0, output
+    before = digest(out)
+    result = CliRunner().invoke(cli.app, ["run", "--applications", str(root / "apps"), "--experience",
+                                          str(root / "exp"), "--wages", str(root / "wages"), "--db", str(out),
+                                          "--force"])
+    assert (result.exit_code, result.output.strip()) == (2, (
+        f"qcpilot: {out}: is a what-if scenario database (written by qcpilot whatif): its decisions are hypotheses, "
+        "not a ledger a run may carry forward; run on the published database; nothing was published"))
+    assert digest(out) == before
+
+
+def test_a_report_never_writes_over_a_database_and_says_in_one_line_where_it_cannot_write(baseline):
+    """Found by the third hostile test: `report --out` naming the published database (or a link to it) replaced
+    the ledger with HTML and exited 0; a folder or an unreachable path was an internal error."""
+    root, db = baseline
+    link = root / "report-link.html"
+    link.symlink_to(db)
+    before = digest(db)
+    for target, code, says in [
+        (db, 2, f"--out {db}: is a DuckDB database; a report never writes over one: choose another --out"),
+        (link, 2, f"--out {link}: is a DuckDB database; a report never writes over one: choose another --out"),
+        (root, 2, f"--out {root}: is a folder; name the HTML file to write"),
+        (Path("/proc/qcpilot/r.html"), 1, "--out /proc/qcpilot/r.html: cannot be written (No such file or directory)"),
+    ]:
+        result = CliRunner().invoke(cli.app, ["report", "--db", str(db), "--out", str(target)])
+        assert (result.exit_code, result.output.strip()) == (code, f"qcpilot: {says}"), target
+    assert digest(db) == before
+    written = CliRunner().invoke(cli.app, ["report", "--db", str(db), "--out", str(root / "r.html")])
+    assert written.exit_code == 0 and (root / "r.html").read_text(encoding="utf-8").startswith("<!doctype html>")
+    assert not list(root.glob(".r.html*"))
