@@ -36,7 +36,7 @@ from pathlib import Path
 import duckdb
 
 from flows.errors import InputError
-from schemas.enums import DECIDED_STATUSES
+from schemas.enums import DECIDED_STATUSES, STREAMS_BY_PROGRAM
 from transforms.sqlfiles import sql_text
 
 CURRENT = 4
@@ -296,6 +296,10 @@ LEDGER_INVARIANTS = [
      "SELECT coalesce(application_id, '(no id)') FROM decisions WHERE application_id IS NULL OR person_id IS NULL "
      "OR program IS NULL OR stream IS NULL OR selection_year IS NULL OR submitted_at IS NULL OR decided_at IS NULL "
      "ORDER BY 1 LIMIT 1"),
+    ("decides a program and stream that qcpilot does not know",
+     "SELECT application_id FROM decisions WHERE program || '/' || stream NOT IN "
+     f"({', '.join(repr(f'{p}/{s}') for p, streams in STREAMS_BY_PROGRAM.items() for s in streams)}) "
+     "ORDER BY 1 NULLS FIRST LIMIT 1"),
     ("was decided by a run that the runs history does not hold",
      "SELECT application_id FROM decisions d WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.run_id = d.decided_run_id) "
      "ORDER BY 1 NULLS FIRST LIMIT 1"),
@@ -336,6 +340,11 @@ def _check_ledger(con: duckdb.DuckDBPyConnection, db: Path, layout: int) -> None
     twice = con.execute("SELECT run_id FROM runs GROUP BY ALL HAVING count(*) > 1 LIMIT 1").fetchall()
     if twice:
         raise refuse(f"run {twice[0][0]} is in the runs history twice")
+    incomplete = con.execute("SELECT coalesce(run_id, '(no id)') FROM runs WHERE run_id IS NULL OR started_at IS NULL "
+                             "OR finished_at IS NULL OR inputs IS NULL OR engine_version IS NULL "
+                             "OR config_sha256 IS NULL ORDER BY 1 LIMIT 1").fetchall()
+    if incomplete:
+        raise refuse(f"run {incomplete[0][0]} lacks a value that qcpilot always writes")
     if layout < 2:
         return  # layout 1 recorded no digest: what no invariant shows cannot be known
     [meta] = con.sql(f"SELECT * FROM {META}").pl().to_dicts()

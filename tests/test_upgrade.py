@@ -371,7 +371,8 @@ def damaged_copy(fixture: str, sql: list[str], folder: Path) -> tuple[Path, dict
         ids = {"first": con.sql("SELECT min(application_id) FROM decisions").fetchall()[0][0],
                "first_selected": con.sql("SELECT min(application_id) FROM decisions WHERE status = 'selected'")
                .fetchall()[0][0],
-               "rows": con.sql("SELECT count(*) FROM decisions").fetchall()[0][0]}
+               "rows": con.sql("SELECT count(*) FROM decisions").fetchall()[0][0],
+               "first_run": con.sql("SELECT min(run_id) FROM runs").fetchall()[0][0]}
         if con.sql("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'qcpilot_meta'").fetchall()[0][0]:
             ids["sealed_by"] = con.sql("SELECT run_id FROM qcpilot_meta").fetchall()[0][0]
         for statement in sql:
@@ -408,6 +409,15 @@ DAMAGED_LEDGER = {
     "a decision without its person": (
         "layout1", ["UPDATE decisions SET person_id = NULL WHERE application_id = '{first}'"],
         "application {first} lacks a value that qcpilot always writes"),
+    "a decision in a program qcpilot does not know (found by the third hostile test)": (
+        "layout1", ["UPDATE decisions SET program = 'nonexistent_program' WHERE application_id = '{first}'"],
+        "application {first} decides a program and stream that qcpilot does not know"),
+    "a run without the inputs it read (found by the third hostile test)": (
+        "layout1", ["UPDATE runs SET inputs = NULL WHERE run_id = '{first_run}'"],
+        "run {first_run} lacks a value that qcpilot always writes"),
+    "a run without its end": (
+        "layout1", ["UPDATE runs SET finished_at = NULL WHERE run_id = '{first_run}'"],
+        "run {first_run} lacks a value that qcpilot always writes"),
     "decisions of runs not in the history": (
         "layout1", ["DELETE FROM runs"], "application {first} was decided by a run that the runs history does not hold"),
     "a run's row edited (layout 4 seals the history)": (
