@@ -443,6 +443,10 @@ def main() -> None:
 
     # a flow stopped by a signal leaves Prefect's crash-reporting coroutines unawaited: not a line for the operator
     warnings.filterwarnings("ignore", message="coroutine .* was never awaited", category=RuntimeWarning)
+    if not os.environ.get("QCPILOT_DEBUG"):
+        # an error a library could not raise is printed as a traceback by default: pyarrow's, decoding a bad CSV row
+        # that is not UTF-8 for its invalid-row handler. What it was about is said in its own one line.
+        sys.unraisablehook = lambda _unraisable: None
 
     try:
         with interrupts.raised():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import shutil
 import subprocess
 import time
@@ -278,3 +279,18 @@ def test_a_change_of_the_legal_values_is_not_a_no_op_and_is_recorded_as_a_change
     with duckdb.connect(str(db), read_only=True) as con:
         changed = con.sql("SELECT engine_changed FROM runs ORDER BY finished_at").fetchall()
     assert changed == [(False,), (True,)]  # the decisions of the first run were taken under other legal values
+
+
+def test_a_bad_csv_row_that_is_not_utf8_prints_no_traceback(tmp_path):
+    """Found by the fuzz test on CI: pyarrow, decoding such a row for its invalid-row handler, printed a traceback
+    ("Exception ignored in ...") above the run's one line."""
+    sample = DATA / "sample"
+    apps = tmp_path / "apps"
+    apps.mkdir()
+    lines = (sample / "applications" / "applications_0000a.csv").read_bytes().splitlines(keepends=True)[:20]
+    (apps / "a.csv").write_bytes(b"".join(lines) + b"A9,x\xbdy,3\n")  # too few fields, and a byte that is not UTF-8
+    done = qcpilot(dict(os.environ), "run", "--applications", str(apps), "--experience", str(sample / "experience"),
+                   "--wages", str(sample / "wages"), "--db", str(tmp_path / "q.duckdb"))
+    assert (done.returncode, (done.stdout + done.stderr).strip()) == (
+        2, f"qcpilot: {apps / 'a.csv'}: line 21: not UTF-8 text (the contract's CSV is UTF-8); nothing was published")
+    assert not (tmp_path / "q.duckdb").exists()
