@@ -398,13 +398,18 @@ def report(
     from flows import io
     from flows.report import write_report
 
-    if Path(os.path.realpath(out_file)).is_dir():
+    target = Path(os.path.realpath(out_file))
+    if target.is_dir():
         _fail(f"--out {out_file}: is a folder; name the HTML file to write", 2)
-    if io.is_duckdb_file(Path(os.path.realpath(out_file))):  # the published database above all
+    if io.is_duckdb_file(target):  # the published database above all
         _fail(f"--out {out_file}: is a DuckDB database; a report never writes over one: choose another --out", 2)
+    if target.suffix.lower() not in (".html", ".htm"):  # never a database's lock, write-ahead log or staging file
+        _fail(f"--out {out_file}: a report is an HTML file: name it .html", 2)
+    if target.exists() and not target.is_file():
+        _fail(f"--out {out_file}: is not a regular file (a device, a pipe); a report replaces only a file", 2)
     try:
         with _reading(*[d for d in (db, whatif) if d is not None]):
-            written = write_report(db, Path(os.path.realpath(out_file)), lang, whatif)
+            written = write_report(db, target, lang, whatif)
     except OSError as exc:
         _fail(f"--out {out_file}: cannot be written ({exc.strerror or 'input/output error'})", 1)
     out.print(f"wrote {written}")

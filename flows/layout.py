@@ -410,7 +410,7 @@ def inspect(db: Path, writing: bool = True, scenario: bool = False) -> Target:
         raise _open_error(db, exc) from None
     try:
         layout = layout_of(con, db)
-        if writing and not scenario and all(t in _columns(con) for t in WHATIF_TABLES):
+        if writing and not scenario and any(t.startswith("whatif_") for t in _columns(con)):  # even one is enough
             raise InputError(f"{db}: is a what-if scenario database (written by qcpilot whatif): its decisions are "
                              "hypotheses, not a ledger a run may carry forward; run on the published database")
         row = con.execute("SELECT run_id, inputs, engine_version, config_sha256 FROM runs "

@@ -78,3 +78,36 @@ def test_after_a_publish_a_signal_cuts_nothing_short_and_the_handlers_come_back(
         assert interrupts.received is None
         with pytest.raises(Interrupted):
             send_and_wait(signal.SIGTERM)
+
+
+def test_the_console_script_takes_signals_before_its_heavy_imports(monkeypatch):
+    """Found by the fourth hostile test: a signal while typer and rich were imported (the first fifth of a second)
+    ended the process with no line (SIGTERM) or a KeyboardInterrupt traceback from an import (SIGINT)."""
+    import sys
+    import types
+
+    from flows import entry
+
+    seen = {}
+    fake_cli = types.ModuleType("flows.cli")  # stands for the heavy import: what handlers are in place when it starts
+    fake_cli.main = lambda: seen.update({s: signal.getsignal(s) for s in interrupts.SIGNALS})
+    monkeypatch.setitem(sys.modules, "flows.cli", fake_cli)
+    before = {s: signal.getsignal(s) for s in interrupts.SIGNALS}
+    try:
+        entry.main()
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)
+    assert seen == {s: entry._stopped_before_start for s in interrupts.SIGNALS}
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_before_the_command_started_is_its_one_line(sig):
+    import subprocess
+    import sys
+
+    code = ("import os, signal, time\nfrom flows import entry\n"
+            "for s in (signal.SIGTERM, signal.SIGINT):\n    signal.signal(s, entry._stopped_before_start)\n"
+            f"os.kill(os.getpid(), {int(sig)})\ntime.sleep(10)\nprint('went on')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (1, "", f"qcpilot: stopped by {sig.name}\n")

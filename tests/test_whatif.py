@@ -260,6 +260,15 @@ def test_a_run_never_takes_a_scenario_database_for_its_ledger(baseline):
         f"qcpilot: {out}: is a what-if scenario database (written by qcpilot whatif): its decisions are hypotheses, "
         "not a ledger a run may carry forward; run on the published database; nothing was published"))
     assert digest(out) == before
+    partial = root / "for-run" / "partial.duckdb"  # one what-if table is enough to tell hypotheses from a ledger
+    shutil.copy(out, partial)
+    with duckdb.connect(str(partial)) as con:
+        for table in ("whatif_summary", "whatif_changes", "whatif_inputs"):
+            con.execute(f"DROP TABLE {table}")
+    result = CliRunner().invoke(cli.app, ["run", "--applications", str(root / "apps"), "--experience",
+                                          str(root / "exp"), "--wages", str(root / "wages"), "--db", str(partial),
+                                          "--force"])
+    assert result.exit_code == 2 and "is a what-if scenario database" in result.output, result.output
 
 
 def test_a_report_never_writes_over_a_database_and_says_in_one_line_where_it_cannot_write(baseline):
@@ -273,6 +282,8 @@ def test_a_report_never_writes_over_a_database_and_says_in_one_line_where_it_can
         (db, 2, f"--out {db}: is a DuckDB database; a report never writes over one: choose another --out"),
         (link, 2, f"--out {link}: is a DuckDB database; a report never writes over one: choose another --out"),
         (root, 2, f"--out {root}: is a folder; name the HTML file to write"),
+        (root / ".q.duckdb.lock", 2, f"--out {root / '.q.duckdb.lock'}: a report is an HTML file: name it .html"),
+        (root / "q.duckdb.wal", 2, f"--out {root / 'q.duckdb.wal'}: a report is an HTML file: name it .html"),
         (Path("/proc/qcpilot/r.html"), 1, "--out /proc/qcpilot/r.html: cannot be written (No such file or directory)"),
     ]:
         result = CliRunner().invoke(cli.app, ["report", "--db", str(db), "--out", str(target)])

@@ -1,0 +1,21 @@
+"""The `qcpilot` console script's first instructions, before anything heavy is imported (typer, rich, then polars
+and prefect take a fraction of a second or more): a signal then ends the command with its one line, never a
+KeyboardInterrupt traceback from an import or a silent exit 143. `flows.cli.main` installs its own handlers."""
+
+import os
+import signal
+import sys
+
+
+def _stopped_before_start(signum, _frame):
+    sys.stderr.write(f"qcpilot: stopped by {signal.Signals(signum).name}\n")
+    sys.stderr.flush()
+    os._exit(1)  # nothing has been done yet: nothing to clean up, no half-imported module to run
+
+
+def main() -> None:
+    for s in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(s, _stopped_before_start)
+    from flows.cli import main as command
+
+    command()
