@@ -160,10 +160,9 @@ def unreadable(db: Path | str, exc: duckdb.Error) -> InputError:
                       "its copy)")
 
 
-def layout_of(con: duckdb.DuckDBPyConnection, db: Path) -> int:
-    """The layout of an open database; InputError for a database qcpilot did not publish, a newer one, or one whose
-    record of its layout or carried tables were changed outside qcpilot."""
-    tables = _columns(con)
+def layout_of(con: duckdb.DuckDBPyConnection, db: Path, tables: dict[str, list[tuple[str, str]]]) -> int:
+    """The layout of an open database whose tables are `tables` (_columns); InputError for a database qcpilot did
+    not publish, a newer one, or one whose record of its layout or carried tables were changed outside qcpilot."""
     if META in tables:
         layout = _meta_layout(con, db, dict(tables[META]))
         if tables[META] != META_SHAPES[layout]:
@@ -285,24 +284,28 @@ def _duckdb_hash_digest(con: duckdb.DuckDBPyConnection) -> int:
     return int(con.execute("SELECT coalesce(bit_xor(hash(d)), 0) FROM decisions d").fetchall()[0][0])
 
 
-# What makes a ledger one qcpilot could not have written: (what, the query of the first id that shows it).
+# What makes a ledger one qcpilot could not have written: (whose id, what, the query of the first id that shows it).
 LEDGER_INVARIANTS = [
-    ("is decided twice in the ledger",
+    ("application", "is decided twice in the ledger",
      "SELECT application_id FROM decisions GROUP BY ALL HAVING count(*) > 1 ORDER BY 1 NULLS FIRST LIMIT 1"),
-    ("has a status that qcpilot never publishes",
+    ("application", "has a status that qcpilot never publishes",
      "SELECT application_id FROM decisions WHERE status IS NULL OR status NOT IN "
      f"({', '.join(repr(s) for s in DECIDED_STATUSES)}) ORDER BY 1 NULLS FIRST LIMIT 1"),
-    ("lacks a value that qcpilot always writes",
+    ("application", "lacks a value that qcpilot always writes",
      "SELECT coalesce(application_id, '(no id)') FROM decisions WHERE application_id IS NULL OR person_id IS NULL "
      "OR program IS NULL OR stream IS NULL OR selection_year IS NULL OR submitted_at IS NULL OR decided_at IS NULL "
      "ORDER BY 1 LIMIT 1"),
-    ("decides a program and stream that qcpilot does not know",
+    ("application", "decides a program and stream that qcpilot does not know",
      "SELECT application_id FROM decisions WHERE program || '/' || stream NOT IN "
      f"({', '.join(repr(f'{p}/{s}') for p, streams in STREAMS_BY_PROGRAM.items() for s in streams)}) "
      "ORDER BY 1 NULLS FIRST LIMIT 1"),
-    ("was decided by a run that the runs history does not hold",
+    ("application", "was decided by a run that the runs history does not hold",
      "SELECT application_id FROM decisions d WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.run_id = d.decided_run_id) "
      "ORDER BY 1 NULLS FIRST LIMIT 1"),
+    ("run", "is in the runs history twice", "SELECT run_id FROM runs GROUP BY ALL HAVING count(*) > 1 LIMIT 1"),
+    ("run", "lacks a value that qcpilot always writes",
+     "SELECT coalesce(run_id, '(no id)') FROM runs WHERE run_id IS NULL OR started_at IS NULL OR finished_at IS NULL "
+     "OR inputs IS NULL OR engine_version IS NULL OR config_sha256 IS NULL ORDER BY 1 LIMIT 1"),
 ]
 
 
@@ -333,18 +336,10 @@ def _check_ledger(con: duckdb.DuckDBPyConnection, db: Path, layout: int) -> None
         return InputError(f"{db}: {what}; a ledger that is never revoked cannot be carried forward from it: restore "
                           "the database from its copy")
 
-    for what, query in LEDGER_INVARIANTS:
+    for whose, what, query in LEDGER_INVARIANTS:
         found = con.execute(query).fetchall()
         if found:
-            raise refuse(f"application {found[0][0]} {what}")
-    twice = con.execute("SELECT run_id FROM runs GROUP BY ALL HAVING count(*) > 1 LIMIT 1").fetchall()
-    if twice:
-        raise refuse(f"run {twice[0][0]} is in the runs history twice")
-    incomplete = con.execute("SELECT coalesce(run_id, '(no id)') FROM runs WHERE run_id IS NULL OR started_at IS NULL "
-                             "OR finished_at IS NULL OR inputs IS NULL OR engine_version IS NULL "
-                             "OR config_sha256 IS NULL ORDER BY 1 LIMIT 1").fetchall()
-    if incomplete:
-        raise refuse(f"run {incomplete[0][0]} lacks a value that qcpilot always writes")
+            raise refuse(f"{whose} {found[0][0]} {what}")
     if layout < 2:
         return  # layout 1 recorded no digest: what no invariant shows cannot be known
     [meta] = con.sql(f"SELECT * FROM {META}").pl().to_dicts()
@@ -409,8 +404,9 @@ def inspect(db: Path, writing: bool = True, scenario: bool = False) -> Target:
     except duckdb.Error as exc:
         raise _open_error(db, exc) from None
     try:
-        layout = layout_of(con, db)
-        if writing and not scenario and any(t.startswith("whatif_") for t in _columns(con)):  # even one is enough
+        tables = _columns(con)
+        layout = layout_of(con, db, tables)
+        if writing and not scenario and any(t.startswith("whatif_") for t in tables):  # even one is enough
             raise InputError(f"{db}: is a what-if scenario database (written by qcpilot whatif): its decisions are "
                              "hypotheses, not a ledger a run may carry forward; run on the published database")
         row = con.execute("SELECT run_id, inputs, engine_version, config_sha256 FROM runs "

@@ -1,7 +1,6 @@
 -- What-if: the scenario (this database) against the baseline (attached as `__qcpilot_baseline`), both decided
--- from scratch on
--- the same inputs. `whatif_side` is each side's decision per application: eligibility, status, rank and one
--- outcome column per rule (transforms.whatif.side_sql). The rule changes: (rule_id, baseline, scenario) of every rule
+-- from scratch on the same inputs. `whatif_side` is each side's decision per application: eligibility, status, rank
+-- and one outcome column per rule (transforms.whatif.side_sql). The rule changes: (rule_id, baseline, scenario) of every rule
 -- whose outcome differs (transforms.whatif.comparison_sql writes that list).
 
 CREATE TABLE whatif_changes AS
