@@ -17,7 +17,7 @@ import polars as pl
 
 from flows import extracts, interrupts
 from flows.errors import InputError, StorageError
-from transforms.parse import FILE, LINE, model_digits, model_dtypes, parse_frame
+from transforms.parse import FILE, LINE, model_dtypes, parse_frame, parse_model
 
 BATCH_ROWS = int(os.environ.get("QCPILOT_BATCH_ROWS", "200000"))  # rows of a file parsed at a time
 
@@ -73,10 +73,9 @@ def parsed_batches(extract: str, path: Path, model) -> Iterator[pl.DataFrame]:
     """One file of an extract, parsed to the contract's dtypes `BATCH_ROWS` rows at a time (with FILE, LINE and the
     parse errors of each row). InputError naming the file (and the column or line) when it cannot be read as the
     contract says."""
-    dtypes, digits = model_dtypes(model), model_digits(model)
-    f = extracts.open_file(extract, path, dtypes)
+    f = extracts.open_file(extract, path, model_dtypes(model))
     for batch in extracts.batches(f, BATCH_ROWS):
-        yield parse_frame(batch.lazy(), dtypes, digits).collect()
+        yield parse_model(batch.lazy(), model).collect()
 
 
 def read_extract(extract: str, files: list[Path], model) -> tuple[pl.DataFrame, list[InputFile]]:
@@ -88,8 +87,8 @@ def read_extract(extract: str, files: list[Path], model) -> tuple[pl.DataFrame, 
         inputs.append(InputFile.of(extract, path, sum(p.height for p in parts)))
     if not frames:
         dtypes = model_dtypes(model)
-        frames.append(parse_frame(pl.DataFrame(schema={**{c: pl.String for c in dtypes}, LINE: pl.Int64,
-                                                       FILE: pl.String}).lazy(), dtypes, model_digits(model)).collect())
+        frames.append(parse_model(pl.DataFrame(schema={**{c: pl.String for c in dtypes}, LINE: pl.Int64,
+                                                       FILE: pl.String}).lazy(), model).collect())
     return pl.concat(frames, how="vertical"), inputs
 
 

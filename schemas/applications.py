@@ -24,6 +24,7 @@ from schemas.enums import (
     STREAMS_BY_PROGRAM,
     SUBSTREAMS,
 )
+from schemas.identifiers import VISIBLE_ID, visible  # noqa: E402
 
 _STREAM_OK = pl.any_horizontal(
     [(pl.col("program") == p) & pl.col("stream").is_in(s) for p, s in STREAMS_BY_PROGRAM.items()]
@@ -34,8 +35,8 @@ class Applications(pa.DataFrameModel):
     """One row's checks. That an application_id is unique across every file of the extract is checked on the key
     column of all of them (`transforms.validate.shared_keys`), since a model sees one batch of one file."""
 
-    application_id: str = pa.Field(nullable=False, str_length={"min_value": 1})
-    person_id: str = pa.Field(nullable=False, str_length={"min_value": 1})
+    application_id: str = pa.Field(nullable=False, metadata={"identifier": True})
+    person_id: str = pa.Field(nullable=False, metadata={"identifier": True})
     submitted_at: polars_engine.DateTime = pa.Field(
         nullable=False, dtype_kwargs={"time_unit": "us", "time_zone": "UTC"}
     )
@@ -82,6 +83,10 @@ class Applications(pa.DataFrameModel):
 
     class Config:
         strict = False  # extra columns are kept but ignored (contract)
+
+    @pa.check("application_id", "person_id", name="visible_id", error=VISIBLE_ID)
+    def visible_id(cls, data) -> pl.LazyFrame:
+        return data.lazyframe.select(visible(data.key))
 
     @pa.dataframe_check(error="stream does not belong to program")
     def stream_belongs_to_program(cls, data) -> pl.LazyFrame:

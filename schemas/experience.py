@@ -8,10 +8,11 @@ import pandera.polars as pa
 import polars as pl
 
 from schemas.enums import NOC_DIGITS, NOC_PATTERN, SECTORS
+from schemas.identifiers import VISIBLE_ID, visible
 
 
 class Experience(pa.DataFrameModel):
-    application_id: str = pa.Field(nullable=False, str_length={"min_value": 1})
+    application_id: str = pa.Field(nullable=False, metadata={"identifier": True})
     noc_code: str = pa.Field(nullable=False, str_matches=NOC_PATTERN, metadata={"digits": NOC_DIGITS})
     job_title: str = pa.Field(nullable=True)
     start_on: pl.Date = pa.Field(nullable=False)
@@ -27,6 +28,10 @@ class Experience(pa.DataFrameModel):
 
     class Config:
         strict = False
+
+    @pa.check("application_id", name="visible_id", error=VISIBLE_ID)
+    def visible_id(cls, data) -> pl.LazyFrame:
+        return data.lazyframe.select(visible(data.key))
 
     @pa.dataframe_check(error="end_on is before start_on")
     def end_not_before_start(cls, data) -> pl.LazyFrame:

@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 
 from schemas import MODELS
-from transforms.parse import FILE, LINE, model_digits, model_dtypes, parse_frame
+from transforms.parse import FILE, LINE, parse_model
 
 # the time of the runs of the tests that call the transforms directly (a submission after it is rejected)
 AS_OF = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
@@ -71,7 +71,7 @@ def parsed(rows: list[dict], extract: str, source: str = "test.csv") -> pl.DataF
     lf = text_frame(rows, cols).lazy().with_row_index(LINE, offset=1).with_columns(
         pl.col(LINE).cast(pl.Int64), pl.lit(source).alias(FILE)
     )
-    return parse_frame(lf, model_dtypes(MODELS[extract]), model_digits(MODELS[extract])).collect()
+    return parse_model(lf, MODELS[extract]).collect()
 
 
 def write_csv(rows: list[dict], columns: list[str], path: Path) -> Path:

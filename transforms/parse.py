@@ -31,6 +31,12 @@ def model_dtypes(model) -> dict[str, pl.DataType]:
     return {name: col.dtype.type for name, col in model.to_schema().columns.items()}
 
 
+def model_identifiers(model) -> set[str]:
+    """The identifier columns of a model (Field metadata "identifier"): read as written, never trimmed, since white
+    space around an id rejects its row (contract "Identifiers")."""
+    return {name for name, col in model.to_schema().columns.items() if col.metadata and col.metadata.get("identifier")}
+
+
 def model_digits(model) -> dict[str, tuple[int, int]]:
     """Column name -> (fewest, most) digits of the fixed-length codes of a model (Field metadata "digits")."""
     return {name: tuple(col.metadata["digits"]) for name, col in model.to_schema().columns.items()
@@ -96,10 +102,15 @@ def _lost_zeros(name: str, digits: tuple[int, int]) -> pl.Expr:
 
 def parse_expr(
     name: str, target: pl.DataType, source: pl.DataType, digits: tuple[int, int] | None = None,
+    identifier: bool = False,
 ) -> tuple[pl.Expr, pl.Expr]:
     """(typed value, reason or null) for one column, given the dtype it arrived with (Parquet types that cannot
-    faithfully hold the target were refused before: flows.extracts.open_file)."""
+    faithfully hold the target were refused before: flows.extracts.open_file). An identifier is kept as written
+    (only an empty one is missing)."""
     col = pl.col(name)
+    if identifier and target == pl.String:
+        raw = col.cast(pl.String)
+        return pl.when(raw != "").then(raw).alias(name), pl.lit(None, pl.String)
     present = _text(name).is_not_null() if source == pl.String else col.is_not_null()
     if source == pl.String:
         if target == pl.String and digits is not None:
@@ -159,10 +170,11 @@ def parse_expr(
 
 def parse_frame(
     lf: pl.LazyFrame, dtypes: dict[str, pl.DataType], digits: dict[str, tuple[int, int]] | None = None,
+    identifiers: set[str] | None = None,
 ) -> pl.LazyFrame:
     """Typed contract columns + FILE, LINE and PARSE_ERRORS (list). The raw text of a rejected row is read again
     from its file afterwards (flows.io.attach_raw), so no copy of every row is carried."""
-    digits = digits or {}
+    digits, identifiers = digits or {}, identifiers or set()
     schema = lf.collect_schema()
     for name, target in dtypes.items():  # timestamps from text: helper columns first, each computed once
         if isinstance(target, pl.Datetime) and schema[name] == pl.String:
@@ -170,7 +182,12 @@ def parse_frame(
                 lf = lf.with_columns(stage)
     typed, reasons = [], []
     for name, target in dtypes.items():
-        t, r = parse_expr(name, target, schema[name], digits.get(name))
+        t, r = parse_expr(name, target, schema[name], digits.get(name), name in identifiers)
         typed.append(t)
         reasons.append(r)
     return lf.select(pl.col(FILE), pl.col(LINE), *typed, pl.concat_list(reasons).list.drop_nulls().alias(PARSE_ERRORS))
+
+
+def parse_model(lf: pl.LazyFrame, model) -> pl.LazyFrame:
+    """parse_frame with the dtypes, code digits and identifiers of a pandera model (schemas/)."""
+    return parse_frame(lf, model_dtypes(model), model_digits(model), model_identifiers(model))

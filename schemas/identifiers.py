@@ -1,0 +1,14 @@
+"""The contract's rule on identifiers (docs/spec/contract.md "Identifiers"): `application_id` and `person_id` hold
+visible characters only. A control or invisible format character (Unicode categories Cc and Cf) anywhere, or white
+space at either end, rejects the row; how ids are compared (their canonical form) is transforms/identity.py."""
+
+import polars as pl
+
+ID_PATTERN = r"^[^\p{Cc}\p{Cf}\s](?:[^\p{Cc}\p{Cf}]*[^\p{Cc}\p{Cf}\s])?$"
+VISIBLE_ID = ("holds a control or invisible character, or white space at either end (an id holds visible "
+              "characters only)")
+
+
+def visible(column: str) -> pl.Expr:
+    """True for an id of visible characters only (a missing id is another check's)."""
+    return pl.col(column).str.contains(ID_PATTERN).fill_null(True)

@@ -1,0 +1,65 @@
+"""Identity is the canonical form of an id (contract "Identifiers", rules.md §5.3): the polars expressions of
+transforms/identity.py give what Python's own Unicode functions give, for every character."""
+
+import sys
+import unicodedata
+
+import polars as pl
+import pytest
+
+from transforms.identity import application_key, person_key
+
+
+def python_canonical(text: str) -> str:
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+
+
+def test_the_canonical_form_is_python_s_nfkc_casefold_nfkc_for_every_assigned_character():
+    chars = [chr(c) for c in range(sys.maxunicode + 1)
+             if unicodedata.category(chr(c)) not in ("Cn", "Cs", "Co")]
+    got = pl.select(application_key(pl.Series(chars, dtype=pl.String))).to_series().to_list()
+    wrong = [(hex(ord(c)), g, python_canonical(c)) for c, g in zip(chars, got, strict=True)
+             if g != python_canonical(c)]
+    assert wrong == []
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("P123", "p123"),                    # case
+    ("P123", "P１２３"),                  # full-width digits
+    ("Pé9", "Pe\u03019"),                # NFC and NFD
+    ("STRASSE", "straße"),               # full case folding
+    ("P123", "P\u200b123"),              # a zero-width space inside a person id
+])
+def test_look_alike_person_ids_are_one_person(a, b):
+    keys = pl.select(person_key(pl.Series([a, b]))).to_series().to_list()
+    assert keys[0] == keys[1]
+
+
+def test_application_ids_in_nfc_and_nfd_are_one_application_and_different_ids_stay_different():
+    keys = pl.select(application_key(pl.Series(["AÉ9", "AE\u03019", "AE9", "A9"]))).to_series().to_list()
+    assert keys[0] == keys[1]
+    assert len(set(keys[1:])) == 3
+
+
+def test_clones_of_a_person_through_look_alike_ids_are_duplicates_not_four_selections():
+    from tests.test_selection import statuses
+
+    rows = [("A1", "P123", "ai_it_vfx", "ai", "2024-02-10 15:00", "eligible")]
+    rows += [(f"A{i}", person, "ai_it_vfx", "ai", f"2024-02-1{i} 15:00", "eligible")
+             for i, person in ((2, "P\u200b123"), (3, "p123"), (4, "P１２３"))]
+    got = statuses(rows)
+    assert got["A1"][0] == "selected"
+    assert [got[f"A{i}"][0] for i in (2, 3, 4)] == ["duplicate"] * 3
+
+
+def test_an_application_id_in_nfc_and_in_nfd_is_one_id_shared_by_two_rows():
+    from tests.factories import AS_OF, app, parsed, spell, wage
+    from transforms.validate import validate_all
+
+    kept, rejected = validate_all({
+        "applications": parsed([app(application_id="AÉ9"), app(application_id="AE\u03019", person_id="P2")],
+                               "applications"),
+        "experience": parsed([spell(application_id="AÉ9")], "experience"),
+        "wages": parsed([wage()], "wages")}, AS_OF)
+    assert kept["applications"].height == 0
+    assert rejected.filter(pl.col("extract") == "applications").height == 2
