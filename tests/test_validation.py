@@ -74,7 +74,8 @@ def test_every_row_sharing_an_application_id_is_rejected_and_their_spells_too():
     assert kept["applications"].get_column("application_id").to_list() == ["A3"]
     for line in (1, 2):
         assert reasons_of(rejected, "applications", line) == [
-            "application_id is shared with another row (every row sharing it is rejected)"
+            "application_id is shared with another row of different content (ids compared in canonical form; every "
+            "row sharing it is rejected)"
         ]
     assert reasons_of(rejected, "experience", 1) == ["application_id: the application was rejected"]
     assert kept["experience"].height == 1
@@ -96,14 +97,17 @@ def test_wage_rows_decreasing_deciles_duplicates_and_types():
         [app()],
         wages=[
             wage(decile_3_hourly="99.00"),  # 3rd decile above the 4th
-            wage(noc_code="21232", reference_year="2022"), wage(noc_code="21232", reference_year="2022"),
+            wage(noc_code="21232", reference_year="2022"), wage(noc_code="21232", reference_year="2022",
+                                                                 median_hourly="45.01"),
             wage(noc_code="2123"), wage(noc_code="21233", derived="peut-être"), wage(noc_code="21230"),
+            wage(noc_code="21230"),  # the same row delivered again: one row (contract "Deliveries")
         ],
     )
     assert reasons_of(rejected, "wages", 1) == ["deciles decrease from one decile to a later one"]
     assert reasons_of(rejected, "wages", 2) == reasons_of(rejected, "wages", 3) == [
-        "noc_code, region and reference_year repeat another row (every such row is rejected)"
+        "noc_code, region and reference_year repeat another row of different content (every such row is rejected)"
     ]
+    assert rejected.filter(pl.col("row_number") == 7).height == 0
     assert reasons_of(rejected, "wages", 4) == [
         "noc_code: 4 digits where codes have 5 (stored as a number, a code loses its leading zeros)"]
     assert reasons_of(rejected, "wages", 5)[0].startswith("derived: not a boolean")

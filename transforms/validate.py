@@ -13,13 +13,16 @@ import pandera.polars as pa
 import polars as pl
 
 from schemas import MODELS
+from transforms.identity import application_key, person_key
 from transforms.parse import FILE, LINE, PARSE_ERRORS, ROW
 from transforms.sqlfiles import read, statements
 
 CROSS_CHECKS_SQL = read("cross_checks.sql")
-# the key columns of every row read, for the checks across rows and files
-KEYS = {"applications": ["application_id"], "experience": ["application_id"],
-        "wages": ["noc_code", "region", "reference_year"]}
+# the key columns of every row read, for the checks across rows and files (ids by their canonical form, and the
+# content of the row: a row delivered twice alike is one row)
+KEYS = {"applications": ["application_id", "application_key", "program", "stream", "content_hash"],
+        "experience": ["application_id", "application_key", "content_hash"],
+        "wages": ["noc_code", "region", "reference_year", "content_hash"]}
 
 REJECTED_COLUMNS = {
     "extract": pl.String,
@@ -30,6 +33,24 @@ REJECTED_COLUMNS = {
     "raw": pl.String,
 }
 REJECTED_COLUMNS_IN_BATCH = {k: v for k, v in REJECTED_COLUMNS.items() if k != "raw"}
+# the rows the checks across files take out of the evaluation: rejected, or repeating a row read before
+DROPPED_SQL = ("SELECT extract, source_file, row_number FROM cross_rejected "
+               "UNION ALL SELECT extract, source_file, row_number FROM repeated")
+# where the ledger decided each application (sql/cross_checks.sql), for a run without a ledger
+NO_LEDGER = "SELECT NULL::VARCHAR AS application_key, NULL::VARCHAR AS program, NULL::VARCHAR AS stream LIMIT 0"
+LEDGER_PROGRAMS = "SELECT DISTINCT application_key, program, stream FROM decisions"
+
+
+def keyed(extract: str, df: pl.DataFrame) -> pl.DataFrame:
+    """The rows with their keys: the canonical form of the application id (and of the person id), and a hash of
+    the row's contract values (within a run: two rows with the same hash are the same delivery)."""
+    columns = list(MODELS[extract].to_schema().columns)
+    keys = [pl.struct(columns).hash(seed=20261206).alias("content_hash")]
+    if "application_id" in columns:
+        keys.append(application_key(pl.col("application_id")).alias("application_key"))
+    if "person_id" in columns:
+        keys.append(person_key(pl.col("person_id")).alias("person_key"))
+    return df.with_columns(keys)
 
 
 def _check_text(check: str) -> str:
@@ -108,25 +129,35 @@ def validate_all(parsed: dict[str, pl.DataFrame], as_of) -> tuple[dict[str, pl.D
     memory: the checks of each row, then the checks across rows (sql/cross_checks.sql, as a run does on its spill).
 
     `as_of` is the run's own time: a submission after it is rejected."""
+    kept, rejected, _ = validate_deliveries(parsed, as_of)
+    return kept, rejected
+
+
+def validate_deliveries(parsed: dict[str, pl.DataFrame], as_of) -> tuple[dict[str, pl.DataFrame], pl.DataFrame,
+                                                                           dict[str, int]]:
+    """validate_all, and the rows per extract that repeat a row delivered before (contract "Deliveries"): neither
+    kept again nor rejected. Rows read = kept + rejected + repeated."""
     kept, in_batch = {}, []
     con = duckdb.connect()
     try:
         for extract, df in parsed.items():
-            typed = df.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64))
+            typed = keyed(extract, df.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64)))
             kept[extract], rejected = split(typed, batch_reasons(extract, typed, as_of), extract)
             in_batch.append(rejected.drop("raw"))
             con.register(f"keys_{extract}", typed.select(*KEYS[extract], FILE, LINE))
         con.register("rejected_in_batch", pl.concat(in_batch).cast(REJECTED_COLUMNS_IN_BATCH))
+        con.execute(f"CREATE TEMP VIEW ledger_programs AS {NO_LEDGER}")
         for sql in statements(CROSS_CHECKS_SQL):
             con.execute(sql)
-        dropped = con.sql("SELECT extract, source_file, row_number FROM cross_rejected").pl()
+        dropped = con.sql(DROPPED_SQL).pl()
         rejected = con.sql("SELECT *, NULL::VARCHAR AS raw FROM rejected ORDER BY extract, source_file, row_number").pl()
+        repeated = dict(con.sql("SELECT extract, count(*) FROM repeated GROUP BY ALL").fetchall())
     finally:
         con.close()
     for extract in kept:
         gone = dropped.filter(pl.col("extract") == extract).select(FILE, LINE)
         kept[extract] = kept[extract].join(gone, on=[FILE, LINE], how="anti", maintain_order="left").drop(ROW)
-    return kept, rejected.cast(REJECTED_COLUMNS)
+    return kept, rejected.cast(REJECTED_COLUMNS), {e: repeated.get(e, 0) for e in parsed}
 
 
 def split(df: pl.DataFrame, reasons: pl.DataFrame, extract: str) -> tuple[pl.DataFrame, pl.DataFrame]:
