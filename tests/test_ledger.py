@@ -76,7 +76,9 @@ def test_the_same_run_twice_changes_nothing():
 def test_a_decided_application_missing_from_a_later_extract_stays_in_the_ledger():
     _, ledger1 = run(FIRST, None, "run1", T1)
     sel2, ledger2 = run([FIRST[0]], ledger1, "run2", T2)
-    assert sel2.get_column("application_id").to_list() == ["A1"]
+    # every decision counts, delivered or not (rules.md §5.6); U1 was never decided and is not delivered: gone
+    assert sel2.select("application_id", "status", "in_latest_delivery").rows() == [
+        ("A1", "selected", True), ("I1", "selected", False)]
     assert_frame_equal(ledger1, ledger2)
 
 

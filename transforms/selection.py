@@ -11,12 +11,11 @@ import duckdb
 import polars as pl
 
 from schemas.enums import DECIDED_STATUSES
+from transforms.identity import with_keys
 from transforms.sqlfiles import read
 
 SELECTION_SQL = read("selection.sql")
 VIEWS_SQL = read("views.sql")
-
-# statuses that are decisions: published once, never revoked (undetermined waits for review and is decided later)
 
 LEDGER_SCHEMA = {
     "application_id": pl.String, "person_id": pl.String, "program": pl.String, "stream": pl.String,
@@ -24,14 +23,16 @@ LEDGER_SCHEMA = {
     "rank_in_stream": pl.Int64, "rank_in_program": pl.Int64, "stream_cap": pl.Int64, "program_cap": pl.Int64,
     "cap_applied": pl.String, "late_arrival": pl.Boolean,
     "decided_run_id": pl.String, "decided_at": pl.Datetime("us", "UTC"), "engine_version": pl.String,
-    "config_sha256": pl.String,
+    "config_sha256": pl.String, "application_key": pl.String, "person_key": pl.String, "evaluation_id": pl.Int64,
+    "promoted": pl.Boolean,
 }
-SELECTION_COLUMNS = [
-    "application_id", "program", "stream", "selection_year", "status", "rank_in_stream", "rank_in_program",
-    "stream_cap", "program_cap", "cap_applied", "late_arrival", "decided_run_id",
-]
-_RANKED = ["application_id", "person_id", "program", "stream", "selection_year", "submitted_at", "status",
-           "rank_in_stream", "rank_in_program", "stream_cap", "program_cap", "cap_applied", "late_arrival"]
+_DECIDED = ["application_id", "person_id", "program", "stream", "selection_year", "submitted_at", "status",
+            "rank_in_stream", "rank_in_program", "stream_cap", "program_cap", "cap_applied", "late_arrival",
+            "application_key", "person_key", "evaluation_id", "promoted"]
+
+# Each application's current entry in the ledger: a promotion (rules.md §5.6) supersedes its cap_reached entry.
+LATEST_SQL = """SELECT * FROM decisions
+WHERE NOT (status = 'cap_reached' AND application_key IN (SELECT application_key FROM decisions WHERE promoted))"""
 
 
 def _relations(con: duckdb.DuckDBPyConnection) -> None:
@@ -44,29 +45,34 @@ def _relations(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def decide(con: duckdb.DuckDBPyConnection, *, run_id: str, decided_at, engine_version: str, config_sha256: str) -> None:
-    """Rank and cap the run's applications against the ledger; add this run's decisions to `decisions` (the ledger
-    only grows: earlier rows are never touched) and create the view `selections` (one row per application of the
-    run)."""
+    """Rank and cap the run's applications against the ledger; add this run's decisions and promotions to
+    `decisions` (the ledger only grows: earlier rows are never touched) and create the view `selections`."""
     _relations(con)
     con.execute(f"CREATE OR REPLACE TEMP TABLE ranked AS {SELECTION_SQL}")
     statuses = ", ".join(f"'{s}'" for s in DECIDED_STATUSES)
     con.execute(f"""INSERT INTO decisions BY NAME
-        SELECT {', '.join(_RANKED)}, ?::VARCHAR AS decided_run_id, ?::TIMESTAMPTZ AS decided_at,
+        SELECT {', '.join(_DECIDED)}, ?::VARCHAR AS decided_run_id, ?::TIMESTAMPTZ AS decided_at,
                ?::VARCHAR AS engine_version, ?::VARCHAR AS config_sha256
         FROM ranked WHERE NOT decided_before AND status IN ({statuses})""",
                 [run_id, decided_at, engine_version, config_sha256])
     con.execute(SELECTIONS_VIEW)
 
 
-# `selections`: every application of the run with its decision, read from the ledger; an application the ledger does
-# not hold is undetermined (the only status that is not a decision), not ranked.
-SELECTIONS_VIEW = """
+# `selections`: every application the ledger decided (whether or not the latest delivery has it) with its current
+# entry, and every application of the latest delivery the ledger does not hold: undetermined (the only status that
+# is not a decision), not ranked.
+SELECTIONS_VIEW = f"""
 CREATE OR REPLACE VIEW selections AS
-SELECT a.application_id, coalesce(d.program, a.program) AS program, coalesce(d.stream, a.stream) AS stream,
+WITH latest AS ({LATEST_SQL})
+SELECT coalesce(d.application_id, a.application_id) AS application_id,
+       coalesce(d.application_key, a.application_key) AS application_key, coalesce(d.program, a.program) AS program,
+       coalesce(d.stream, a.stream) AS stream,
        coalesce(d.selection_year, CAST(year(a.submitted_on) AS INTEGER)) AS selection_year,
        coalesce(d.status, 'undetermined') AS status, d.rank_in_stream, d.rank_in_program, d.stream_cap,
-       d.program_cap, d.cap_applied, coalesce(d.late_arrival, false) AS late_arrival, d.decided_run_id
-FROM applications a LEFT JOIN decisions d USING (application_id)
+       d.program_cap, d.cap_applied, coalesce(d.late_arrival, false) AS late_arrival, d.decided_run_id,
+       d.decided_at, coalesce(d.promoted, false) AS promoted, a.application_id IS NOT NULL AS in_latest_delivery,
+       d.evaluation_id AS decided_evaluation_id, a.evaluation_id AS delivered_evaluation_id
+FROM latest d FULL OUTER JOIN applications a ON a.application_key = d.application_key
 """
 
 
@@ -74,8 +80,12 @@ def _in_memory(applications: pl.DataFrame, eligibility: pl.DataFrame, config: pl
                ledger: pl.DataFrame | None) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     ledger = pl.DataFrame(schema=LEDGER_SCHEMA) if ledger is None else ledger.cast(LEDGER_SCHEMA)
-    for name, frame in {"applications": applications.select("application_id", "person_id", "program", "stream",
-                                                            "submitted_at", "submitted_on"),
+    apps = with_keys(applications)
+    if "evaluation_id" not in apps.columns:
+        apps = apps.with_columns(pl.lit(None, pl.Int64).alias("evaluation_id"))
+    for name, frame in {"applications": apps.select("application_id", "application_key", "person_id", "person_key",
+                                                    "program", "stream", "submitted_at", "submitted_on",
+                                                    "evaluation_id"),
                         "eligibility": eligibility.select("application_id", "outcome"),
                         "selection_config": config, "decisions": ledger}.items():
         con.register("__frame", frame)
@@ -93,7 +103,7 @@ def selections_and_ledger(
     try:
         decide(con, run_id=run_id, decided_at=decided_at, engine_version=engine_version, config_sha256=config_sha256)
         selections = con.sql("SELECT * FROM selections ORDER BY application_id").pl()
-        decisions = con.sql("SELECT * FROM decisions ORDER BY application_id").pl().cast(LEDGER_SCHEMA)
+        decisions = con.sql("SELECT * FROM decisions ORDER BY application_id, decided_at").pl().cast(LEDGER_SCHEMA)
     finally:
         con.close()
     return selections, decisions.with_columns(pl.col("submitted_at", "decided_at").dt.convert_time_zone("UTC"))
