@@ -1,11 +1,11 @@
 """The layout of the published database, and the upgrade steps that carry an older one forward.
 
-The published database is permanent: its `decisions` ledger and `runs` history outlive every release. Every publish
-records its layout in `qcpilot_meta` (a database without that table is layout 1, the releases up to f15a4dd). A run
-reads the carried tables of the previous database through the upgrade steps, one small named step per layout, in
-order, inside its staging database: the old file is untouched until the atomic swap, so a failed or killed upgrade
-leaves it as it was. A database from a newer release, or a DuckDB file qcpilot did not publish, is refused and left
-untouched.
+The published database is permanent: its `decisions` ledger and `runs` history outlive every release, and from layout
+5 so do the grounds of every decision (`evaluations`, `evaluation_wages`, `rulebooks`). Every publish records its
+layout in `qcpilot_meta` (a database without that table is layout 1, the releases up to f15a4dd). A run reads the
+carried tables of the previous database through the upgrade steps, one small named step per layout, in order, inside
+its staging database: the old file is untouched until the atomic swap, so a failed or killed upgrade leaves it as it
+was. A database from a newer release, or a DuckDB file qcpilot did not publish, is refused and left untouched.
 
 Layouts:
   1  the first published layout (no qcpilot_meta)
@@ -17,13 +17,21 @@ Layouts:
   4  issue #15: `qcpilot_meta` seals the runs history too (`runs_digest`), and both digests are computed from the
      rows' values (md5), no longer with DuckDB's own hash, so that a release with another DuckDB still checks them.
      The carried tables keep their shape.
+  5  issues #20 and #21: the ledger is the record. Every evaluation a run makes is kept once (`evaluations`, with the
+     digests of the application's row and spells as read, and `evaluation_wages`; an evaluation identical to one
+     kept is not stored again), every decision points to the evaluation that decided it (`decisions.evaluation_id`),
+     and every run to the rule book it read (`runs.rulebook_id`, the texts, citations and dated legal values in
+     `rulebooks`). `applications`, `assessments` and `wage_checks` become views of the latest delivery. Ids are
+     compared by their canonical form (`decisions.application_key`, `person_key`); a place that opens in a program
+     and year goes to the earliest cap_reached application: a promotion, a second ledger entry (`promoted`).
+     `qcpilot_meta` seals every carried table (`seals`).
 
 What every command checks before it reads a database (inspect): its `qcpilot_meta` is one complete row of a known
 shape, and the carried tables have exactly the columns of its layout. What a run checks besides, before it reads the
-ledger (check_sealed): the ledger is one qcpilot could have written (an application decided once, a known status,
-its key values, each decision's run in the history), and the digests the last publish recorded still match (layouts
-2 and 3: the decisions only, and only with the DuckDB version that wrote them; from layout 4: decisions and runs,
-with any DuckDB version).
+ledger (check_sealed): the ledger is one qcpilot could have written (an application decided once, or cap_reached then
+promoted; a known status, its key values, each decision's run in the history and its grounds kept), and the digests
+the last publish recorded still match (layouts 2 and 3: the decisions only, and only with the DuckDB version that
+wrote them; layout 4: decisions and runs; from layout 5: every carried table, with any DuckDB version).
 """
 
 from __future__ import annotations
@@ -37,19 +45,31 @@ import duckdb
 
 from flows.errors import InputError
 from schemas.enums import DECIDED_STATUSES, STREAMS_BY_PROGRAM
+from transforms.digest import row_text
 from transforms.sqlfiles import sql_text
 
-CURRENT = 4
+CURRENT = 5
 META = "qcpilot_meta"
-CARRIED = ("decisions", "runs")  # the tables a run carries forward; every other table is rebuilt by each run
+# the tables a run carries forward (every other table is rebuilt by each run), by the layout that added them
+CARRIED = ("decisions", "runs", "evaluations", "evaluation_wages", "rulebooks")
+CARRIED_SINCE = {"decisions": 1, "runs": 1, "evaluations": 5, "evaluation_wages": 5, "rulebooks": 5}
 
-# The carried tables of a database of the current layout, as a new one starts them.
+
+def carried(layout: int) -> tuple[str, ...]:
+    """The carried tables of a database of `layout`."""
+    return tuple(t for t in CARRIED if CARRIED_SINCE[t] <= layout)
+
+
+# The carried tables of a database of the current layout, as a new one starts them. `evaluations` has the columns of
+# the rule book the run evaluates (an outcome column per rule, the figures, the application's columns): it is created
+# by the run's first evaluation (transforms/keep.py), and only its head is fixed here (EVALUATIONS_HEAD).
 CARRIED_DDL = {
     "decisions": """CREATE TABLE decisions (
         application_id VARCHAR, person_id VARCHAR, program VARCHAR, stream VARCHAR, selection_year INTEGER,
         submitted_at TIMESTAMP WITH TIME ZONE, status VARCHAR, rank_in_stream BIGINT, rank_in_program BIGINT,
         stream_cap BIGINT, program_cap BIGINT, cap_applied VARCHAR, late_arrival BOOLEAN, decided_run_id VARCHAR,
-        decided_at TIMESTAMP WITH TIME ZONE, engine_version VARCHAR, config_sha256 VARCHAR)""",
+        decided_at TIMESTAMP WITH TIME ZONE, engine_version VARCHAR, config_sha256 VARCHAR,
+        application_key VARCHAR, person_key VARCHAR, evaluation_id BIGINT, promoted BOOLEAN)""",
     "runs": """CREATE TABLE runs (
         run_id VARCHAR, started_at TIMESTAMP WITH TIME ZONE, finished_at TIMESTAMP WITH TIME ZONE, status VARCHAR,
         rules_version VARCHAR,
@@ -62,8 +82,29 @@ CARRIED_DDL = {
         status_duplicate BIGINT, status_outside_intake BIGINT,
         engine_version VARCHAR, config_sha256 VARCHAR, engine_changed BOOLEAN, config_changed BOOLEAN,
         newly_decided BIGINT, late_arrivals BIGINT,
-        layout_version INTEGER, upgraded_from_layout INTEGER)""",
+        layout_version INTEGER, upgraded_from_layout INTEGER,
+        code_version VARCHAR, law_version VARCHAR, rulebook_id VARCHAR, promotions BIGINT, decided_not_delivered BIGINT,
+        under_review BIGINT, applications_repeated BIGINT, experience_repeated BIGINT, wages_repeated BIGINT)""",
+    "evaluation_wages": """CREATE TABLE evaluation_wages (
+        evaluation_id BIGINT, noc_code VARCHAR, noc2021_code VARCHAR, hourly_wage_cad DOUBLE,
+        threshold_hourly_cad DOUBLE, reference_years BIGINT[], decile_position TINYINT)""",
+    "rulebooks": """CREATE TABLE rulebooks (
+        rulebook_id VARCHAR, ordinal INTEGER, rule_id VARCHAR, program VARCHAR, streams VARCHAR[], substreams VARCHAR[],
+        versions VARCHAR[], citation VARCHAR, template_fr VARCHAR, template_en VARCHAR,
+        parameters STRUCT("name" VARCHAR, valid_from DATE, value_fr VARCHAR, value_en VARCHAR, unit VARCHAR,
+                          reference VARCHAR)[])""",
 }
+# the first columns of `evaluations`, whatever the rule book: the evaluation, the run that first made it, and the
+# application as read (its canonical id, the digests of its row, its spells and its wage lines); a run's first
+# evaluation adds the columns of its rule book (transforms/keep.py)
+EVALUATIONS_HEAD = [("evaluation_id", "BIGINT"), ("run_id", "VARCHAR"), ("application_key", "VARCHAR"),
+                    ("application_digest", "VARCHAR"), ("spells_digest", "VARCHAR"), ("wages_digest", "VARCHAR")]
+CARRIED_DDL["evaluations"] = "CREATE TABLE evaluations (" + ", ".join(f"{c} {t}" for c, t in EVALUATIONS_HEAD) + ")"
+# what layout 5 added to the tables carried before it
+ADDED_IN_5 = {"decisions": ("application_key", "person_key", "evaluation_id", "promoted"),
+              "runs": ("code_version", "law_version", "rulebook_id", "promotions", "decided_not_delivered",
+                       "under_review", "applications_repeated", "experience_repeated", "wages_repeated")}
+
 
 # The columns (name, type) of the carried tables in each layout, and of `qcpilot_meta` where there is one: a
 # database whose tables differ was changed outside qcpilot, and is refused rather than guessed at.
@@ -79,19 +120,25 @@ _INPUTS_1 = 'STRUCT("extract" VARCHAR, path VARCHAR, sha256 VARCHAR, "rows" BIGI
 
 @functools.cache
 def carried_shapes(layout: int) -> dict[str, list[tuple[str, str]]]:
-    """The carried tables' columns in `layout` (computed when first asked: `explain` starts faster without)."""
-    now = _shapes(CARRIED_DDL)
+    """The carried tables' columns in `layout` (computed when first asked: `explain` starts faster without); for
+    `evaluations`, its head."""
+    now = {**_shapes(CARRIED_DDL), "evaluations": EVALUATIONS_HEAD}
+    if layout >= 5:
+        return now
+    before = {t: [(c, d) for c, d in now[t] if c not in ADDED_IN_5[t]] for t in ("decisions", "runs")}
     if layout == 1:  # the releases up to commit f15a4dd: runs without the layout columns, inputs without size and time
-        return {"decisions": now["decisions"],
-                "runs": [(c, _INPUTS_1 if c == "inputs" else t) for c, t in now["runs"]
+        return {"decisions": before["decisions"],
+                "runs": [(c, _INPUTS_1 if c == "inputs" else t) for c, t in before["runs"]
                          if c not in ("layout_version", "upgraded_from_layout")]}
-    return now
+    return before
 
 
 _META_3 = [("layout_version", "INTEGER"), ("engine_version", "VARCHAR"), ("run_id", "VARCHAR"),
            ("written_at", "TIMESTAMP WITH TIME ZONE"), ("decisions_rows", "BIGINT"), ("decisions_digest", "UBIGINT"),
            ("runs_rows", "BIGINT"), ("duckdb_version", "VARCHAR")]
-META_SHAPES = {2: _META_3, 3: _META_3, 4: [*_META_3[:7], ("runs_digest", "UBIGINT"), _META_3[7]]}
+_META_5 = [*_META_3[:4], ("duckdb_version", "VARCHAR"),
+           ("seals", 'STRUCT("table" VARCHAR, "rows" BIGINT, digest UBIGINT)[]')]
+META_SHAPES = {2: _META_3, 3: _META_3, 4: [*_META_3[:7], ("runs_digest", "UBIGINT"), _META_3[7]], 5: _META_5}
 
 
 @dataclass(frozen=True)
@@ -171,13 +218,16 @@ def layout_of(con: duckdb.DuckDBPyConnection, db: Path, tables: dict[str, list[t
                                               strict=True) if v is None]
         if empty:
             raise _damaged(db, f"{META} has no {empty[0]}")
-    elif all(t in tables for t in CARRIED):
+    elif all(t in tables for t in carried(1)):
         layout = 1
     else:
         raise InputError(f"{db}: a DuckDB database that qcpilot did not publish (no {META} table, no decisions "
                          "ledger and runs history); it is left untouched")
-    for table in CARRIED:
-        if tables.get(table) != carried_shapes(layout)[table]:
+    for table in carried(layout):
+        shape, found = carried_shapes(layout)[table], tables.get(table)
+        if table == "evaluations" and found is not None:  # its head is fixed; the rest is the rule book's
+            found = found[:len(shape)]
+        if found != shape:
             what = "is missing" if table not in tables else f"does not have the columns of layout {layout}"
             raise _damaged(db, f"its {table} table {what}")
     return layout
@@ -233,7 +283,34 @@ def upgrade_3_to_4(con: duckdb.DuckDBPyConnection) -> None:
     computed from the rows' values); the carried tables pass as they are."""
 
 
-STEPS = {1: upgrade_1_to_2, 2: upgrade_2_to_3, 3: upgrade_3_to_4}
+def upgrade_4_to_5(con: duckdb.DuckDBPyConnection) -> None:
+    """Layout 5 (issues #20, #21): the ledger is the record. Each earlier decision gains the canonical forms of its
+    ids (application_key, person_key: how a later row is matched to it) and no evaluation (its grounds were not
+    kept: its letter says so), and is no promotion; each earlier run gains the columns that runs record from now on,
+    null for them (they did not record them). The grounds' tables start empty."""
+    import polars as pl
+
+    from transforms.identity import application_key, person_key
+
+    for column, dtype in (("application_key", "VARCHAR"), ("person_key", "VARCHAR"), ("evaluation_id", "BIGINT"),
+                          ("promoted", "BOOLEAN")):
+        con.execute(f"ALTER TABLE decisions ADD COLUMN {column} {dtype}")
+    ids = con.sql("SELECT DISTINCT application_id, person_id FROM decisions").pl()
+    keys = ids.with_columns(application_key(pl.col("application_id")).alias("application_key"),
+                            person_key(pl.col("person_id")).alias("person_key"))
+    con.register("__keys", keys)
+    con.execute("""UPDATE decisions d SET application_key = k.application_key, person_key = k.person_key,
+                   promoted = false
+                   FROM __keys k WHERE k.application_id = d.application_id AND k.person_id = d.person_id""")
+    con.unregister("__keys")
+    runs_now = dict(_shapes({"runs": CARRIED_DDL["runs"]})["runs"])
+    for column in ADDED_IN_5["runs"]:
+        con.execute(f"ALTER TABLE runs ADD COLUMN {column} {runs_now[column]}")
+    for table in ("evaluations", "evaluation_wages", "rulebooks"):
+        con.execute(CARRIED_DDL[table])
+
+
+STEPS = {1: upgrade_1_to_2, 2: upgrade_2_to_3, 3: upgrade_3_to_4, 4: upgrade_4_to_5}
 PREVIOUS = "__qcpilot_previous"  # the published database, attached to the staging one (no file is named so)
 
 
@@ -249,7 +326,7 @@ def carry_forward(con: duckdb.DuckDBPyConnection, target: Target) -> int | None:
         return None
     con.execute(f"ATTACH {sql_text(target.path)} AS {PREVIOUS} (READ_ONLY)")
     try:
-        for table in CARRIED:
+        for table in carried(target.layout):
             con.execute(f"CREATE TABLE {table} AS SELECT * FROM {PREVIOUS}.{table}")
     finally:
         con.execute(f"DETACH {PREVIOUS}")
@@ -258,23 +335,12 @@ def carry_forward(con: duckdb.DuckDBPyConnection, target: Target) -> int | None:
     return target.layout if target.layout != CURRENT else None
 
 
-def _row_text(con: duckdb.DuckDBPyConnection, table: str) -> str:
-    """A SQL expression of one row of `table` as text that no DuckDB version or time zone setting changes: every
-    column in order, null marked, instants as microseconds since the epoch, lists and structs as JSON."""
-    parts = []
-    for name, dtype in _columns(con)[table]:
-        col = f'"{name}"'
-        text = (f"epoch_us({col})::VARCHAR" if dtype.startswith("TIMESTAMP") else
-                f"to_json({col})::VARCHAR" if dtype.endswith("]") or dtype.startswith("STRUCT") else f"{col}::VARCHAR")
-        parts.append(f"coalesce({text}, chr(30))")
-    return f"concat_ws(chr(31), {', '.join(parts)})"
-
-
 def ledger_digest(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, int]:
     """(rows, digest) of a carried table in `con`: the xor of the md5 of every row's values (layout 4 on), which the
     next run checks before it carries the table forward."""
-    rows, digest = con.execute(f"SELECT count(*), coalesce(bit_xor(('0x' || md5({_row_text(con, table)})[1:16])"
-                               f"::UBIGINT), 0) FROM {table}").fetchall()[0]
+    text = row_text(_columns(con)[table])
+    rows, digest = con.execute(f"SELECT count(*), coalesce(bit_xor(('0x' || md5({text})[1:16])::UBIGINT), 0) "
+                               f"FROM {table}").fetchall()[0]
     return rows, int(digest)
 
 
@@ -284,36 +350,65 @@ def _duckdb_hash_digest(con: duckdb.DuckDBPyConnection) -> int:
     return int(con.execute("SELECT coalesce(bit_xor(hash(d)), 0) FROM decisions d").fetchall()[0][0])
 
 
-# What makes a ledger one qcpilot could not have written: (whose id, what, the query of the first id that shows it).
+_KNOWN_STREAMS = ", ".join(repr(f"{p}/{s}") for p, streams in STREAMS_BY_PROGRAM.items() for s in streams)
+# An application may have two entries from layout 5 on: cap_reached, then a promotion to selected (rules.md §5.6).
+_TWICE = ("NOT (count(*) = 2 AND count(*) FILTER (WHERE status = 'cap_reached' AND NOT promoted) = 1 "
+          "AND count(*) FILTER (WHERE status = 'selected' AND promoted) = 1 "
+          "AND max(decided_at) FILTER (WHERE promoted) > max(decided_at) FILTER (WHERE NOT promoted))")
+
+# What makes a ledger one qcpilot could not have written: (whose id, what, the query of the first id that shows it,
+# the first layout it holds for).
 LEDGER_INVARIANTS = [
     ("application", "is decided twice in the ledger",
-     "SELECT application_id FROM decisions GROUP BY ALL HAVING count(*) > 1 ORDER BY 1 NULLS FIRST LIMIT 1"),
+     "SELECT application_id FROM decisions GROUP BY ALL HAVING count(*) > 1 ORDER BY 1 NULLS FIRST LIMIT 1", 1, 4),
+    ("application", "is decided twice in the ledger (other than cap_reached, then promoted to selected)",
+     f"SELECT application_id FROM decisions GROUP BY ALL HAVING count(*) > 1 AND {_TWICE} ORDER BY 1 NULLS FIRST "
+     "LIMIT 1", 5, None),
+    ("application", "is promoted in the ledger without an earlier cap_reached entry",
+     "SELECT application_id FROM decisions d WHERE promoted AND (status <> 'selected' OR NOT EXISTS (SELECT 1 FROM "
+     "decisions c WHERE c.application_id = d.application_id AND c.status = 'cap_reached' AND NOT c.promoted)) "
+     "ORDER BY 1 NULLS FIRST LIMIT 1", 5, None),
     ("application", "has a status that qcpilot never publishes",
      "SELECT application_id FROM decisions WHERE status IS NULL OR status NOT IN "
-     f"({', '.join(repr(s) for s in DECIDED_STATUSES)}) ORDER BY 1 NULLS FIRST LIMIT 1"),
+     f"({', '.join(repr(s) for s in DECIDED_STATUSES)}) ORDER BY 1 NULLS FIRST LIMIT 1", 1, None),
     ("application", "lacks a value that qcpilot always writes",
      "SELECT coalesce(application_id, '(no id)') FROM decisions WHERE application_id IS NULL OR person_id IS NULL "
      "OR program IS NULL OR stream IS NULL OR selection_year IS NULL OR submitted_at IS NULL OR decided_at IS NULL "
-     "ORDER BY 1 LIMIT 1"),
+     "ORDER BY 1 LIMIT 1", 1, 4),
+    ("application", "lacks a value that qcpilot always writes",
+     "SELECT coalesce(application_id, '(no id)') FROM decisions WHERE application_id IS NULL OR person_id IS NULL "
+     "OR program IS NULL OR stream IS NULL OR selection_year IS NULL OR submitted_at IS NULL OR decided_at IS NULL "
+     "OR application_key IS NULL OR person_key IS NULL OR promoted IS NULL ORDER BY 1 LIMIT 1", 5, None),
     ("application", "decides a program and stream that qcpilot does not know",
-     "SELECT application_id FROM decisions WHERE program || '/' || stream NOT IN "
-     f"({', '.join(repr(f'{p}/{s}') for p, streams in STREAMS_BY_PROGRAM.items() for s in streams)}) "
-     "ORDER BY 1 NULLS FIRST LIMIT 1"),
+     f"SELECT application_id FROM decisions WHERE program || '/' || stream NOT IN ({_KNOWN_STREAMS}) "
+     "ORDER BY 1 NULLS FIRST LIMIT 1", 1, None),
     ("application", "was decided by a run that the runs history does not hold",
      "SELECT application_id FROM decisions d WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.run_id = d.decided_run_id) "
-     "ORDER BY 1 NULLS FIRST LIMIT 1"),
-    ("run", "is in the runs history twice", "SELECT run_id FROM runs GROUP BY ALL HAVING count(*) > 1 LIMIT 1"),
+     "ORDER BY 1 NULLS FIRST LIMIT 1", 1, None),
+    ("application", "was decided on an evaluation that the ledger does not keep",
+     "SELECT application_id FROM decisions d WHERE evaluation_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM evaluations e "
+     "WHERE e.evaluation_id = d.evaluation_id AND e.application_key = d.application_key) "
+     "ORDER BY 1 NULLS FIRST LIMIT 1", 5, None),
+    ("evaluation", "is kept twice", "SELECT evaluation_id FROM evaluations GROUP BY ALL HAVING count(*) > 1 LIMIT 1",
+     5, None),
+    ("evaluation", "was made by a run that the runs history does not hold",
+     "SELECT coalesce(evaluation_id::VARCHAR, '(no id)') FROM evaluations e WHERE evaluation_id IS NULL OR NOT EXISTS "
+     "(SELECT 1 FROM runs r WHERE r.run_id = e.run_id) ORDER BY 1 LIMIT 1", 5, None),
+    ("run", "is in the runs history twice", "SELECT run_id FROM runs GROUP BY ALL HAVING count(*) > 1 LIMIT 1", 1, None),
     ("run", "lacks a value that qcpilot always writes",
      "SELECT coalesce(run_id, '(no id)') FROM runs WHERE run_id IS NULL OR started_at IS NULL OR finished_at IS NULL "
-     "OR inputs IS NULL OR engine_version IS NULL OR config_sha256 IS NULL ORDER BY 1 LIMIT 1"),
+     "OR inputs IS NULL OR engine_version IS NULL OR config_sha256 IS NULL ORDER BY 1 LIMIT 1", 1, None),
+    ("run", "read a rule book that the ledger does not keep",
+     "SELECT run_id FROM runs r WHERE rulebook_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM rulebooks b "
+     "WHERE b.rulebook_id = r.rulebook_id) ORDER BY 1 LIMIT 1", 5, None),
 ]
 
 
 def check_sealed(target: Target) -> None:
     """Refuse (InputError) a published ledger that qcpilot could not have written (every layout), or that changed
-    since the last publish sealed it (layouts 2 and 3: decisions, under the same DuckDB version; from 4: decisions
-    and runs). Read-only; called by a run before anything else reads the ledger, a run with nothing to do
-    included."""
+    since the last publish sealed it (layouts 2 and 3: decisions, under the same DuckDB version; 4: decisions and
+    runs; from 5: every carried table). Read-only; called by a run before anything else reads the ledger, a run with
+    nothing to do included."""
     if target.layout is None:
         return
     try:
@@ -331,20 +426,30 @@ def check_sealed(target: Target) -> None:
         con.close()
 
 
+_WHAT = {"decisions": "decisions ledger", "runs": "runs history", "evaluations": "kept evaluations",
+         "evaluation_wages": "kept wage lines", "rulebooks": "kept rule books"}
+
+
 def _check_ledger(con: duckdb.DuckDBPyConnection, db: Path, layout: int) -> None:
     def refuse(what: str) -> InputError:
         return InputError(f"{db}: {what}; a ledger that is never revoked cannot be carried forward from it: restore "
                           "the database from its copy")
 
-    for whose, what, query in LEDGER_INVARIANTS:
-        found = con.execute(query).fetchall()
-        if found:
-            raise refuse(f"{whose} {found[0][0]} {what}")
+    for whose, what, query, first, last in LEDGER_INVARIANTS:
+        if first <= layout and (last is None or layout <= last):
+            found = con.execute(query).fetchall()
+            if found:
+                raise refuse(f"{whose} {found[0][0]} {what}")
     if layout < 2:
         return  # layout 1 recorded no digest: what no invariant shows cannot be known
     [meta] = con.sql(f"SELECT * FROM {META}").pl().to_dicts()
-    sealed = {"decisions": (meta["decisions_rows"], int(meta["decisions_digest"])),
-              "runs": (meta["runs_rows"], int(meta["runs_digest"]) if layout >= 4 else None)}
+    if layout >= 5:
+        sealed = {s["table"]: (s["rows"], int(s["digest"])) for s in meta["seals"]}
+        if set(sealed) != set(carried(layout)):
+            raise refuse(f"its seal does not name every carried table ({', '.join(sorted(sealed))})")
+    else:
+        sealed = {"decisions": (meta["decisions_rows"], int(meta["decisions_digest"])),
+                  "runs": (meta["runs_rows"], int(meta["runs_digest"]) if layout >= 4 else None)}
     same_duckdb = meta["duckdb_version"] == duckdb.__version__
     for table, (rows, digest) in sealed.items():
         if layout >= 4:
@@ -353,20 +458,19 @@ def _check_ledger(con: duckdb.DuckDBPyConnection, db: Path, layout: int) -> None
             now_rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
             now_digest = _duckdb_hash_digest(con) if table == "decisions" and same_duckdb else None
         if now_rows != rows or (None not in (digest, now_digest) and now_digest != digest):
-            raise refuse(f"its {'decisions ledger' if table == 'decisions' else 'runs history'} was changed outside "
-                         f"qcpilot since run {meta['run_id']} sealed it ({rows} rows then, {now_rows} now)")
+            raise refuse(f"its {_WHAT[table]} was changed outside qcpilot since run {meta['run_id']} sealed it "
+                         f"({rows} rows then, {now_rows} now)")
 
 
 def write_meta(con: duckdb.DuckDBPyConnection, engine_version: str, run_id: str) -> None:
-    """Record what wrote the database (its layout, the engine version, the run, the time) and the digests of its
-    ledger and runs history, which the next run checks before carrying them forward."""
-    rows, digest = ledger_digest(con, "decisions")
-    runs, runs_digest = ledger_digest(con, "runs")
+    """Record what wrote the database (its layout, the engine version, the run, the time) and the digest of every
+    carried table, which the next run checks before carrying them forward."""
+    seals = [{"table": t, "rows": rows, "digest": digest} for t in CARRIED for rows, digest in [ledger_digest(con, t)]]
     con.execute(f"""CREATE OR REPLACE TABLE {META} AS
         SELECT {CURRENT}::INTEGER AS layout_version, ?::VARCHAR AS engine_version, ?::VARCHAR AS run_id,
-               now() AS written_at, ?::BIGINT AS decisions_rows, ?::UBIGINT AS decisions_digest,
-               ?::BIGINT AS runs_rows, ?::UBIGINT AS runs_digest, ?::VARCHAR AS duckdb_version""",
-                [engine_version, run_id, rows, digest, runs, runs_digest, duckdb.__version__])
+               now() AS written_at, ?::VARCHAR AS duckdb_version,
+               ?::STRUCT("table" VARCHAR, "rows" BIGINT, digest UBIGINT)[] AS seals""",
+                [engine_version, run_id, duckdb.__version__, seals])
 
 
 WHATIF_TABLES = ("whatif_changes", "whatif_summary", "whatif_inputs", "whatif_parameters")

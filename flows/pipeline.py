@@ -27,17 +27,19 @@ from flows import interrupts, io, layout, lock, progress, spill
 from flows.errors import DatabaseBusy, InternalError, QcpilotError
 from flows.reference import load_references
 from flows.rulebook import load as load_parameters
-from flows.run_context import EXTRACTS, RunContext, engine_version, unchanged
+from flows.run_context import EXTRACTS, RunContext, engine_version, unchanged, versions
 from schemas import MODELS
 from schemas.config import SelectionConfig
 from schemas.enums import PROGRAMS
 from transforms import engine
-from transforms.evaluate import evaluate_partition, reading_views, run_facts
+from transforms.evaluate import APPLICATION_COLUMNS, CONTRACT, evaluate_partition, reading_views, run_facts
+from transforms.keep import PRUNE_SQL, digests, keep, keep_rulebook
 from transforms.parameters import Parameters
 from transforms.rules import rulebook
 from transforms.selection import VIEWS_SQL, decide
 from transforms.sqlfiles import statements
 from transforms.tables import runs_row_sql
+from transforms.validate import DROPPED_SQL
 
 ROOT = Path(__file__).resolve().parents[1]
 # applications evaluated at a time: bounds the memory of the evaluation (outputs go to the staging database)
@@ -117,7 +119,7 @@ def check_across_files(staging: io.Staging, store: spill.Spill) -> pl.DataFrame:
     """The checks that span files, on key columns; returns the rows they reject (extract, file, line)."""
     progress.stage("validate")
     spill.cross_checks(staging.con, store)
-    dropped = staging.con.sql("SELECT extract, source_file, row_number FROM cross_rejected").pl()
+    dropped = staging.con.sql(DROPPED_SQL).pl()
     counts = dict(staging.con.sql("SELECT extract, count(*) FROM rejected GROUP BY ALL").fetchall())
     for extract in EXTRACTS:
         get_run_logger().info("validate %s: %d rejected", extract, counts.get(extract, 0))
@@ -127,9 +129,10 @@ def check_across_files(staging: io.Staging, store: spill.Spill) -> pl.DataFrame:
 @task(cache_policy=NO_CACHE, persist_result=False)
 @contained
 def evaluate(staging: io.Staging, store: spill.Spill, dropped: pl.DataFrame, data_dir: Path,
-             parameters: Parameters) -> dict[str, int]:
-    """Evaluate the applications a partition (bucket) at a time, straight into the staging database; returns the
-    rows kept per extract."""
+             parameters: Parameters, run_id: str) -> tuple[dict[str, int], str]:
+    """Evaluate the applications a partition (bucket) at a time, straight into the staging database, then keep the
+    evaluations (once each: transforms/keep.py) and the rule book read; returns the rows kept per extract and the
+    rule book's id."""
     log = get_run_logger()
     wages = spill.wages(store, dropped)
     book = rulebook(parameters)
@@ -138,18 +141,21 @@ def evaluate(staging: io.Staging, store: spill.Spill, dropped: pl.DataFrame, dat
     for bucket in range(store.buckets):
         progress.stage("evaluate", kept["applications"], f"of {store.read['applications']:,} applications")
         apps, spells = spill.partition(store, bucket, dropped)
-        if apps.height:
-            staging.append(evaluate_partition(apps, spells, facts))
+        # no valid application at all: the last bucket still creates the tables, empty
+        if apps.height or (bucket == store.buckets - 1 and "evaluated" not in staging.created):
+            staging.append({**evaluate_partition(apps, spells, facts),
+                            "digests": digests(staging.con, apps, spells, CONTRACT["applications"],
+                                               CONTRACT["experience"])})
         kept["applications"] += apps.height
         kept["experience"] += spells.height
-    if "assessments" not in staging.created:  # no valid application at all: the tables still exist, empty
-        staging.append(evaluate_partition(apps, spells, facts))
+    keep(staging.con, run_id, APPLICATION_COLUMNS)
     staging.append({"rules": engine.rules_table(book.rules, parameters)})  # the views read it
+    rulebook_id = keep_rulebook(staging.con)
     for sql in reading_views():
         staging.con.execute(sql)
     counts = dict(staging.con.sql("SELECT outcome, count(*) FROM eligibility GROUP BY ALL ORDER BY 1").fetchall())
     log.info("evaluate: %d applications in %d partition(s), outcomes %s", kept["applications"], store.buckets, counts)
-    return kept
+    return kept, rulebook_id
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
@@ -165,6 +171,8 @@ def rank(staging: io.Staging, config: pl.DataFrame, run_id: str, started: dt.dat
                     program)
     staging.append({"selection_config": config})
     decide(staging.con, run_id=run_id, decided_at=started, engine_version=version, config_sha256=config_sha)
+    for sql in statements(PRUNE_SQL):  # evaluations no decision rests on and no longer delivered
+        staging.con.execute(sql)
     counts = dict(staging.con.sql("SELECT status, count(*) FROM selections GROUP BY ALL ORDER BY 1").fetchall())
     new = staging.con.sql("SELECT count(*) FROM selections WHERE decided_run_id = ?", params=[run_id]).fetchall()
     log.info("rank: statuses %s; %d decided by this run", counts, new[0][0])
@@ -180,6 +188,8 @@ def publish(staging: io.Staging, run: dict, target: layout.Target) -> None:
     rejected = con.sql("SELECT * FROM rejected ORDER BY extract, source_file, row_number").pl()
     staging.append({"rejected_rows": io.attach_raw(rejected.with_columns(pl.lit(None, pl.String).alias("raw")),
                                                    MODELS)})
+    for sql in statements(VIEWS_SQL):  # before the run's row: it counts the decisions under review
+        con.execute(sql)
     con.execute(runs_row_sql(), run)
     layout.write_meta(con, run["engine_version"], run["run_id"])
     def guard() -> None:
@@ -190,7 +200,7 @@ def publish(staging: io.Staging, run: dict, target: layout.Target) -> None:
             raise DatabaseBusy(f"{target.path}: was replaced by another writer during this run; nothing was "
                                "published")
 
-    staging.finish(statements(VIEWS_SQL), before_swap=guard)
+    staging.finish([], before_swap=guard)
     get_run_logger().info("publish: %s", staging.target)
 
 
@@ -293,7 +303,7 @@ def _batch(ctx: RunContext, run_id: str) -> RunResult:
                          upgraded_from, layout.CURRENT)
             ingest(files, store, started)
             dropped = check_across_files(staging, store)
-            kept = evaluate(staging, store, dropped, ctx.data_dir, parameters)
+            kept, rulebook_id = evaluate(staging, store, dropped, ctx.data_dir, parameters, run_id)
             rank(staging, selection_config, run_id, started, version, config_sha)
             inputs = [*store.files, io.InputFile.of("config", ctx.config, selection_config.height),
                       io.InputFile.of("parameters", ctx.parameters_file(), None),
@@ -301,7 +311,7 @@ def _batch(ctx: RunContext, run_id: str) -> RunResult:
             run = {
                 "run_id": run_id, "started_at": started, "inputs": [f.record() for f in inputs],
                 **{f"{e}_read": store.read[e] for e in EXTRACTS}, **{f"{e}_kept": kept[e] for e in EXTRACTS},
-                "engine_version": version, "config_sha256": config_sha,
+                "engine_version": version, "config_sha256": config_sha, **versions(ctx.data_dir, rulebook_id),
                 "engine_changed": last is not None and last["engine_version"] != version,
                 "config_changed": last is not None and last["config_sha256"] not in (None, config_sha),
                 "layout_version": layout.CURRENT, "upgraded_from_layout": upgraded_from,

@@ -65,12 +65,37 @@ def engine_version(parameters_file: Path | None = None) -> str:
     h = hashlib.sha256()
     if parameters_file is not None:
         h.update(Path(parameters_file).read_bytes())
+    return _tree_digest(h)
+
+
+def _tree_digest(h) -> str:
     for root in (ROOT / "transforms", ROOT / "schemas"):
         for f in sorted(root.rglob("*")):
             if f.suffix in (".py", ".sql"):
                 h.update(f.relative_to(ROOT).as_posix().encode())
                 h.update(f.read_bytes())
     return h.hexdigest()[:16]
+
+
+def code_version() -> str:
+    """Fingerprint of the engine alone (the code of transforms/ and schemas/): decision_review's engine cause."""
+    return _tree_digest(hashlib.sha256())
+
+
+def law_version(data_dir: Path) -> str:
+    """Fingerprint of the law and the facts the rules read (the legal values and the reference files): what
+    decision_review compares besides the rule book's own values."""
+    h = hashlib.sha256()
+    for kind, f in deciding_files(data_dir):
+        h.update(kind.encode())
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def versions(data_dir: Path, rulebook_id: str) -> dict[str, str]:
+    """The versions a run records beside engine_version: the code, the law, the rule book it read."""
+    return {"code_version": code_version(), "law_version": law_version(data_dir), "rulebook_id": rulebook_id}
 
 
 def unchanged(target: Target, ctx: RunContext, version: str) -> str | None:

@@ -28,18 +28,22 @@ import polars as pl
 
 from flows import extracts, interrupts, io
 from schemas import MODELS
-from transforms.parse import FILE, LINE, ROW, model_digits, model_dtypes, parse_frame
+from transforms.identity import with_keys
+from transforms.parse import FILE, LINE, ROW, model_dtypes, parse_model
 from transforms.sqlfiles import sql_files
 from transforms.validate import (
     CROSS_CHECKS_SQL,
     KEYS,
+    LEDGER_PROGRAMS,
+    NO_LEDGER,
     REJECTED_COLUMNS_IN_BATCH,
     batch_reasons,
+    keyed,
     split,
     statements,
 )
 
-BUCKETED = {"applications": "application_id", "experience": "application_id"}
+BUCKETED = {"applications": "application_key", "experience": "application_key"}  # an application and its spells
 
 
 @dataclass
@@ -98,9 +102,9 @@ def ingest_extract(extract: str, files: list[Path], spill: Spill, as_of: dt.date
 
     Raises InputError (file, line or column) when a file cannot be read as the contract says."""
     model = MODELS[extract]
-    dtypes, digits = model_dtypes(model), model_digits(model)
+    dtypes = model_dtypes(model)
     # an empty file of keys and of rejected rows gives every extract its columns, even one with no row at all
-    empty = parse_frame(_empty_raw(dtypes).lazy(), dtypes, digits).collect()
+    empty = keyed(extract, parse_model(_empty_raw(dtypes).lazy(), model).collect())
     empty.select(*KEYS[extract], FILE, LINE).write_parquet(_mkdir(spill.root / "keys" / extract) / "empty.parquet")
     pl.DataFrame(schema=REJECTED_COLUMNS_IN_BATCH).write_parquet(
         _mkdir(spill.root / "rejected") / f"{extract}-empty.parquet")
@@ -108,7 +112,7 @@ def ingest_extract(extract: str, files: list[Path], spill: Spill, as_of: dt.date
     for i, path in enumerate(files):
         rows = 0
         for j, typed in enumerate(io.parsed_batches(extract, path, model)):
-            typed = typed.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64))
+            typed = keyed(extract, typed.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64)))
             kept, rejected = split(typed, batch_reasons(extract, typed, as_of), extract)
             tag = f"f{i:05d}-{j:05d}"
             _write_kept(extract, kept.drop(ROW), spill, tag)
@@ -156,6 +160,8 @@ def cross_checks(con: duckdb.DuckDBPyConnection, spill: Spill) -> None:
     rejected = sql_files(list((spill.root / "rejected").glob("*.parquet")))
     con.execute(f"CREATE OR REPLACE TEMP VIEW rejected_in_batch AS "
                 f"SELECT * FROM read_parquet({rejected}, union_by_name = true)")
+    decided = con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = 'decisions'").fetchall()
+    con.execute(f"CREATE OR REPLACE TEMP VIEW ledger_programs AS {LEDGER_PROGRAMS if decided else NO_LEDGER}")
     for sql in statements(CROSS_CHECKS_SQL):
         con.execute(sql)
 
@@ -184,6 +190,6 @@ def wages(spill: Spill, dropped: pl.DataFrame) -> pl.DataFrame:
 
 def _empty(extract: str) -> pl.DataFrame:
     dtypes = model_dtypes(MODELS[extract])
-    return pl.DataFrame(schema={FILE: pl.String, LINE: pl.Int64, **dtypes})
+    return with_keys(pl.DataFrame(schema={FILE: pl.String, LINE: pl.Int64, **dtypes}))
 
 

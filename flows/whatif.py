@@ -30,7 +30,7 @@ from flows.pipeline import (
     rank,
 )
 from flows.rulebook import load, load_overrides, parameters_path
-from flows.run_context import engine_version
+from flows.run_context import engine_version, versions
 from schemas.config import SelectionConfig
 from schemas.enums import EXTRACTS
 from transforms.parameters import Parameters
@@ -39,12 +39,12 @@ from transforms.whatif import BASELINE, comparison_sql, side_sql
 
 
 def _side(staging: io.Staging, store: spill.Spill, dropped: pl.DataFrame, data_dir: Path, parameters: Parameters,
-          config: pl.DataFrame, run_id: str, started: dt.datetime, version: str, config_sha: str) -> dict[str, int]:
+          config: pl.DataFrame, run_id: str, started: dt.datetime, version: str, config_sha: str) -> tuple[dict[str, int], str]:
     layout.carry_forward(staging.con, layout.Target(staging.target, None))  # an empty ledger: from scratch
-    kept = evaluate(staging, store, dropped, data_dir, parameters)
+    kept, rulebook_id = evaluate(staging, store, dropped, data_dir, parameters, run_id)
     rank(staging, config, run_id, started, version, config_sha)
     staging.con.execute(side_sql())
-    return kept
+    return kept, rulebook_id
 
 
 def _inputs_table(rows: list[dict]) -> pl.DataFrame:
@@ -107,7 +107,7 @@ def _whatif(specs, out: Path, data_dir: Path, baseline_config: Path, config: Pat
                     _side(base, store, dropped, data_dir, base_params, base_cfg, run_id, started, version, base_sha)
                     base.con.execute("CHECKPOINT")
                     base.con.close()
-                    kept = _side(scen, store, dropped, data_dir, scen_params, scen_cfg, run_id, started, version,
+                    kept, rulebook_id = _side(scen, store, dropped, data_dir, scen_params, scen_cfg, run_id, started, version,
                                  scen_sha)
                     scen.con.execute(f"ATTACH {sql_text(base.tmp)} AS {BASELINE} (READ_ONLY)")
                     for sql in comparison_sql():
@@ -129,6 +129,7 @@ def _whatif(specs, out: Path, data_dir: Path, baseline_config: Path, config: Pat
                         "run_id": run_id, "started_at": started, "inputs": [f.record() for f in inputs],
                         **{f"{e}_read": store.read[e] for e in EXTRACTS}, **{f"{e}_kept": kept[e] for e in EXTRACTS},
                         "engine_version": version, "config_sha256": scen_sha, "engine_changed": False,
+                        **versions(data_dir, rulebook_id),
                         "config_changed": base_sha != scen_sha, "layout_version": layout.CURRENT,
                         "upgraded_from_layout": None,
                     }

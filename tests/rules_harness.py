@@ -10,7 +10,7 @@ from flows.rulebook import load, parameters_path
 from tests.conftest import DATA
 from tests.factories import AS_OF, parsed
 from transforms import engine
-from transforms.evaluate import evaluate, reading_views, validate_all
+from transforms.evaluate import delivery_views, evaluate, reading_views, validate_all
 from transforms.rules import rulebook
 
 _REFS = None
@@ -49,12 +49,12 @@ def with_views(out: dict, p=None) -> dict:
     `eligibility` and `rule_results`."""
     con = duckdb.connect()
     try:
-        for name, frame in {**{t: out[t] for t in ("applications", "assessments", "wage_checks")},
+        for name, frame in {**{t: out[t] for t in ("evaluations", "evaluation_wages", "deliveries")},
                             "rules": engine.rules_table(rulebook(p or parameters()).rules, p or parameters())}.items():
             con.register("__frame", frame)
             con.execute(f"CREATE TABLE {name} AS SELECT * FROM __frame")
             con.unregister("__frame")
-        for sql in reading_views():
+        for sql in delivery_views(con) + reading_views():
             con.execute(sql)
         return {**out,
                 "eligibility": con.sql("SELECT * FROM eligibility ORDER BY application_id").pl(),

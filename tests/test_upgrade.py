@@ -19,13 +19,14 @@ from typer.testing import CliRunner
 
 from flows import cli, layout
 from flows.errors import InputError
+from flows.explain import explain
 from tests.conftest import DATA
 from tests.factories import APP_COLUMNS, SPELL_COLUMNS, app, spell, write_csv
 
 FIXTURES = Path(__file__).parent / "fixtures"
 README = Path(__file__).resolve().parents[1] / "README.md"
-OLDER = ["layout1", "layout2", "layout3"]  # fixtures published by releases of an older layout than this one
-PUBLISHED = [*OLDER, "layout4"]  # ... and by this layout's first release: the next change of layout starts from it
+OLDER = ["layout1", "layout2", "layout3", "layout4"]  # fixtures published by releases of an older layout than this one
+PUBLISHED = [*OLDER, "layout5"]  # ... and by this layout's first release: the next change of layout starts from it
 
 
 def digest(path: Path) -> str:
@@ -46,7 +47,7 @@ def describe(con: duckdb.DuckDBPyConnection, name: str) -> list[tuple[str, str]]
 def _carried(db: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute(f"ATTACH '{db}' AS previous (READ_ONLY)")
-    for t in layout.CARRIED:
+    for t in layout.carried(layout.inspect(db).layout):
         con.execute(f"CREATE TABLE {t} AS SELECT * FROM previous.{t}")
     con.execute("DETACH previous")
     return con
@@ -77,11 +78,28 @@ def test_step_1_to_2_records_the_layout_of_every_earlier_run_and_keeps_decisions
 @pytest.mark.parametrize(("fixture", "step"), [("layout2", layout.upgrade_2_to_3), ("layout3", layout.upgrade_3_to_4)])
 def test_steps_that_change_no_carried_table_pass_them_as_they_are(fixture, step):
     con = _carried(FIXTURES / fixture / "qcpilot.duckdb")
-    before = {t: (describe(con, t), con.sql(f"SELECT * FROM {t}").pl()) for t in layout.CARRIED}
+    before = {t: (describe(con, t), con.sql(f"SELECT * FROM {t}").pl()) for t in layout.carried(4)}
     step(con)
     for t, (shape, rows) in before.items():
         assert describe(con, t) == shape
         assert_frame_equal(con.sql(f"SELECT * FROM {t}").pl(), rows)
+
+
+def test_step_4_to_5_gives_every_decision_its_keys_and_no_grounds_and_every_run_the_new_counts_unknown():
+    con = _carried(FIXTURES / "layout4" / "qcpilot.duckdb")
+    decisions, runs = con.sql("SELECT * FROM decisions").pl(), con.sql("SELECT * FROM runs").pl()
+    layout.upgrade_4_to_5(con)
+    after = con.sql("SELECT * FROM decisions").pl()
+    assert after.columns == [*decisions.columns, *layout.ADDED_IN_5["decisions"]]
+    assert_frame_equal(after.select(decisions.columns), decisions)
+    assert after.get_column("evaluation_id").null_count() == after.height  # the grounds were not kept then
+    assert not after.get_column("promoted").any()
+    assert (after.get_column("application_key") == after.get_column("application_id").str.to_lowercase()).all()
+    after_runs = con.sql("SELECT * FROM runs").pl()
+    assert_frame_equal(after_runs.select(runs.columns), runs)
+    assert all(after_runs.get_column(c).null_count() == runs.height for c in layout.ADDED_IN_5["runs"])
+    assert [con.sql(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in ("evaluations", "evaluation_wages",
+                                                                          "rulebooks")] == [0, 0, 0]
 
 
 @pytest.mark.parametrize("fixture", OLDER)
@@ -133,7 +151,8 @@ def test_every_earlier_decision_is_kept_unchanged(upgraded):
     db, before = upgraded
     after = table(db, "decisions")
     kept = after.join(before["decisions"].select("application_id"), on="application_id", how="semi")
-    assert_frame_equal(kept.sort("application_id"), before["decisions"].sort("application_id"))
+    assert_frame_equal(kept.select(before["decisions"].columns).sort("application_id"),
+                       before["decisions"].sort("application_id"))
     assert after.height > before["decisions"].height
 
 
@@ -170,7 +189,7 @@ NEW_DECISIONS = {
                 [True] * 12),
 }
 # the same extracts as layout2, decided the same (see their READMEs)
-NEW_DECISIONS["layout3"] = NEW_DECISIONS["layout4"] = NEW_DECISIONS["layout2"]
+NEW_DECISIONS["layout3"] = NEW_DECISIONS["layout4"] = NEW_DECISIONS["layout5"] = NEW_DECISIONS["layout2"]
 
 
 def shapes(db: Path) -> dict[str, list[tuple[str, str]]]:
@@ -185,6 +204,23 @@ def test_every_table_and_view_has_the_shape_of_this_layout(upgraded):
     db, _ = upgraded
     assert shapes(db) == shapes(FIXTURES / PUBLISHED[-1] / "qcpilot.duckdb"), (
         "the published shape changed: add layout CURRENT + 1 (flows/layout.py), its step and a fixture")
+
+
+def test_a_decision_of_an_earlier_layout_says_its_grounds_were_not_kept_and_gives_today_s_evaluation_as_today_s(
+        upgraded):
+    db, before = upgraded
+    old = before["decisions"].filter(pl.col("status") == "selected").sort("application_id").row(0, named=True)
+    letter = explain(db, old["application_id"], "en")
+    if before["layout"] == layout.CURRENT:  # decided by this layout's release: as made, no such line
+        assert "Decision: eligible" in letter and "grounds" not in letter
+        return
+    lines = letter.splitlines()
+    assert lines[0] == (f"This decision was taken on {old['decided_at'].date()} (run {old['decided_run_id']}), before "
+                        "qcpilot kept the grounds of its decisions: they cannot be given.")
+    assert "Today's evaluation follows; it is not the one the decision was taken on." in lines
+    assert not any(line.startswith("Decision:") for line in lines)
+    assert any(line.startswith("Today's evaluation: ") for line in lines)
+    assert "Selection: selected" in letter
 
 
 def test_new_applications_are_ranked_against_the_capacity_left(upgraded):
@@ -222,8 +258,10 @@ def test_a_database_in_a_folder_whose_name_has_quotes_and_brackets_is_upgraded(t
     result = CliRunner().invoke(cli.app, ["explain", "[/x]", "--db", str(db)])  # an id with markup is a name too
     assert result.exit_code == 1 and "no application '[/x]' in" in result.output, result.output
     assert layout.inspect(db).layout == layout.CURRENT
-    assert_frame_equal(table(db, "decisions").join(decisions.select("application_id"), on="application_id",
-                                                   how="semi").sort("application_id"),
+    # every earlier entry as it was (the sample's larger caps promote cap_reached ones: a second entry each)
+    assert_frame_equal(table(db, "decisions").filter(~pl.col("promoted"))
+                       .join(decisions.select("application_id"), on="application_id", how="semi")
+                       .select(decisions.columns).sort("application_id"),
                        decisions.sort("application_id"))
 
 
@@ -456,7 +494,7 @@ def damage_block_of(db: Path, table: str) -> None:
         f.write(b"\xff" * 16)
 
 
-@pytest.mark.parametrize("table", ["decisions", "runs", "assessments"])
+@pytest.mark.parametrize("table", ["decisions", "runs", "evaluations", "deliveries"])
 def test_a_damaged_block_is_refused_in_one_line_by_every_command_that_reads_it(table, tmp_path, prefect_harness):
     """Found by damaging blocks of a published database: explain, report and run said "internal error (Error)"."""
     db = tmp_path / "q.duckdb"
@@ -469,7 +507,7 @@ def test_a_damaged_block_is_refused_in_one_line_by_every_command_that_reads_it(t
            "(restore it from its copy)"
     for command in (["explain", first], ["report", "--out", str(tmp_path / "r.html")], ["run", "--force"]):
         result = CliRunner().invoke(cli.app, [*command, "--db", str(db)])
-        if command[0] == "run" and table == "assessments":  # a run rebuilds it: the ledger and history are whole
+        if command[0] == "run" and table == "deliveries":  # a run rebuilds it: the ledger and history are whole
             assert result.exit_code == 0, result.output
             assert CliRunner().invoke(cli.app, ["explain", first, "--db", str(db)]).exit_code == 0
             return

@@ -12,6 +12,7 @@ is a view over it, so millions of detail strings are never built at run time (RE
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -161,7 +162,8 @@ def eligibility_sql(rules: list[Rule]) -> str:
 CREATE OR REPLACE VIEW eligibility AS
 SELECT application_id, program, stream, rules_version, CAST(outcome AS VARCHAR) AS outcome,
        {ids(FAIL)} AS failed_rules,
-       {ids(UNKNOWN)} AS unknown_rules
+       {ids(UNKNOWN)} AS unknown_rules,
+       evaluation_id
 FROM assessments
 """
 
@@ -257,26 +259,32 @@ CREATE OR REPLACE MACRO qc_jours(what, days, uncertain, required, d_from, d_to) 
 """
 
 
-def rule_results_sql(rules: list[Rule], sources: dict[str, str] | None = None) -> str:
-    """The `rule_results` view: application x rule of its program, `outcome`, `citation` and the `detail` worded from
-    the typed figures (null when not_applicable, as before the figures were columns): `detail` and `detail_en` in
-    English, `detail_fr` in French.
+def rule_results_sql(rules: list[Rule], sources: dict[str, str] | None = None) -> list[str]:
+    """The views of the rules' outcomes, one row per evaluation (or application) x rule of its program, with the
+    `citation` and the `detail` worded from the typed figures (null when not_applicable): `detail` and `detail_en`
+    in English, `detail_fr` in French.
 
-    `sources`: more relations a detail reads (name -> SELECT with one row per application_id), left-joined."""
+    `evaluation_results` reads every kept evaluation (a decision's grounds: flows/explain.py reads one by its
+    `evaluation_id`); `rule_results` is the latest delivery's. A detail reads the evaluation's figures (`a.`) and
+    the application's columns (`p.`, the same evaluation's row). `sources`: more relations a detail reads (name ->
+    SELECT with one row per evaluation_id), left-joined."""
     sources = sources or {}
     ids = ", ".join(f'"{r.id}"' for r in rules)
+
     def cases(lang: str) -> str:
-        return "\n".join(f"            WHEN '{r.id}' THEN {r.detail if lang == 'en' else r.detail_fr}" for r in rules)
+        return "\n".join(f"            WHEN '{r.id}' THEN {_on_evaluation(r.detail if lang == 'en' else r.detail_fr)}"
+                         for r in rules)
 
     ctes = "".join(f",\n{name} AS (\n{sql}\n)" for name, sql in sources.items())
-    joins = "".join(f"\nLEFT JOIN {name} USING (application_id)" for name in sources)
-    return f"""
-CREATE OR REPLACE VIEW rule_results AS
-WITH outcomes AS (
-    UNPIVOT (SELECT application_id, {ids} FROM assessments) ON {ids} INTO NAME rule_id VALUE outcome
-){ctes}
-SELECT application_id, rule_id, outcome, citation, detail_en AS detail, detail_en, detail_fr
-FROM (SELECT o.application_id, o.rule_id, o.outcome, k.citation,
+    joins = "".join(f"\nLEFT JOIN {name} USING (evaluation_id)" for name in sources)
+    return [f"""
+CREATE OR REPLACE VIEW evaluation_outcomes AS
+UNPIVOT (SELECT evaluation_id, application_id, {ids} FROM evaluations) ON {ids} INTO NAME rule_id VALUE outcome
+""", f"""
+CREATE OR REPLACE VIEW evaluation_results AS
+WITH outcomes AS (SELECT * FROM evaluation_outcomes){ctes}
+SELECT evaluation_id, application_id, rule_id, outcome, citation, detail_en AS detail, detail_en, detail_fr
+FROM (SELECT o.evaluation_id, o.application_id, o.rule_id, o.outcome, k.citation,
        CASE WHEN o.outcome = 'not_applicable' THEN NULL ELSE CASE o.rule_id
 {cases("en")}
        END END AS detail_en,
@@ -284,7 +292,15 @@ FROM (SELECT o.application_id, o.rule_id, o.outcome, k.citation,
 {cases("fr")}
        END END AS detail_fr
 FROM outcomes o
-JOIN assessments a USING (application_id)
-JOIN applications p USING (application_id)
+JOIN evaluations a USING (evaluation_id)
 JOIN rules k USING (rule_id){joins})
-"""
+""", """
+CREATE OR REPLACE VIEW rule_results AS
+SELECT d.application_id, r.rule_id, r.outcome, r.citation, r.detail, r.detail_en, r.detail_fr
+FROM deliveries d JOIN evaluation_results r USING (evaluation_id)
+"""]
+
+
+def _on_evaluation(detail: str) -> str:
+    """A detail reads the application's columns as `p.` and the figures as `a.`: both are the evaluation's row."""
+    return re.sub(r"\bp\.(?=[a-z_])", "a.", detail)

@@ -326,23 +326,23 @@ ITV_WAGE_ABOVE_D9 = Rule(
 
 # The wording of ITV_WAGE_ABOVE_D9's figures, per NOC 2021 code the job stands for (one row per application).
 DETAIL_SOURCES = {"itv_wage_lines": """
-    SELECT w.application_id, string_agg(CASE
+    SELECT w.evaluation_id, string_agg(CASE
         WHEN w.noc2021_code IS NULL THEN format('code {} has no NOC 2021 equivalent', w.noc_code)
         WHEN w.threshold_hourly_cad IS NULL THEN format('NOC {}: {} of {} reference years published by {}',
-            w.noc2021_code, coalesce(len(w.reference_years), 0), s.itv_wage_years_required, x.submitted_on)
+            w.noc2021_code, coalesce(len(w.reference_years), 0), x.itv_wage_years_required, x.submitted_on)
         ELSE format('NOC {}: threshold {} CAD (mean 9th decile of {})', w.noc2021_code,
             qc_fixed(w.threshold_hourly_cad, 4), array_to_string(w.reference_years, ', '))
         END, '; ' ORDER BY w.noc2021_code NULLS FIRST) AS lines,
         string_agg(CASE
         WHEN w.noc2021_code IS NULL THEN format('le code {} n''a pas d''équivalent CNP 2021', w.noc_code)
         WHEN w.threshold_hourly_cad IS NULL THEN format('CNP {} : {} des {} années de référence publiées au {}',
-            w.noc2021_code, coalesce(len(w.reference_years), 0), s.itv_wage_years_required, x.submitted_on)
+            w.noc2021_code, coalesce(len(w.reference_years), 0), x.itv_wage_years_required, x.submitted_on)
         ELSE format('CNP {} : seuil {} $ (moyenne du 9e décile de {})', w.noc2021_code,
             qc_fixe(w.threshold_hourly_cad, 4), array_to_string(w.reference_years, ', '))
         END, '; ' ORDER BY w.noc2021_code NULLS FIRST) AS lines_fr
-    FROM wage_checks w JOIN applications x USING (application_id) JOIN assessments s USING (application_id)
+    FROM evaluation_wages w JOIN evaluations x USING (evaluation_id)
     WHERE x.stream = 'it_vfx'
-    GROUP BY w.application_id"""}
+    GROUP BY w.evaluation_id"""}
 
 RULES = [
     AI_FW_STAY_PURPOSE, AI_FW_DIPLOMA, AI_FW_EXPERIENCE, AI_FW_JOB, AI_FW_SALARY,
