@@ -232,7 +232,9 @@ def _summary(result) -> None:
     statuses = {k[len("status_"):]: v for k, v in c.items() if k.startswith("status_")}
     if any(statuses.values()):
         out.print("selection: " + ", ".join(f"{k} {v:,}" for k, v in statuses.items()))
-    out.print(f"decided by this run: {c.get('newly_decided', 0):,} (late arrivals {c.get('late_arrivals', 0):,})"
+    out.print(f"decided by this run: {c.get('newly_decided', 0):,} (late arrivals {c.get('late_arrivals', 0):,}); "
+              f"promoted: {c.get('promotions') or 0:,}; decisions under review: {c.get('under_review') or 0:,}; "
+              f"decided but not in this delivery: {c.get('decided_not_delivered') or 0:,}"
               + ("; rules changed since the last run, earlier decisions stand" if c.get("engine_changed") else "")
               + ("; configuration changed since the last run" if c.get("config_changed") else ""))
 

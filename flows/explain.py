@@ -1,8 +1,10 @@
 """`qcpilot explain`: the decision on one application, as a caseworker would write it, from the published database.
 
 One language at a time (French first): status words, rule texts, figures and program names all in the language
-asked. A rule's text is filled with the legal values in force on the application's own date (the `parameters` of
-the `rules` table), so the letter never states a value the rule did not use.
+asked. A published decision is given as it was made: the outcomes and figures of the evaluation that decided it, each
+rule's text filled with the legal values of the rule book the deciding run read (`rulebooks`), in force on the
+application's own date, so the letter never states a value the rule did not use. Today's evaluation is given only
+where it differs, after the decision and labelled as today's.
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from schemas.labels import fill_from_rows, label
+from transforms.identity import application_key
 
 WORDS = {
     "en": {
@@ -40,6 +44,23 @@ WORDS = {
         "w_cap_stream": "stream cap {b} -> {s}", "w_cap_program": "program cap {b} -> {s}",
         "w_others": "the applications ranked before it in its stream changed",
         "w_none": "none",
+        "today": "Today's evaluation: {o}",
+        "no_grounds": "This decision was taken on {d} (run {run}), before qcpilot kept the grounds of its decisions: "
+                      "they cannot be given.",
+        "today_only": "Today's evaluation follows; it is not the one the decision was taken on.",
+        "history": "In the ledger:",
+        "entry": "  - {d}: {s} (run {run})",
+        "promoted": "  - {d}: {s}, a place having opened (run {run}; rules section 5, point 6)",
+        "not_delivered": "The application was not in the latest delivery (run {run}); the decision stands as made.",
+        "differs": "Today's evaluation differs from the one the decision was taken on (today: {o}); the decision "
+                   "stands:",
+        "d_rule": "  - {id}: then {b}, now {s}",
+        "d_then": "    then: {detail}",
+        "d_now": "    now: {detail}",
+        "d_same": "  - no rule outcome or figure differs",
+        "causes": "What changed since the decision: {c}.",
+        "c_law": "the legal values", "c_data": "the application's data (its row or its work experience)",
+        "c_wages": "the wage data", "c_engine": "the engine (the code of the rules)", "c_none": "nothing the rules read",
     },
     "fr": {
         "title": "Demande {id} - programme : {program}; volet : {stream}{sub}; présentée le {d} "
@@ -68,6 +89,25 @@ WORDS = {
         "w_cap_stream": "plafond du volet {b} -> {s}", "w_cap_program": "plafond du programme {b} -> {s}",
         "w_others": "les demandes classées avant elle dans son volet ont changé",
         "w_none": "aucun",
+        "today": "Évaluation d'aujourd'hui : {o}",
+        "no_grounds": "Cette décision a été prise le {d} (exécution {run}), avant que qcpilot ne conserve les motifs "
+                      "de ses décisions : ils ne peuvent être donnés.",
+        "today_only": "Suit l'évaluation d'aujourd'hui ; ce n'est pas celle sur laquelle la décision a été prise.",
+        "history": "Au registre :",
+        "entry": "  - {d} : {s} (exécution {run})",
+        "promoted": "  - {d} : {s}, une place s'étant libérée (exécution {run}; règles, section 5, point 6)",
+        "not_delivered": "La demande ne figurait pas dans la dernière livraison (exécution {run}) ; la décision "
+                         "demeure telle qu'elle a été prise.",
+        "differs": "L'évaluation d'aujourd'hui diffère de celle sur laquelle la décision a été prise (aujourd'hui : "
+                   "{o}) ; la décision demeure :",
+        "d_rule": "  - {id} : alors {b}, maintenant {s}",
+        "d_then": "    alors : {detail}",
+        "d_now": "    maintenant : {detail}",
+        "d_same": "  - aucun résultat de règle ni aucune donnée ne diffère",
+        "causes": "Ce qui a changé depuis la décision : {c}.",
+        "c_law": "les valeurs légales", "c_data": "les données de la demande (sa ligne ou son expérience de travail)",
+        "c_wages": "les données salariales", "c_engine": "le moteur (le code des règles)",
+        "c_none": "rien de ce que les règles lisent",
     },
 }
 
@@ -77,49 +117,140 @@ class UnknownApplication(Exception):
 
 
 def explain(db: Path, application_id: str, lang: str = "fr") -> str:
+    """The letter of one application: a published decision as it was made (the deciding evaluation's outcomes and
+    figures, the texts filled with the deciding run's legal values), its history in the ledger, then only where
+    today's evaluation differs, what differs and why; an application not decided yet, as the latest delivery
+    evaluates it."""
     w = WORDS[lang]
+    key = pl.select(application_key(pl.lit(application_id, pl.String))).item()
     with duckdb.connect(str(db), read_only=True) as con:
-        head = con.execute(
-            """SELECT a.program, a.stream, a.substream, a.submitted_on, e.rules_version, e.outcome
-               FROM applications a JOIN eligibility e USING (application_id) WHERE application_id = ?""",
-            [application_id],
-        ).fetchall()
-        if not head:
+        sel = con.sql("SELECT * FROM selections WHERE application_key = $k", params={"k": key}).pl()
+        if sel.height == 0:
             return _rejected(con, application_id, w)
-        program, stream, substream, d, version, outcome = head[0]
-        rows = con.execute(
-            f"""SELECT r.rule_id, r.outcome, r.citation, r.detail_{lang}, k.template_{lang}, k.parameters
-                FROM rule_results r JOIN rules k USING (rule_id)
-                WHERE r.application_id = ? AND r.outcome IN ('fail', 'unknown')
-                ORDER BY k.ordinal""",
-            [application_id],
-        ).fetchall()
-        sel = con.execute(
-            "SELECT status, rank_in_stream, rank_in_program FROM selections WHERE application_id = ?", [application_id]
-        ).fetchall()
-    lines = [
-        w["title"].format(id=application_id, program=label(program, lang), stream=label(stream, lang),
-                          sub=f" ({label(substream, lang)})" if substream else "", d=d, v=version or w["none"]),
-        w["decision"].format(o=label(outcome, lang)),
-        "",
-    ]
+        s = sel.row(0, named=True)
+        if s["decided_run_id"] is None:  # not decided yet: the latest delivery's evaluation, the run's rule book
+            lines = _evaluation(con, s["delivered_evaluation_id"], _latest_rulebook(con), lang)
+            return _letter([*lines, w["selection"].format(s=label(s["status"], lang))])
+        history = con.sql("SELECT * FROM decisions WHERE application_key = $k ORDER BY decided_at",
+                          params={"k": key}).pl().to_dicts()
+        decided_run = _run(con, s["decided_run_id"] if not s["promoted"] else history[0]["decided_run_id"])
+        if s["decided_evaluation_id"] is None:  # decided before the grounds were kept (layouts 1 to 4)
+            lines = [w["no_grounds"].format(run=history[0]["decided_run_id"], d=_day(history[0]["decided_at"])), ""]
+            if s["in_latest_delivery"]:
+                lines += [w["today_only"], *_evaluation(con, s["delivered_evaluation_id"], _latest_rulebook(con),
+                                                        lang, today=True)]
+            lines += [*_selection(s, history, w, lang), *_not_delivered(s, con, w)]
+            return _letter(lines)
+        lines = _evaluation(con, s["decided_evaluation_id"], decided_run["rulebook_id"], lang)
+        lines += [*_selection(s, history, w, lang), *_not_delivered(s, con, w)]
+        if s["in_latest_delivery"] and s["delivered_evaluation_id"] != s["decided_evaluation_id"]:
+            lines += ["", *_changes(con, s, decided_run["rulebook_id"], lang)]
+    return _letter(lines)
+
+
+def _letter(lines: list[str]) -> str:
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _day(instant) -> str:
+    return instant.date().isoformat()
+
+
+def _run(con: duckdb.DuckDBPyConnection, run_id: str) -> dict:
+    return con.sql("SELECT * FROM runs WHERE run_id = $r", params={"r": run_id}).pl().row(0, named=True)
+
+
+def _latest_rulebook(con: duckdb.DuckDBPyConnection) -> str:
+    return con.sql("SELECT rulebook_id FROM runs ORDER BY started_at DESC LIMIT 1").fetchall()[0][0]
+
+
+def _rules(con: duckdb.DuckDBPyConnection, evaluation_id: int, rulebook_id: str, lang: str) -> list[dict]:
+    """Every rule outcome of an evaluation, with its detail and its text template and dated values from the rule
+    book `rulebook_id` (the one the run read), in that rule book's order."""
+    return con.sql(
+        f"""SELECT r.rule_id, r.outcome, coalesce(k.citation, r.citation) AS citation, r.detail_{lang} AS detail,
+                   k.template_{lang} AS template, k.parameters
+            FROM evaluation_results r LEFT JOIN rulebooks k ON k.rule_id = r.rule_id AND k.rulebook_id = $b
+            WHERE r.evaluation_id = $e ORDER BY k.ordinal NULLS LAST, r.rule_id""",
+        params={"e": evaluation_id, "b": rulebook_id}).pl().to_dicts()
+
+
+def _text(rule: dict, lang: str, day) -> str:
+    return fill_from_rows(rule["template"], rule["parameters"], lang, day) if rule["template"] else ""
+
+
+def _evaluation(con: duckdb.DuckDBPyConnection, evaluation_id: int, rulebook_id: str, lang: str,
+                today: bool = False) -> list[str]:
+    """The title, the outcome and the rules failed or left unknown of one evaluation, texts filled from
+    `rulebook_id` on the application's own date. `today`: labelled as today's evaluation, not a decision."""
+    w = WORDS[lang]
+    [a] = con.sql("SELECT application_id, program, stream, substream, submitted_on, rules_version, "
+                  "CAST(outcome AS VARCHAR) AS outcome FROM evaluations WHERE evaluation_id = $e",
+                  params={"e": evaluation_id}).pl().to_dicts()
+    rules = _rules(con, evaluation_id, rulebook_id, lang)
+    lines = [w["title"].format(id=a["application_id"], program=label(a["program"], lang),
+                               stream=label(a["stream"], lang),
+                               sub=f" ({label(a['substream'], lang)})" if a["substream"] else "", d=a["submitted_on"],
+                               v=a["rules_version"] or w["none"]),
+             w["today" if today else "decision"].format(o=label(a["outcome"], lang)), ""]
+    shown = [r for r in rules if r["outcome"] in ("fail", "unknown")]
     for kind in ("fail", "unknown"):
-        chosen = [r for r in rows if r[1] == kind]
+        chosen = [r for r in shown if r["outcome"] == kind]
         if chosen:
             lines.append(w["failed" if kind == "fail" else "unknown"])
-            for rule_id, _, citation, detail, template, parameters in chosen:
-                lines.append(f"  - {rule_id} ({citation})")
-                lines.append(f"    {fill_from_rows(template, parameters, lang, d)}")
-                if detail:
-                    lines.append(f"    {w['figures']} {detail}")
+            for r in chosen:
+                lines.append(f"  - {r['rule_id']} ({r['citation']})")
+                lines.append(f"    {_text(r, lang, a['submitted_on'])}")
+                if r["detail"]:
+                    lines.append(f"    {w['figures']} {r['detail']}")
             lines.append("")
-    if not rows:
+    if not shown:
         lines += [w["all_met"], ""]
-    if sel:
-        status, rs, rp = sel[0]
-        rank = w["rank"].format(r=rs, p="-" if rp is None else rp) if rs is not None else ""
-        lines.append(w["selection"].format(s=label(status, lang)) + rank)
-    return "\n".join(lines).rstrip() + "\n"
+    return lines
+
+
+def _selection(s: dict, history: list[dict], w: dict, lang: str) -> list[str]:
+    """The Selection line (the ledger's current entry) and, for a promotion, the story: cap reached, then selected."""
+    rank = w["rank"].format(r=s["rank_in_stream"], p="-" if s["rank_in_program"] is None else s["rank_in_program"]) \
+        if s["rank_in_stream"] is not None else ""
+    lines = [w["selection"].format(s=label(s["status"], lang)) + rank]
+    if len(history) > 1:
+        lines += [w["history"]] + [
+            w["promoted" if h["promoted"] else "entry"].format(s=label(h["status"], lang), d=_day(h["decided_at"]),
+                                                                run=h["decided_run_id"]) for h in history]
+    return lines
+
+
+def _not_delivered(s: dict, con: duckdb.DuckDBPyConnection, w: dict) -> list[str]:
+    if s["in_latest_delivery"]:
+        return []
+    latest = con.sql("SELECT run_id FROM runs ORDER BY started_at DESC LIMIT 1").fetchall()[0][0]
+    return ["", w["not_delivered"].format(run=latest)]
+
+
+def _changes(con: duckdb.DuckDBPyConnection, s: dict, decided_rulebook: str, lang: str) -> list[str]:
+    """Where today's evaluation differs from the deciding one: the rule outcomes and figures, then and now, and
+    what moved (decision_changes)."""
+    w = WORDS[lang]
+    then = {r["rule_id"]: r for r in _rules(con, s["decided_evaluation_id"], decided_rulebook, lang)}
+    now = {r["rule_id"]: r for r in _rules(con, s["delivered_evaluation_id"], _latest_rulebook(con), lang)}
+    [c] = con.sql("SELECT * FROM decision_changes WHERE application_key = $k",
+                  params={"k": s["application_key"]}).pl().to_dicts()
+    lines = [w["differs"].format(o=label(c["current_outcome"], lang))]
+    moved = [rid for rid in [*then, *[r for r in now if r not in then]]
+             if (then.get(rid) or {}).get("outcome") != (now.get(rid) or {}).get("outcome")
+             or (then.get(rid) or {}).get("detail") != (now.get(rid) or {}).get("detail")]
+    for rid in moved:
+        b, a = then.get(rid) or {}, now.get(rid) or {}
+        lines.append(w["d_rule"].format(id=rid, b=label(b.get("outcome"), lang) if b else w["w_none"],
+                                        s=label(a.get("outcome"), lang) if a else w["w_none"]))
+        if b.get("detail") != a.get("detail"):
+            lines += [w["d_then"].format(detail=b.get("detail") or "-"), w["d_now"].format(detail=a.get("detail") or "-")]
+    if not moved:
+        lines.append(w["d_same"])
+    causes = [w[f"c_{k}"] for k in ("law", "data", "wages", "engine") if c[f"{k}_changed"]]
+    lines.append(w["causes"].format(c="; ".join(causes) if causes else w["c_none"]))
+    return lines
 
 
 def explain_whatif(scenario: Path, application_id: str, lang: str = "fr") -> str:

@@ -55,6 +55,15 @@ WORDS = {
         "baseline_selected": "selected (baseline)", "scenario_selected": "selected (scenario)",
         "entering_selection": "entering", "leaving_selection": "leaving", "rule_id": "rule",
         "name": "parameter", "valid_from": "from", "baseline_value": "baseline", "scenario_value": "scenario",
+        "ledger_h": "The decisions ledger",
+        "ledger_note": "Every published decision is kept with its grounds and never revoked. A decision is under "
+                       "review when today's evaluation would decide it otherwise or a rule's outcome moved since "
+                       "(view decision_review), by cause; a decision may have several causes.",
+        "promotions": "promoted (a place having opened)", "promotions_run": "promoted by this run",
+        "not_delivered": "decided, not in the latest delivery", "under_review": "under review",
+        "cause": "cause", "decisions": "decisions", "cause_law": "legal values", "cause_data": "application data",
+        "cause_wages": "wage data", "cause_engine": "engine",
+        "cause_unknown": "unknown (decided before grounds were kept)",
     },
     "fr": {
         "title": "qcpilot - Programmes pilotes d'immigration permanente du Québec",
@@ -96,6 +105,15 @@ WORDS = {
         "entering_selection": "entrent", "leaving_selection": "sortent", "rule_id": "règle",
         "name": "paramètre", "valid_from": "depuis", "baseline_value": "référence", "scenario_value": "scénario",
         "baseline_value_fr": "référence", "scenario_value_fr": "scénario",
+        "ledger_h": "Le registre des décisions",
+        "ledger_note": "Chaque décision publiée est conservée avec ses motifs et n'est jamais révoquée. Une décision "
+                       "est à revoir quand l'évaluation d'aujourd'hui la contredirait ou qu'un résultat de règle a "
+                       "changé depuis (vue decision_review), par cause ; une décision peut avoir plusieurs causes.",
+        "promotions": "promues (une place s'étant libérée)", "promotions_run": "promues par cette exécution",
+        "not_delivered": "décidées, absentes de la dernière livraison", "under_review": "à revoir",
+        "cause": "cause", "decisions": "décisions", "cause_law": "valeurs légales",
+        "cause_data": "données de la demande", "cause_wages": "données salariales", "cause_engine": "moteur",
+        "cause_unknown": "inconnue (décision antérieure à la conservation des motifs)",
     },
 }
 
@@ -203,6 +221,17 @@ def build_report(db: Path, lang: str = "fr", whatif: Path | None = None) -> str:
         unknown_wages = con.sql("""SELECT count(*) FROM rule_results
                                    WHERE rule_id = 'ITV_WAGE_ABOVE_D9' AND outcome = 'unknown'""").fetchall()[0][0]
         years = con.sql("""SELECT max(itv_wage_years_required) FROM assessments""").fetchall()[0][0]
+        review = con.sql("""SELECT count(*) FILTER (WHERE law_changed) AS cause_law,
+                                   count(*) FILTER (WHERE data_changed) AS cause_data,
+                                   count(*) FILTER (WHERE wages_changed) AS cause_wages,
+                                   count(*) FILTER (WHERE engine_changed) AS cause_engine,
+                                   count(*) FILTER (WHERE law_changed IS NULL) AS cause_unknown
+                            FROM decision_review""").pl().row(0, named=True)
+        ledger = con.sql("""SELECT count(*) FILTER (WHERE promoted) AS promotions,
+                                   (SELECT count(*) FROM selections WHERE decided_run_id IS NOT NULL
+                                    AND NOT in_latest_delivery) AS not_delivered,
+                                   (SELECT count(*) FROM decision_review) AS under_review
+                            FROM decisions""").pl().row(0, named=True)
     w = {k: v.replace("{years}", str(years or "N")) for k, v in w.items()}
     summary = pl.DataFrame({
         "extract": list(EXTRACTS),
@@ -254,6 +283,15 @@ def build_report(db: Path, lang: str = "fr", whatif: Path | None = None) -> str:
 <h2>{w['wages_h']}</h2>
 <p class="note">{w['wages_note'].format(unknown=n(unknown_wages))}</p>
 {_wages_chart(wages, w)}
+<h2>{w['ledger_h']}</h2>
+<p class="note">{w['ledger_note']}</p>
+<div class="cards">
+ <div class="card"><b>{n(ledger['under_review'])}</b>{w['under_review']}</div>
+ <div class="card"><b>{n(ledger['promotions'])}</b>{w['promotions']}</div>
+ <div class="card"><b>{n(run.get('promotions') or 0)}</b>{w['promotions_run']}</div>
+ <div class="card"><b>{n(ledger['not_delivered'])}</b>{w['not_delivered']}</div>
+</div>
+{_table(pl.DataFrame({"cause": [w[k] for k in review], "decisions": list(review.values())}), w, lang)}
 {whatif_section}
 <h2>{w['inputs_h']}</h2>
 {_table(summary, w, lang)}

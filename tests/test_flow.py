@@ -139,7 +139,7 @@ def test_explain_reads_like_a_letter_and_exits_1_for_an_unknown_id(prefect_harne
     assert "Decision: eligible" in en.output
     assert "meets every condition" in en.output
     with duckdb.connect(str(db)) as con:  # make A3 fail one rule to see its article and figures
-        con.execute("UPDATE assessments SET AI_FW_SALARY = 'fail', outcome = 'ineligible' WHERE application_id = 'A3'")
+        con.execute("UPDATE evaluations SET AI_FW_SALARY = 'fail', outcome = 'ineligible' WHERE application_id = 'A3'")
     fr = runner.invoke(cli.app, ["explain", "A3", "--db", str(db)])  # French unless told otherwise
     assert fr.exit_code == 0, fr.output
     assert "Décision : non admissible" in fr.output
