@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Annotated, Protocol, runtime_checkable
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from flows import interrupts
 from flows.errors import Interrupted, QcpilotError
+from flows.terminal import Terminal
 from schemas.enums import EXTRACTS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,8 +31,9 @@ app = typer.Typer(
     help="Quebec pilot programs: eligibility and capped selection.",
 )
 # no console markup: paths and ids are printed as they are (a folder named `[x]` is a name, not a style)
-err = Console(stderr=True, markup=False)
-out = Console(markup=False)
+# and no control character from input or a path reaches the terminal raw (flows/terminal.py)
+err = Terminal(stderr=True, markup=False)
+out = Terminal(markup=False)
 QCPILOT = Text("qcpilot:", style="bold red")
 
 @runtime_checkable
@@ -220,10 +221,10 @@ def _result_of(state, nothing: str):
 def _summary(result) -> None:
     c = result.counts
     t = Table(title=f"qcpilot run {result.run_id} -> {result.db}", show_edge=False)
-    for col in ("extract", "read", "kept", "rejected"):
+    for col in ("extract", "read", "kept", "rejected", "repeated"):
         t.add_column(col, justify="right" if col != "extract" else "left")
-    for extract in EXTRACTS:
-        t.add_row(extract, *(f"{c[f'{extract}_{k}']:,}" for k in ("read", "kept", "rejected")))
+    for extract in EXTRACTS:  # read = kept + rejected + repeated (a row delivered again alike)
+        t.add_row(extract, *(f"{c.get(f'{extract}_{k}') or 0:,}" for k in ("read", "kept", "rejected", "repeated")))
     out.print(t)
     out.print(
         "eligibility: "
@@ -246,6 +247,7 @@ def generate(
     applications: Annotated[int, typer.Option("--applications", help="Number of applications (at least 1).")] = 3000,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same files).")] = 20261121,
     fmt: Annotated[str, typer.Option("--format", help="sample (CSV + Parquet mix), csv or parquet.")] = "sample",
+    replace: Annotated[bool, typer.Option("--replace", help="Write over a folder generate did not write.")] = False,
 ) -> None:
     """Write seeded, realistic extracts (applications, experience, wages) with a few bad rows of each kind.
 
@@ -260,7 +262,12 @@ def generate(
         _fail(f"--out {out_dir}: is a file, not a folder", 2)
     if fmt not in ("sample", "csv", "parquet"):
         _fail(f"--format must be sample, csv or parquet, not {fmt!r}", 2)
-    counts = write_extracts(applications, seed, out_dir, fmt, DATA / "reference")
+    try:
+        counts = write_extracts(applications, seed, out_dir, fmt, DATA / "reference", replace)
+    except QcpilotError as exc:
+        _fail(str(exc), exc.exit_code)
+    except OSError as exc:
+        _fail(f"--out {out_dir}: cannot be written ({exc.strerror or type(exc).__name__})", 1)
     out.print(f"wrote {', '.join(f'{k} {v:,}' for k, v in counts.items())} rows to {out_dir}")
 
 
@@ -352,7 +359,8 @@ def whatif(
         with interrupts.raised():
             state = whatif_flow(specs=specs, out=str(out_db), data_dir=str(DATA),
                                 baseline_config=str(baseline_config), config=str(config or baseline_config),
-                                overrides=str(parameters) if parameters else None, return_state=True)
+                                overrides=str(parameters) if parameters else None,
+                                baseline_db=str(db) if db.is_file() else None, return_state=True)
     except BaseException as exc:
         if (signal_name := _signal_of(exc)) is None:
             raise
@@ -437,7 +445,7 @@ def explain(
     try:
         with _reading(source):
             text = explain_whatif(whatif, application_id, lang) if whatif else letter(db, application_id, lang)
-        out.print(text, highlight=False, markup=False, soft_wrap=True)
+        out.print(text, highlight=False, markup=False, soft_wrap=True, block=True)
     except UnknownApplication:
         _fail(f"no application {application_id!r} in {source}", 1)
 
@@ -459,7 +467,7 @@ def main() -> None:
         with interrupts.raised():
             code = app(standalone_mode=False)
     except NoArgsIsHelpError as exc:
-        out.print(exc.ctx.get_help(), highlight=False)
+        out.print(exc.ctx.get_help(), highlight=False, block=True)
         code = 0
     except ClickException as exc:
         err.print(f"qcpilot: {exc.format_message()} (see qcpilot --help)", highlight=False, soft_wrap=True,

@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from flows.terminal import shown
 from schemas.labels import fill_from_rows, label
 from transforms.identity import application_key
 
@@ -52,6 +53,8 @@ WORDS = {
         "entry": "  - {d}: {s} (run {run})",
         "promoted": "  - {d}: {s}, a place having opened (run {run}; rules section 5, point 6)",
         "not_delivered": "The application was not in the latest delivery (run {run}); the decision stands as made.",
+        "rejected_again": "The application's row in the latest delivery (run {run}) was rejected; the decision stands "
+                          "as made:",
         "differs": "Today's evaluation differs from the one the decision was taken on (today: {o}); the decision "
                    "stands:",
         "d_rule": "  - {id}: then {b}, now {s}",
@@ -98,6 +101,8 @@ WORDS = {
         "promoted": "  - {d} : {s}, une place s'étant libérée (exécution {run}; règles, section 5, point 6)",
         "not_delivered": "La demande ne figurait pas dans la dernière livraison (exécution {run}) ; la décision "
                          "demeure telle qu'elle a été prise.",
+        "rejected_again": "La ligne de la demande dans la dernière livraison (exécution {run}) a été rejetée ; la "
+                          "décision demeure telle qu'elle a été prise :",
         "differs": "L'évaluation d'aujourd'hui diffère de celle sur laquelle la décision a été prise (aujourd'hui : "
                    "{o}) ; la décision demeure :",
         "d_rule": "  - {id} : alors {b}, maintenant {s}",
@@ -122,7 +127,7 @@ def explain(db: Path, application_id: str, lang: str = "fr") -> str:
     today's evaluation differs, what differs and why; an application not decided yet, as the latest delivery
     evaluates it."""
     w = WORDS[lang]
-    key = pl.select(application_key(pl.lit(application_id, pl.String))).item()
+    key = _key(application_id)
     with duckdb.connect(str(db), read_only=True) as con:
         sel = con.sql("SELECT * FROM selections WHERE application_key = $k", params={"k": key}).pl()
         if sel.height == 0:
@@ -133,7 +138,7 @@ def explain(db: Path, application_id: str, lang: str = "fr") -> str:
             return _letter([*lines, w["selection"].format(s=label(s["status"], lang))])
         history = con.sql("SELECT * FROM decisions WHERE application_key = $k ORDER BY decided_at",
                           params={"k": key}).pl().to_dicts()
-        decided_run = _run(con, s["decided_run_id"] if not s["promoted"] else history[0]["decided_run_id"])
+        decided_run = _run(con, s["decided_run_id"])  # a promotion's run: it evaluated the application again
         if s["decided_evaluation_id"] is None:  # decided before the grounds were kept (layouts 1 to 4)
             lines = [w["no_grounds"].format(run=history[0]["decided_run_id"], d=_day(history[0]["decided_at"])), ""]
             if s["in_latest_delivery"]:
@@ -149,7 +154,9 @@ def explain(db: Path, application_id: str, lang: str = "fr") -> str:
 
 
 def _letter(lines: list[str]) -> str:
-    return "\n".join(lines).rstrip() + "\n"
+    """The letter's lines, each shown escaped (flows/terminal.py: a value's newline or escape sequence cannot start
+    a line of its own), one per line."""
+    return "\n".join(shown(line) for line in lines).rstrip() + "\n"
 
 
 def _day(instant) -> str:
@@ -222,10 +229,25 @@ def _selection(s: dict, history: list[dict], w: dict, lang: str) -> list[str]:
 
 
 def _not_delivered(s: dict, con: duckdb.DuckDBPyConnection, w: dict) -> list[str]:
+    """For a decision the latest delivery has no evaluation of: a line saying so, and where its row was read and
+    why it was rejected if it was delivered and rejected (another program or stream, a broken contract)."""
     if s["in_latest_delivery"]:
         return []
     latest = con.sql("SELECT run_id FROM runs ORDER BY started_at DESC LIMIT 1").fetchall()[0][0]
-    return ["", w["not_delivered"].format(run=latest)]
+    rows = [r for r in con.execute(
+        """SELECT extract, source_file, row_number, reasons, application_id FROM rejected_rows
+           WHERE extract = 'applications' AND (application_id = $id OR lower(application_id) = lower($id))
+           ORDER BY source_file, row_number""", {"id": s["application_id"]}).fetchall()
+        if _key(r[4]) == s["application_key"]]
+    if not rows:
+        return ["", w["not_delivered"].format(run=latest)]
+    return ["", w["rejected_again"].format(run=latest),
+            *[w["rejected_row"].format(extract=e, file=Path(f).name, line=n, reasons="; ".join(r))
+              for e, f, n, r, _ in rows]]
+
+
+def _key(application_id: str) -> str:
+    return pl.select(application_key(pl.lit(application_id, pl.String))).item()
 
 
 def _changes(con: duckdb.DuckDBPyConnection, s: dict, decided_rulebook: str, lang: str) -> list[str]:
@@ -263,8 +285,8 @@ def explain_whatif(scenario: Path, application_id: str, lang: str = "fr") -> str
                                  WHERE application_id = ?""", [application_id]).fetchall()
             if not now:
                 return _rejected(con, application_id, w)
-            return w["w_title"].format(db=scenario.name, id=application_id) + "\n" + w["w_same"].format(
-                o=label(now[0][0], lang), s=label(now[0][1], lang)) + "\n"
+            return _letter([w["w_title"].format(db=scenario.name, id=application_id), w["w_same"].format(
+                o=label(now[0][0], lang), s=label(now[0][1], lang))])
         c = change.row(0, named=True)
         rules = {r[0]: r[1:] for r in con.execute(
             f"""SELECT r.rule_id, r.citation, r.detail_{lang}, k.template_{lang}, k.parameters
@@ -301,7 +323,7 @@ def explain_whatif(scenario: Path, application_id: str, lang: str = "fr") -> str
         lines += ["", w["w_cap"].format(why="; ".join(why) or w["w_others"])]
     if values:
         lines += ["", w["w_values"].format(values="; ".join(f"{n} ({since}) {b} -> {s}" for n, since, b, s in values))]
-    return "\n".join(lines) + "\n"
+    return _letter(lines)
 
 
 def _rejected(con: duckdb.DuckDBPyConnection, application_id: str, w: dict) -> str:
@@ -315,7 +337,7 @@ def _rejected(con: duckdb.DuckDBPyConnection, application_id: str, w: dict) -> s
     lines = [w["rejected"].format(id=application_id)]
     lines += [w["rejected_row"].format(extract=e, file=Path(f).name, line=n, reasons="; ".join(r))
               for e, f, n, r in rows]
-    return "\n".join(lines) + "\n"
+    return _letter(lines)
 
 
 __all__ = ["UnknownApplication", "explain"]

@@ -106,6 +106,8 @@ def resolve(specs: list[str]) -> list[Path]:
     """Files named by paths, directories (all CSV/Parquet files below) and globs, in a stable order."""
     out: list[Path] = []
     for spec in specs:
+        if not spec.strip():  # Path("") is the current folder: an empty option would read everything below it
+            raise InputError("an extract path is empty: name a file, a folder or a glob")
         p = Path(spec)
         if p.is_dir():
             found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED)

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from flows.errors import InputError
 from schemas.enums import EXTRACTS, LOCAL_TZ
 
 EPOCH = dt.date(1970, 1, 1)
@@ -35,6 +36,8 @@ ORDERLY_CODES = ["33102", "3413"]
 HEALTH_OUTSIDE = ["31300", "31301", "31302", "32101"]
 CHICKEN_TITLES = ["Chicken catcher", "attrapeur de poulets", "Attrapeuse de poulets", "farm labourer"]
 FOOD_NAICS = ["311611", "311111", "312120", "311410", "3121", "445110", "111110"]
+
+MARK = ".qcpilot-generated"  # the file that says generate wrote the folder (and may write over it)
 
 
 def _frame(columns: dict) -> pl.DataFrame:
@@ -353,9 +356,10 @@ def bad_wage_rows(good: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(r, schema=base.schema)
 
 
-def write_extracts(n: int, seed: int, out_dir: Path, fmt: str, ref_dir: Path) -> dict[str, int]:
+def write_extracts(n: int, seed: int, out_dir: Path, fmt: str, ref_dir: Path, replace: bool = False) -> dict[str, int]:
     """Write applications/, experience/ and wages/ under out_dir (replacing the extracts there only once the new
-    ones are complete: a failure leaves out_dir as it was).
+    ones are complete: a failure leaves out_dir as it was). A folder that holds anything but what generate wrote
+    (its mark, MARK) is refused unless `replace`: generate never deletes files it did not write.
 
     fmt "sample": applications as one CSV (with the text-level bad rows) and one Parquet file, experience as
     Parquet and a small CSV of bad spells, wages as CSV; "csv" / "parquet": everything in that format.
@@ -365,7 +369,12 @@ def write_extracts(n: int, seed: int, out_dir: Path, fmt: str, ref_dir: Path) ->
     if fmt not in ("sample", "csv", "parquet"):
         raise ValueError(f"--format must be sample, csv or parquet, not {fmt!r}")
     out_dir = Path(out_dir)
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MARK).is_file() and not replace:
+        raise InputError(f"--out {out_dir}: holds files that qcpilot generate did not write; it writes only into a new "
+                         "or empty folder, or one it wrote before (--replace to write over this one)")
     out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / MARK).write_text("written by qcpilot generate: it may replace applications/, experience/ and "
+                                "wages/ here\n", encoding="utf-8")
     with tempfile.TemporaryDirectory(prefix=".generating-", dir=out_dir) as tmp:
         counts = _write_extracts(n, seed, Path(tmp), fmt, ref_dir)
         for sub in EXTRACTS:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import os
 import re
@@ -45,14 +44,8 @@ class InputFile:
 
 
 def sha256(path: Path) -> str:
-    """SHA-256 of a file, computed once per file version: the no-op check and the ingest of the same run ask for
-    the same files, so the second ask is free (the key includes size and modification time)."""
-    st = Path(path).stat()
-    return _sha256(str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
-
-
-@functools.lru_cache(maxsize=4096)
-def _sha256(path: str, size: int, mtime_ns: int) -> str:
+    """SHA-256 of a file, read every time it is asked for: a file changed in place keeps its size and its
+    modification time if whoever changed it says so (contract: inputs are compared by SHA-256, nothing else)."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -236,8 +229,9 @@ class Staging:
     the old file open keep reading it. A failed write is a StorageError naming the folder and the reason.
     """
 
-    def __init__(self, target: Path, run_id: str):
+    def __init__(self, target: Path, run_id: str, mode_of: Path | None = None):
         self.target = Path(target)
+        self.mode_of = Path(mode_of) if mode_of is not None else self.target  # whose permissions it takes
         self.tmp = staging_name(self.target, run_id)
         self.created: set[str] = set()
         self.con = None
@@ -259,14 +253,17 @@ class Staging:
             self.abort()
             raise
 
-    def append(self, tables: dict[str, pl.DataFrame]) -> None:
+    def append(self, tables: dict[str, pl.DataFrame], temp: bool = False) -> None:
+        """Append each frame to its table (created by the first append). `temp`: tables of the run only, kept out
+        of the database file (DuckDB's temporary storage): a file never shrinks, so what is dropped before the
+        publish would otherwise leave its size behind."""
         try:
             for name, df in tables.items():
                 self.con.register("__frame", df)
                 if name in self.created:
                     self.con.execute(f'INSERT INTO "{name}" SELECT * FROM __frame')
                 else:
-                    self.con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM __frame')
+                    self.con.execute(f'CREATE {"TEMP " if temp else ""}TABLE "{name}" AS SELECT * FROM __frame')
                     self.created.add(name)
                 self.con.unregister("__frame")
         except (OSError, duckdb.Error) as exc:
@@ -285,7 +282,7 @@ class Staging:
                 self.con.close()
             if before_swap is not None:
                 before_swap()
-            old = self.target.stat() if self.target.exists() else None
+            old = self.mode_of.stat() if self.mode_of.exists() else None
             with interrupts.deferred():  # a signal now is delivered after the swap, never between it and its report
                 if old is not None:  # the next database is readable by whom the last one was, no more, no less
                     os.chmod(self.tmp, old.st_mode & 0o777)

@@ -95,10 +95,10 @@ CARRIED_DDL = {
                           reference VARCHAR)[])""",
 }
 # the first columns of `evaluations`, whatever the rule book: the evaluation, the run that first made it, and the
-# application as read (its canonical id, the digests of its row, its spells and its wage lines); a run's first
+# application as read (its canonical id, the digests of its row and of its spells); a run's first
 # evaluation adds the columns of its rule book (transforms/keep.py)
 EVALUATIONS_HEAD = [("evaluation_id", "BIGINT"), ("run_id", "VARCHAR"), ("application_key", "VARCHAR"),
-                    ("application_digest", "VARCHAR"), ("spells_digest", "VARCHAR"), ("wages_digest", "VARCHAR")]
+                    ("application_digest", "UBIGINT"), ("spells_digest", "UBIGINT")]
 CARRIED_DDL["evaluations"] = "CREATE TABLE evaluations (" + ", ".join(f"{c} {t}" for c, t in EVALUATIONS_HEAD) + ")"
 # what layout 5 added to the tables carried before it
 ADDED_IN_5 = {"decisions": ("application_key", "person_key", "evaluation_id", "promoted"),
@@ -335,10 +335,10 @@ def carry_forward(con: duckdb.DuckDBPyConnection, target: Target) -> int | None:
     return target.layout if target.layout != CURRENT else None
 
 
-def ledger_digest(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, int]:
+def ledger_digest(con: duckdb.DuckDBPyConnection, table: str, layout: int = CURRENT) -> tuple[int, int]:
     """(rows, digest) of a carried table in `con`: the xor of the md5 of every row's values (layout 4 on), which the
     next run checks before it carries the table forward."""
-    text = row_text(_columns(con)[table])
+    text = row_text(_columns(con)[table], framed=layout >= 5)
     rows, digest = con.execute(f"SELECT count(*), coalesce(bit_xor(('0x' || md5({text})[1:16])::UBIGINT), 0) "
                                f"FROM {table}").fetchall()[0]
     return rows, int(digest)
@@ -426,8 +426,8 @@ def check_sealed(target: Target) -> None:
         con.close()
 
 
-_WHAT = {"decisions": "decisions ledger", "runs": "runs history", "evaluations": "kept evaluations",
-         "evaluation_wages": "kept wage lines", "rulebooks": "kept rule books"}
+_WHAT = {"decisions": "decisions ledger was", "runs": "runs history was", "evaluations": "kept evaluations were",
+         "evaluation_wages": "kept wage lines were", "rulebooks": "kept rule books were"}
 
 
 def _check_ledger(con: duckdb.DuckDBPyConnection, db: Path, layout: int) -> None:
@@ -453,12 +453,12 @@ def _check_ledger(con: duckdb.DuckDBPyConnection, db: Path, layout: int) -> None
     same_duckdb = meta["duckdb_version"] == duckdb.__version__
     for table, (rows, digest) in sealed.items():
         if layout >= 4:
-            now_rows, now_digest = ledger_digest(con, table)
+            now_rows, now_digest = ledger_digest(con, table, layout)
         else:  # the digest of layouts 2 and 3, of the decisions only: DuckDB's own hash
             now_rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
             now_digest = _duckdb_hash_digest(con) if table == "decisions" and same_duckdb else None
         if now_rows != rows or (None not in (digest, now_digest) and now_digest != digest):
-            raise refuse(f"its {_WHAT[table]} was changed outside qcpilot since run {meta['run_id']} sealed it "
+            raise refuse(f"its {_WHAT[table]} changed outside qcpilot since run {meta['run_id']} sealed it "
                          f"({rows} rows then, {now_rows} now)")
 
 

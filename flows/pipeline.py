@@ -23,7 +23,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed
 
-from flows import interrupts, io, layout, lock, progress, spill
+from flows import interrupts, io, layout, lock, progress, spill, terminal
 from flows.errors import DatabaseBusy, InternalError, QcpilotError
 from flows.reference import load_references
 from flows.rulebook import load as load_parameters
@@ -145,7 +145,7 @@ def evaluate(staging: io.Staging, store: spill.Spill, dropped: pl.DataFrame, dat
         if apps.height or (bucket == store.buckets - 1 and "evaluated" not in staging.created):
             staging.append({**evaluate_partition(apps, spells, facts),
                             "digests": digests(staging.con, apps, spells, CONTRACT["applications"],
-                                               CONTRACT["experience"])})
+                                               CONTRACT["experience"])}, temp=True)
         kept["applications"] += apps.height
         kept["experience"] += spells.height
     keep(staging.con, run_id, APPLICATION_COLUMNS)
@@ -245,6 +245,7 @@ def pipeline(specs: dict[str, list[str]], db: str, data_dir: str, config: str, f
 
     A refused or failed run ends in a Failed state whose message is the one-line reason (nothing is published).
     """
+    terminal.escape_run_logs()  # a path or a value in a log line is shown escaped
     # the real file behind a symbolic link: one lock and one ledger per database, whatever the name it is given by
     ctx = RunContext(specs=specs, db=Path(os.path.realpath(db)), config=Path(config), data_dir=Path(data_dir),
                      force=force, wait=wait)

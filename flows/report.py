@@ -6,6 +6,7 @@ import datetime as dt
 import html
 import io as _io
 import os
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -328,9 +329,14 @@ def write_report(db: Path, out: Path, lang: str = "fr", whatif: Path | None = No
     """Build the report, then put it at `out` with one rename: a report that fails leaves what `out` held."""
     html = build_report(db, lang, whatif)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
+    # a new file of a name nobody can guess, created exclusively (O_EXCL, mode 0600): no link planted beside `out`
+    # is followed; it names applications, so it is readable by whom the database is, no more
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=out.parent, prefix=f".{out.name}.", suffix=".tmp",
+                                     delete=False) as fh:
+        tmp = Path(fh.name)
+        fh.write(html)
     try:
-        tmp.write_text(html, encoding="utf-8")
+        os.chmod(tmp, db.stat().st_mode & 0o666)
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)

@@ -43,19 +43,12 @@ class RunContext:
         """The reference data the rules read (data/reference/): a change there changes decisions too."""
         return [f for kind, f in deciding_files(self.data_dir) if kind == "reference"]
 
-    def fingerprint(self, known: list[dict] | None = None) -> set[tuple[str, str]]:
-        """(extract, sha256) of every input file, of the configuration and of the reference files. A file whose
-        path, size and modification time are those of an input in `known` (the last run's) keeps that SHA-256
-        without being read again."""
-        seen = {(i["path"], i.get("bytes"), i.get("modified_ns")): i["sha256"] for i in known or []}
-
-        def sha(path: Path) -> str:
-            st = path.stat()
-            return seen.get((str(path), st.st_size, st.st_mtime_ns)) or io.sha256(path)
-
-        found = {(e, sha(f)) for e, fs in self.files().items() for f in fs}
-        return (found | {("config", sha(self.config)), ("parameters", sha(self.parameters_file()))}
-                | {("reference", sha(f)) for f in self.reference_files()})
+    def fingerprint(self) -> set[tuple[str, str]]:
+        """(extract, sha256) of every input file, of the configuration, of the legal values and of the reference
+        files, each read in full (a file changed in place may keep its size and modification time)."""
+        found = {(e, io.sha256(f)) for e, fs in self.files().items() for f in fs}
+        return (found | {("config", io.sha256(self.config)), ("parameters", io.sha256(self.parameters_file()))}
+                | {("reference", io.sha256(f)) for f in self.reference_files()})
 
 
 def engine_version(parameters_file: Path | None = None) -> str:
@@ -106,7 +99,7 @@ def unchanged(target: Target, ctx: RunContext, version: str) -> str | None:
             or last["inputs"] is None:
         return None
     before = {(i["extract"], i["sha256"]) for i in last["inputs"]}
-    return last["run_id"] if before == ctx.fingerprint(last["inputs"]) else None
+    return last["run_id"] if before == ctx.fingerprint() else None
 
 
 def recorded_extracts(baseline_db: Path, data_dir: Path) -> tuple[str, dict[str, list[str]], str | None]:

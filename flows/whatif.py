@@ -18,7 +18,7 @@ import duckdb
 import polars as pl
 from prefect import flow, get_run_logger
 
-from flows import extracts, interrupts, io, layout, lock, spill
+from flows import extracts, interrupts, io, layout, lock, spill, terminal
 from flows.pipeline import (
     PARTITION_ROWS,
     RunResult,
@@ -69,21 +69,24 @@ def _parameters_table(base: Parameters, changed: dict) -> pl.DataFrame:
 
 @flow(name="qcpilot-whatif", log_prints=False)
 def whatif_flow(specs: dict[str, list[str]], out: str, data_dir: str, baseline_config: str, config: str,
-                overrides: str | None = None):
+                overrides: str | None = None, baseline_db: str | None = None):
     """Baseline and scenario on the same extracts; writes the scenario database with whatif_changes,
-    whatif_summary, whatif_inputs and whatif_parameters."""
+    whatif_summary, whatif_inputs and whatif_parameters, readable by no more than who may read `baseline_db` (it
+    holds the same personal data), or than the scenario it replaces when there is no baseline database."""
+    terminal.escape_run_logs()  # a path or a value in a log line is shown escaped
     run_id = uuid.uuid4().hex[:12]
     out_path = Path(os.path.realpath(out))
     try:
         with interrupts.noted():
             return _whatif(specs, out_path, Path(data_dir), Path(baseline_config), Path(config),
-                           Path(overrides) if overrides else None, run_id)
+                           Path(overrides) if overrides else None, run_id,
+                           Path(baseline_db) if baseline_db else out_path)
     except (Exception, pl.exceptions.PanicException) as exc:
         return failed(exc, "what-if", run_id)
 
 
 def _whatif(specs, out: Path, data_dir: Path, baseline_config: Path, config: Path, overrides: Path | None,
-            run_id: str) -> RunResult:
+            run_id: str, mode_of: Path) -> RunResult:
     log = get_run_logger()
     started = dt.datetime.now(dt.UTC)
     version = engine_version(parameters_path(data_dir))
@@ -93,13 +96,13 @@ def _whatif(specs, out: Path, data_dir: Path, baseline_config: Path, config: Pat
     scen_cfg = io.read_config(config, SelectionConfig)
     files = {e: extracts.resolve(specs[e]) for e in EXTRACTS}
     baseline_target = out.with_name(f"{out.name}.baseline")
-    with lock.exclusive(out, hint=""), io.permissions_of(out):  # what-if has no --wait
+    with lock.exclusive(out, hint=""), io.permissions_of(mode_of):  # what-if has no --wait
         target = layout.inspect(out, scenario=True)
         for leftover in [*io.remove_stale_staging(out), *io.remove_stale_staging(baseline_target)]:
             log.warning("removed %s, left by a what-if that was killed", leftover.name)
         store = spill.Spill.beside(out, run_id, spill.buckets_for(files["applications"], PARTITION_ROWS))
         try:
-            with io.Staging(baseline_target, run_id) as base, io.Staging(out, run_id) as scen:
+            with io.Staging(baseline_target, run_id) as base, io.Staging(out, run_id, mode_of=mode_of) as scen:
                 try:
                     ingest(files, store, started)
                     dropped = check_across_files(scen, store)

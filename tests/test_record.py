@@ -191,7 +191,10 @@ def test_a_decided_application_delivered_under_another_program_is_rejected(world
     assert reasons == ["application_id was decided in program ai_it_vfx, stream ai: it keeps the program and stream "
                        "it was decided in"]
     letter = world.letter("A1")
-    assert "stream: artificial intelligence" in letter and "not in the latest delivery" in letter
+    assert "stream: artificial intelligence" in letter and "Selection: selected" in letter
+    # its row was delivered, and rejected: the letter says where and why, not that it was not delivered
+    assert "The application's row in the latest delivery" in letter and "was rejected" in letter
+    assert "it keeps the program and stream it was decided in" in letter
 
 
 # -- places that open go first come, first served (§5.6) -----------------------------------------------------------
@@ -228,6 +231,35 @@ def test_an_earlier_application_newly_decidable_takes_an_opened_place_before_a_l
     assert world.sql("SELECT application_id, status, promoted FROM selections ORDER BY 1") == [
         ("A0", "selected", False), ("A1", "selected", False), ("A2", "selected", False),
         ("A3", "cap_reached", False)]
+
+
+def test_a_place_that_opens_goes_on_today_s_evaluation_to_the_earliest_still_eligible_and_delivered(world):
+    apps = [ai("A1", 1), ai("A2", 2), ai("A3", 3), ai("A4", 4), ai("A5", 5)]
+    first = world.run(apps)
+    world.caps(ai=4, program=10)  # two places open
+    # A3 is no longer eligible today (its salary corrected), A4 is not delivered: A5 takes a place, then nobody
+    second = world.run([apps[0], apps[1], ai("A3", 3, job_annual_salary_cad="50000"), apps[4]])
+    assert world.sql("SELECT application_id, status, promoted FROM selections ORDER BY 1") == [
+        ("A1", "selected", False), ("A2", "selected", False), ("A3", "cap_reached", False),
+        ("A4", "cap_reached", False), ("A5", "selected", True)]
+    # the promotion rests on the evaluation of the run that made it
+    assert world.sql("SELECT d.decided_run_id, e.run_id = d.decided_run_id OR e.run_id = $first FROM decisions d "
+                     "JOIN evaluations e USING (evaluation_id) WHERE d.promoted", {"first": first.run_id}) == [
+        (second.run_id, True)]
+    assert world.sql("SELECT count(*) FROM decisions WHERE evaluation_id IS NULL") == [(0,)]
+
+
+def test_a_sealed_value_that_looks_like_a_null_is_still_an_edit(world):
+    world.run([ai("A1", 1)])
+    with duckdb.connect(str(world.db)) as con:
+        con.execute("UPDATE decisions SET cap_applied = chr(30)")  # the mark a null once had in the digest
+    result = pipeline(specs={e: [str(world.root / "in1" / d)] for e, d in (("applications", "apps"),
+                                                                            ("experience", "exp"),
+                                                                            ("wages", "wages"))},
+                      db=str(world.db), data_dir=str(world.data), config=str(world.config), force=True,
+                      return_state=True).result(raise_on_failure=False)
+    assert not result.ok and result.exit_code == 2
+    assert "its decisions ledger was changed outside qcpilot" in result.message
 
 
 def test_a_cap_lowered_revokes_nothing(world):

@@ -3,22 +3,22 @@ keeping of evaluations once, and the views of the latest delivery over them. Pur
 
 from __future__ import annotations
 
-from transforms.digest import row_text
+from transforms.digest import hash64, row_text
 from transforms.sqlfiles import read, statements
 
 # this run's tables that the keeping reads (created by the evaluation, dropped before the publish)
 RUN_TABLES = ("evaluated", "digests", "delivered", "evaluated_wages")
-HEAD = ("evaluation_id", "run_id", "application_key", "application_digest", "spells_digest", "wages_digest")
+HEAD = ("evaluation_id", "run_id", "application_key", "application_digest", "spells_digest")
 
 
 def digests_sql(app_columns: list[tuple[str, str]], spell_columns: list[tuple[str, str]]) -> str:
     """One row per application of the registered frames `__apps` (its row as read) and `__spells`: the md5 of its
     row's values and the md5 of its spells' (in a fixed order, so that the order of the files does not matter)."""
     return f"""
-SELECT a.application_key, md5({row_text(app_columns, "a")}) AS application_digest,
-       coalesce(s.spells_digest, md5('')) AS spells_digest
+SELECT a.application_key, {hash64(row_text(app_columns, "a"))} AS application_digest,
+       coalesce(s.spells_digest, {hash64("''")}) AS spells_digest
 FROM __apps a LEFT JOIN (
-    SELECT application_key, md5(string_agg(d, '' ORDER BY d)) AS spells_digest
+    SELECT application_key, {hash64("string_agg(d, '' ORDER BY d)")} AS spells_digest
     FROM (SELECT application_key, md5({row_text(spell_columns, "s")}) AS d FROM __spells s)
     GROUP BY ALL
 ) s USING (application_key)"""
@@ -26,10 +26,10 @@ FROM __apps a LEFT JOIN (
 
 def keep_sql(content: list[str], wage_columns: list[tuple[str, str]]) -> list[str]:
     """The statements of sql/evaluations.sql for the content columns of this rule book (every column of `evaluated`
-    but the application key) and the wage lines' columns (without application_id)."""
+    but the application key) and the wage lines' columns (without application_id or evaluation_id)."""
     same = " AND ".join(f'o."{c}" IS NOT DISTINCT FROM c."{c}"' for c in content)
     return statements(read("evaluations.sql").replace("{same_content}", same or "true")
-                      .replace("{wage_row}", row_text(wage_columns)))
+                      .replace("{wage_line}", f"md5({row_text(wage_columns)})"))
 
 
 def evolve_sql(kept: list[tuple[str, str]], evaluated: list[tuple[str, str]]) -> list[str]:
@@ -37,7 +37,8 @@ def evolve_sql(kept: list[tuple[str, str]], evaluated: list[tuple[str, str]]) ->
     (null for them: the rule or figure did not exist then); a column this rule book no longer has stays, with what
     the evaluations of its time recorded. A new ledger gets the table itself."""
     if not kept:
-        columns = [(c, "BIGINT" if c == "evaluation_id" else "VARCHAR") for c in HEAD]
+        columns = [(c, {"evaluation_id": "BIGINT", "run_id": "VARCHAR", "application_key": "VARCHAR"}.get(c, "UBIGINT"))
+                   for c in HEAD]
         columns += [(c, t) for c, t in evaluated if c != "application_key"]
         return ["CREATE TABLE evaluations (" + ", ".join(f'"{c}" {t}' for c, t in columns) + ")"]
     have = {c for c, _ in kept}
@@ -88,7 +89,7 @@ def keep(con, run_id: str, application_columns: list[str]) -> None:
     for sql in evolve_sql(_described(con, "evaluations") if _exists(con, "evaluations") else [], evaluated):
         con.execute(sql)
     content = [c for c, _ in evaluated if c != "application_key"]
-    wage_columns = [(c, t) for c, t in _described(con, "evaluated_wages") if c != "application_id"]
+    wage_columns = [(c, t) for c, t in _described(con, "evaluation_wages") if c != "evaluation_id"]
     for sql in keep_sql(content, wage_columns):
         con.execute(sql, {"run_id": run_id} if "$run_id" in sql else None)
     for sql in delivery_views(con, application_columns):

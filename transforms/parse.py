@@ -21,7 +21,9 @@ FALSE_WORDS = ["false", "0", "no", "non"]
 
 _TS = (
     r"^(\d{4}-\d{2}-\d{2})"  # date
-    r"[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"  # time of day (required), optional seconds, fraction
+    # time of day (required), optional seconds and fraction; a time that does not exist (a 60th second, a 24th hour)
+    # is no timestamp: rejected, never moved to the next minute (contract "Times")
+    r"[T ]([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d)(?:[.,](\d{1,9}))?)?"
     r"\s*(Z|z|[+-](?:0\d|1[0-4])(?::?[0-5]\d)?)?$"  # offset: -14:00 .. +14:00 (ISO 8601 / real time zones)
 )
 

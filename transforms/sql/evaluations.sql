@@ -1,9 +1,9 @@
 -- The kept evaluations (docs/spec/rules.md §5.6: a decision's grounds are those of the evaluation that decided it).
 --
 -- Every evaluation a run makes is kept once: an application whose evaluation is identical to one already kept (the
--- same row and spells as read, the same outcomes and figures) points to that one; any other gets a new evaluation.
--- A later run never rewrites a kept evaluation. `deliveries` says which evaluation each application of this
--- delivery has; the views `applications`, `assessments` and `wage_checks` read them.
+-- same row and spells as read, the same wage lines, outcomes and figures) points to that one; any other gets a new
+-- evaluation. A later run never rewrites a kept evaluation. `deliveries` says which evaluation each application of
+-- this delivery has; the views `applications`, `assessments` and `wage_checks` read them.
 --
 -- Relations:
 --   evaluated(application_id, application_key, person_key, {content})   -- this run: one row per application
@@ -11,25 +11,35 @@
 --   delivered(application_id, source_file, row_number)                 -- where each application was read
 --   evaluated_wages(application_id, {wage columns})                     -- its wage lines
 --   evaluations, evaluation_wages                                       -- carried: every evaluation kept so far
--- {same_content} compares every content column of a kept evaluation `o` with this run's `c`; {wage_row} is a wage
--- line's values as text.
+-- {same_content} compares every content column of a kept evaluation `o` with this run's `c`; {wage_line} is the md5
+-- of a wage line's values as text.
 
--- this run's evaluations with the digests of what they read
+-- this run's evaluations with the digests of what they read, and the digest of their wage lines (not stored: the
+-- lines are, in evaluation_wages)
 CREATE OR REPLACE TEMP TABLE candidate AS
 WITH wage_lines AS (
-    SELECT application_id, md5(string_agg(md5({wage_row}), '' ORDER BY md5({wage_row}))) AS wages_digest
+    SELECT application_id, md5(string_agg({wage_line}, '' ORDER BY {wage_line})) AS wages_digest
     FROM evaluated_wages GROUP BY ALL
 )
-SELECT e.*, d.application_digest, d.spells_digest, coalesce(w.wages_digest, md5('')) AS wages_digest
+SELECT e.*, d.application_digest, d.spells_digest, coalesce(w.wages_digest, '') AS wages_digest
 FROM evaluated e JOIN digests d USING (application_key) LEFT JOIN wage_lines w USING (application_id);
 
 -- an evaluation identical to one kept for the same application is that one
 CREATE OR REPLACE TEMP TABLE assigned AS
-WITH same AS (
-    SELECT c.application_key, min(o.evaluation_id) AS evaluation_id
+WITH same_read AS (  -- kept evaluations of the same application, of the same row and spells as read
+    SELECT c.application_key, o.evaluation_id
     FROM candidate c JOIN evaluations o
       ON o.application_key = c.application_key AND o.application_digest = c.application_digest
-     AND o.spells_digest = c.spells_digest AND o.wages_digest = c.wages_digest AND {same_content}
+     AND o.spells_digest = c.spells_digest AND {same_content}
+),
+kept_wages AS (
+    SELECT evaluation_id, md5(string_agg({wage_line}, '' ORDER BY {wage_line})) AS wages_digest
+    FROM evaluation_wages WHERE evaluation_id IN (SELECT evaluation_id FROM same_read) GROUP BY ALL
+),
+same AS (
+    SELECT s.application_key, min(s.evaluation_id) AS evaluation_id
+    FROM same_read s JOIN candidate c USING (application_key) LEFT JOIN kept_wages k USING (evaluation_id)
+    WHERE coalesce(k.wages_digest, '') = c.wages_digest
     GROUP BY ALL
 ),
 last_kept AS (SELECT coalesce(max(evaluation_id), 0) AS last_id FROM evaluations)
@@ -40,7 +50,7 @@ SELECT c.application_id, c.application_key, s.evaluation_id IS NULL AS is_new,
 FROM candidate c LEFT JOIN same s USING (application_key), last_kept k;
 
 INSERT INTO evaluations BY NAME
-SELECT a.evaluation_id, $run_id AS run_id, c.*
+SELECT a.evaluation_id, $run_id AS run_id, c.* EXCLUDE (wages_digest)
 FROM candidate c JOIN assigned a USING (application_key)
 WHERE a.is_new;
 

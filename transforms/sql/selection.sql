@@ -12,8 +12,10 @@
 -- until now) is decided here. The places left in a program and year (its caps minus the applications selected
 -- there) go first come, first served (§5.4) among the newly decidable applications and the ones the ledger left
 -- cap_reached there, together (§5.6): an earlier application is never passed over by a later one. A cap_reached
--- application that gets a place is promoted: a new ledger entry; its earlier entry stays. With an empty ledger
--- this is exactly §5.1-§5.5.
+-- application that gets a place is promoted: a new ledger entry, its earlier entry kept. A promotion is a decision
+-- of this run, so it rests on this run's evaluation (Interpretation): a cap_reached application that this delivery
+-- does not have, or no longer finds eligible, keeps its cap_reached and takes no place. With an empty ledger this
+-- is exactly §5.1-§5.5.
 WITH latest AS (  -- each application's current entry in the ledger: a promotion supersedes its cap_reached entry
     SELECT * FROM decided
     WHERE NOT (status = 'cap_reached' AND application_key IN (SELECT application_key FROM decided WHERE promoted))
@@ -44,12 +46,18 @@ candidates AS (
     FROM base c WHERE c.receivable AND c.outcome = 'eligible'
 ),
 newly_ranked AS (SELECT * FROM candidates WHERE person_rank = 1 AND NOT person_already_ranked),
-pool AS (  -- §5.6: who may take a place left: the newly ranked, and those the ledger left cap_reached
-    SELECT application_id, application_key, program, stream, selection_year, submitted_at, true AS is_new
+pool AS (  -- §5.6: who may take a place left: the newly ranked, and those the ledger left cap_reached that this
+            -- delivery has and finds eligible (a promotion is a decision of this run: it rests on today's evaluation)
+    SELECT application_id, application_key, program, stream, selection_year, submitted_at, evaluation_id,
+           true AS is_new
     FROM newly_ranked
     UNION ALL
-    SELECT application_id, application_key, program, stream, selection_year, submitted_at, false
-    FROM ranked_before WHERE status = 'cap_reached'
+    SELECT r.application_id, r.application_key, r.program, r.stream, r.selection_year, r.submitted_at,
+           a.evaluation_id, false
+    FROM ranked_before r
+    JOIN applications a ON a.application_key = r.application_key
+    JOIN eligibility e ON e.application_id = a.application_id
+    WHERE r.status = 'cap_reached' AND e.outcome = 'eligible'
 ),
 years AS (SELECT DISTINCT program, stream, selection_year FROM pool),
 -- caps: a row for the year wins over a row for every year (year NULL); no row means no cap at that level.
@@ -144,12 +152,12 @@ new_decisions AS (
            b.evaluation_id, false AS decided_before, false AS promoted
     FROM base b LEFT JOIN placed r ON r.is_new AND r.application_id = b.application_id
 ),
-promotions AS (  -- §5.6: a cap_reached application of the ledger that a place opened for; grounds unchanged
+promotions AS (  -- §5.6: a cap_reached application of the ledger that a place opened for, on today's evaluation
     SELECT l.application_id, l.application_key, l.person_id, l.person_key, l.program, l.stream, l.selection_year,
            l.submitted_at, 'selected' AS status, l.rank_in_stream,
            coalesce(l.rank_in_program, r.program_ranked_before + r.new_rank_in_program) AS rank_in_program,
            CAST(r.stream_cap AS BIGINT) AS stream_cap, CAST(r.program_cap AS BIGINT) AS program_cap,
-           NULL AS cap_applied, l.late_arrival, l.evaluation_id, false AS decided_before, true AS promoted
+           NULL AS cap_applied, l.late_arrival, r.evaluation_id, false AS decided_before, true AS promoted
     FROM placed r JOIN latest l USING (application_key)
     WHERE NOT r.is_new AND r.gets_place
 )

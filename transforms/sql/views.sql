@@ -59,11 +59,28 @@ law AS (  -- per rule book and program: the legal values its rules read
     SELECT rulebook_id, program, md5(string_agg(to_json(parameters)::VARCHAR, '|' ORDER BY ordinal)) AS law_digest
     FROM rulebooks GROUP BY ALL
 ),
-moved AS (
-    SELECT s.application_key, list(t.rule_id ORDER BY k.ordinal) AS rules_moved
-    FROM selections s
-    JOIN evaluation_outcomes t ON t.evaluation_id = s.delivered_evaluation_id
-    JOIN evaluation_outcomes b ON b.evaluation_id = s.decided_evaluation_id AND b.rule_id = t.rule_id
+decided AS (  -- the published decisions of the latest delivery
+    SELECT application_id, application_key, program, stream, selection_year, status, decided_run_id,
+           decided_evaluation_id, delivered_evaluation_id
+    FROM selections WHERE decided_run_id IS NOT NULL AND in_latest_delivery
+),
+compared AS (  -- the decisions whose application has another evaluation today (one kept once is the same)
+    SELECT * FROM decided WHERE decided_evaluation_id <> delivered_evaluation_id
+),
+wage_lines AS (  -- the wage lines of the evaluations compared, as one digest each
+    SELECT evaluation_id, md5(string_agg(line, '' ORDER BY line)) AS wages_digest
+    FROM (SELECT evaluation_id, md5(concat_ws('|', noc_code, noc2021_code, hourly_wage_cad, threshold_hourly_cad,
+                                              reference_years::VARCHAR, decile_position)) AS line
+          FROM evaluation_wages
+          WHERE evaluation_id IN (SELECT decided_evaluation_id FROM compared UNION ALL
+                                  SELECT delivered_evaluation_id FROM compared))
+    GROUP BY ALL
+),
+moved AS (  -- only where today's evaluation is another one: an evaluation kept once has the same outcomes
+    SELECT d.application_key, list(t.rule_id ORDER BY k.ordinal) AS rules_moved
+    FROM compared d
+    JOIN evaluation_outcomes t ON t.evaluation_id = d.delivered_evaluation_id
+    JOIN evaluation_outcomes b ON b.evaluation_id = d.decided_evaluation_id AND b.rule_id = t.rule_id
     LEFT JOIN rules k ON k.rule_id = t.rule_id
     WHERE t.outcome IS DISTINCT FROM b.outcome
     GROUP BY ALL
@@ -76,13 +93,13 @@ SELECT s.application_id, s.application_key, s.program, s.stream, s.selection_yea
            b.application_digest <> t.application_digest OR b.spells_digest <> t.spells_digest
        END AS data_changed,
        CASE WHEN b.evaluation_id IS NOT NULL THEN  -- its wage lines read the row's wage too: only when the row did not
-           b.wages_digest <> t.wages_digest AND b.application_digest = t.application_digest
+           coalesce(bw.wages_digest, '') <> coalesce(tw.wages_digest, '') AND b.application_digest = t.application_digest
        END AS wages_changed,
        CASE WHEN b.evaluation_id IS NOT NULL THEN dr.code_version IS DISTINCT FROM now.code_version
        END AS engine_changed,
        CASE WHEN b.evaluation_id IS NOT NULL THEN coalesce(m.rules_moved, []) END AS rules_moved,
        s.decided_evaluation_id, s.delivered_evaluation_id, now.run_id AS latest_run_id
-FROM selections s
+FROM decided s
 JOIN eligibility e ON e.evaluation_id = s.delivered_evaluation_id
 JOIN evaluations t ON t.evaluation_id = s.delivered_evaluation_id
 LEFT JOIN evaluations b ON b.evaluation_id = s.decided_evaluation_id
@@ -91,7 +108,8 @@ LEFT JOIN law dl ON dl.rulebook_id = dr.rulebook_id AND dl.program = s.program
 CROSS JOIN now
 LEFT JOIN law nl ON nl.rulebook_id = now.rulebook_id AND nl.program = s.program
 LEFT JOIN moved m ON m.application_key = s.application_key
-WHERE s.decided_run_id IS NOT NULL;
+LEFT JOIN wage_lines bw ON bw.evaluation_id = s.decided_evaluation_id
+LEFT JOIN wage_lines tw ON tw.evaluation_id = s.delivered_evaluation_id;
 
 -- Decisions are never rewritten (decisions ledger). A decision is listed here for a person to look at when today's
 -- evaluation would decide it otherwise (its outcome disagrees with the decision), or when a rule's outcome moved
@@ -99,7 +117,8 @@ WHERE s.decided_run_id IS NOT NULL;
 -- (layouts 1 to 4) is listed on its disagreement only, its causes unknown (null).
 CREATE OR REPLACE VIEW decision_review AS
 SELECT * EXCLUDE (application_key, latest_run_id) FROM decision_changes
-WHERE (decided_status IN ('selected', 'cap_reached', 'duplicate') AND current_outcome <> 'eligible')
-   OR (decided_status = 'ineligible' AND current_outcome <> 'ineligible')
-   OR len(rules_moved) > 0
+WHERE decided_evaluation_id IS DISTINCT FROM delivered_evaluation_id  -- the same evaluation: nothing moved
+  AND ((decided_status IN ('selected', 'cap_reached', 'duplicate') AND current_outcome <> 'eligible')
+       OR (decided_status = 'ineligible' AND current_outcome <> 'ineligible')
+       OR len(rules_moved) > 0)
 ORDER BY application_id;
