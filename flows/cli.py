@@ -17,7 +17,7 @@ from rich.text import Text
 
 from flows import interrupts
 from flows.errors import Interrupted, QcpilotError
-from flows.terminal import Terminal
+from flows.terminal import Terminal, shown
 from schemas.enums import EXTRACTS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -220,7 +220,7 @@ def _result_of(state, nothing: str):
 
 def _summary(result) -> None:
     c = result.counts
-    t = Table(title=f"qcpilot run {result.run_id} -> {result.db}", show_edge=False)
+    t = Table(title=shown(f"qcpilot run {result.run_id} -> {result.db}"), show_edge=False)  # a path: escaped
     for col in ("extract", "read", "kept", "rejected", "repeated"):
         t.add_column(col, justify="right" if col != "extract" else "left")
     for extract in EXTRACTS:  # read = kept + rejected + repeated (a row delivered again alike)
@@ -316,6 +316,8 @@ def whatif(
     if any(given.values()) and not all(given.values()):
         missing = ", ".join(f"--{e}" for e, v in given.items() if not v)
         _fail(f"{missing} missing: give the three extracts, or none to read those of the baseline's last run", 2)
+    if out_db.is_symlink():  # written through, the scenario (personal data) would land where the link points
+        _fail(f"--out {out_db}: is a symbolic link; a what-if writes through none: name the file itself", 2)
     db, out_db = Path(os.path.realpath(db)), Path(os.path.realpath(out_db))
     config = Path(os.path.realpath(config)) if config is not None else None  # recorded as absolute paths
     parameters = Path(os.path.realpath(parameters)) if parameters is not None else None
@@ -417,6 +419,8 @@ def report(
         _fail(f"--out {out_file}: a report is an HTML file: name it .html", 2)
     if target.exists() and not target.is_file():
         _fail(f"--out {out_file}: is not a regular file (a device, a pipe); a report replaces only a file", 2)
+    if out_file.is_symlink():  # written through, it would replace a file the link points to
+        _fail(f"--out {out_file}: is a symbolic link; a report writes through none: name the file itself", 2)
     try:
         with _reading(*[d for d in (db, whatif) if d is not None]):
             written = write_report(db, target, lang, whatif)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -229,7 +230,8 @@ def _unreadable(path: Path, exc: OSError, what: str = "") -> OSError | InputErro
 
 def _normalized(table: pa.Table, path: Path) -> pa.Table:
     """Arrow columns as polars reads them faithfully: text for dictionaries, float64 for decimals (an integer column
-    then rejects non-integral values, as for floats), microsecond timestamps in UTC (any offset) or naive.
+    then rejects non-integral values, as for floats), microsecond timestamps in UTC (any offset) or naive (a
+    nanosecond one cut to its microsecond: nothing finer is kept, and a nanosecond column cannot overflow).
     A timestamp beyond what microseconds can hold (years 1677-2262... 294 247) stops the run, naming its line."""
     columns = []
     for name, col in zip(table.column_names, table.columns, strict=True):
@@ -239,8 +241,8 @@ def _normalized(table: pa.Table, path: Path) -> pa.Table:
                 col = col.cast(t.value_type)
             elif pa.types.is_decimal(t):
                 col = col.cast(pa.float64())
-            elif pa.types.is_timestamp(t):
-                col = col.cast(pa.timestamp("us", "UTC" if t.tz is not None else None))
+            elif pa.types.is_timestamp(t):  # nanoseconds are read to the microsecond (contract "Times")
+                col = col.cast(pa.timestamp("us", "UTC" if t.tz is not None else None), safe=t.unit != "ns")
             elif pa.types.is_date64(t):
                 col = col.cast(pa.date32())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -287,12 +289,18 @@ def _check_utf8(f: ExtractFile, batch: pa.RecordBatch) -> None:
                                  "(a corrupt file)") from None
 
 
+# The longest field of a CSV file that is read: 16 MB (a longer one refuses the file, naming its line and column:
+# diagnose_csv). pyarrow reads a file in blocks that hold whole rows: twice that.
+CSV_FIELD_LIMIT = 16 << 20
+CSV_BLOCK = 2 * CSV_FIELD_LIMIT
+
+
 def _csv_batches(f: ExtractFile, rows: int) -> Iterator[pl.DataFrame]:
     columns = list(f.source)
     try:
         reader = pacsv.open_csv(
             f.path,
-            read_options=pacsv.ReadOptions(block_size=1 << 20, use_threads=True),
+            read_options=pacsv.ReadOptions(block_size=CSV_BLOCK, use_threads=True),
             parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=lambda _row: "error"),
             convert_options=pacsv.ConvertOptions(
                 include_columns=columns, column_types={c: pa.string() for c in columns}, null_values=[""],
@@ -301,6 +309,8 @@ def _csv_batches(f: ExtractFile, rows: int) -> Iterator[pl.DataFrame]:
         )
         pending, n = [], 0
         for b in reader:
+            if any((pc.max(pc.binary_length(c)).as_py() or 0) > CSV_FIELD_LIMIT for c in b.columns):
+                raise InputError(diagnose_csv(f.path))
             pending.append(b)
             n += b.num_rows
             if n >= rows:
@@ -344,11 +354,17 @@ def diagnose_csv(path: Path) -> str:
     try:
         with open(path, "rb") as fh:
             reader = csv.reader(decoded(fh), strict=True)
-            width = len(next(reader, []))
+            header = next(reader, [])
+            width = len(header)
             record_start = reader.line_num + 1
             for record in reader:
                 if record and len(record) != width:
                     raise _Found(record_start, f"{len(record)} fields where the header has {width}")
+                sizes = [len(v.encode("utf-8")) for v in record]
+                if record and max(sizes) > CSV_FIELD_LIMIT:
+                    longest = sizes.index(max(sizes))
+                    raise _Found(record_start, f"column '{header[longest]}' holds {max(sizes) / 2**20:.1f} MB: a "
+                                               f"field is read up to {CSV_FIELD_LIMIT >> 20} MB")
                 record_start = reader.line_num + 1
     except _Found as found:
         return f"{path}: line {found.line}: {found.problem}"

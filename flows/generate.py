@@ -369,19 +369,39 @@ def write_extracts(n: int, seed: int, out_dir: Path, fmt: str, ref_dir: Path, re
     if fmt not in ("sample", "csv", "parquet"):
         raise ValueError(f"--format must be sample, csv or parquet, not {fmt!r}")
     out_dir = Path(out_dir)
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MARK).is_file() and not replace:
+    if not replace and not _only_generated(out_dir):
         raise InputError(f"--out {out_dir}: holds files that qcpilot generate did not write; it writes only into a new "
                          "or empty folder, or one it wrote before (--replace to write over this one)")
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / MARK).write_text("written by qcpilot generate: it may replace applications/, experience/ and "
-                                "wages/ here\n", encoding="utf-8")
     with tempfile.TemporaryDirectory(prefix=".generating-", dir=out_dir) as tmp:
         counts = _write_extracts(n, seed, Path(tmp), fmt, ref_dir)
+        written = sorted(p.relative_to(tmp).as_posix() for p in Path(tmp).rglob("*") if p.is_file())
         for sub in EXTRACTS:
-            if (out_dir / sub).exists():
+            if (out_dir / sub).is_symlink() or (out_dir / sub).is_file():
+                (out_dir / sub).unlink()
+            elif (out_dir / sub).exists():
                 shutil.rmtree(out_dir / sub)
             os.replace(Path(tmp) / sub, out_dir / sub)
+    # the mark lists what generate wrote; created without following a link planted in its place
+    fd = os.open(out_dir / MARK, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write("written by qcpilot generate, which may write over these files (and only these):\n")
+        fh.writelines(f"{name}\n" for name in written)
     return counts
+
+
+def _only_generated(out_dir: Path) -> bool:
+    """Whether `out_dir` is new or empty, or holds nothing but what generate wrote there (listed in its mark)."""
+    if not out_dir.is_dir() or not any(out_dir.iterdir()):
+        return True
+    mark = out_dir / MARK
+    if mark.is_symlink() or not mark.is_file():
+        return False
+    listed = set(mark.read_text(encoding="utf-8").splitlines()[1:])
+    for path in out_dir.rglob("*"):
+        if path.is_symlink() or (path.is_file() and path != mark and path.relative_to(out_dir).as_posix() not in listed):
+            return False
+    return True
 
 
 def _write_extracts(n: int, seed: int, out_dir: Path, fmt: str, ref_dir: Path) -> dict[str, int]:

@@ -17,6 +17,7 @@ import polars as pl
 from flows import extracts, interrupts
 from flows.errors import InputError, StorageError
 from transforms.parse import FILE, LINE, model_dtypes, parse_frame, parse_model
+from transforms.sqlfiles import sql_text
 
 BATCH_ROWS = int(os.environ.get("QCPILOT_BATCH_ROWS", "200000"))  # rows of a file parsed at a time
 
@@ -115,6 +116,8 @@ def read_config(path: Path, model) -> pl.DataFrame:
     from transforms.validate import schema_reasons
 
     dtypes = model_dtypes(model)
+    if Path(path).is_dir():
+        raise InputError(f"{path}: is a folder; --config names the configuration's CSV file")
     f = extracts.open_file("selection configuration", path, dtypes)
     batch = pl.concat(list(extracts.batches(f, BATCH_ROWS)) or [pl.DataFrame(schema={**f.source, LINE: pl.Int64,
                                                                                       FILE: pl.String})])
@@ -156,6 +159,9 @@ _STORAGE_REASONS = {
     "read-only file system": "the file system is read-only",
     "permission denied": "permission denied",
     "file too large": "the file grew beyond this system's file size limit",
+    # DuckDB's temporary files beside the database may take at most 90 % of the free space: when they cannot grow,
+    # it says it failed to offload a block (memory is not what ran out)
+    "failed to offload": "no space left on the device for DuckDB's temporary files",
 }
 
 
@@ -181,16 +187,19 @@ def is_duckdb_file(path: Path) -> bool:
         return False
 
 
+SCRATCH = "__qcpilot_scratch"  # the attached database of a run's own tables (no file is named so)
+
+
 def staging_name(target: Path, run_id: str, kind: str = "tmp") -> Path:
     return Path(target).with_name(f".{Path(target).name}.{run_id}.{kind}")
 
 
 def remove_stale_staging(target: Path) -> list[Path]:
     """Remove what killed runs left beside `target`: only names of the staging pattern `.NAME.RUNID.tmp[.wal]` (the
-    staging database), `.NAME.RUNID.tmp.spill` (DuckDB's temporary files) and `.NAME.RUNID.spill` (the run's spill
-    folder), RUNID being 12 hexadecimal digits. Call it while holding the target's lock, so no live run's files
+    staging database), `.NAME.RUNID.tmp.scratch[.wal]` (the run's own tables), `.NAME.RUNID.tmp.spill` (DuckDB's
+    temporary files) and `.NAME.RUNID.spill` (the run's spill folder), RUNID being 12 hexadecimal digits. Call it while holding the target's lock, so no live run's files
     match."""
-    pattern = re.compile(rf"^\.{re.escape(Path(target).name)}\.[0-9a-f]{{12}}\.(tmp|tmp\.wal|tmp\.spill|spill)$")
+    pattern = re.compile(rf"^\.{re.escape(Path(target).name)}\.[0-9a-f]{{12}}\.(tmp|tmp\.wal|tmp\.spill|tmp\.scratch|tmp\.scratch\.wal|spill)$")
     removed = []
     folder = Path(target).parent
     if folder.is_dir():
@@ -233,6 +242,7 @@ class Staging:
         self.target = Path(target)
         self.mode_of = Path(mode_of) if mode_of is not None else self.target  # whose permissions it takes
         self.tmp = staging_name(self.target, run_id)
+        self.scratch = self.tmp.with_name(self.tmp.name + ".scratch")
         self.created: set[str] = set()
         self.con = None
         try:
@@ -244,6 +254,11 @@ class Staging:
                 "temp_directory": str(staging_name(self.target, run_id, "tmp.spill")),
             })
             self.con.execute("SET enable_progress_bar = false")
+            # the run's own tables (append(temp=True)) live in a scratch database of their own, removed with the
+            # staging file: a database file never shrinks, so what is dropped before the publish would otherwise
+            # leave its size behind; unqualified names find them (search_path)
+            self.con.execute(f"ATTACH {sql_text(self.scratch)} AS {SCRATCH}")
+            self.con.execute(f"SET search_path = 'main,{SCRATCH}.main'")
         except (OSError, duckdb.Error) as exc:
             self._remove_tmp()
             if not is_storage_failure(exc):
@@ -254,16 +269,16 @@ class Staging:
             raise
 
     def append(self, tables: dict[str, pl.DataFrame], temp: bool = False) -> None:
-        """Append each frame to its table (created by the first append). `temp`: tables of the run only, kept out
-        of the database file (DuckDB's temporary storage): a file never shrinks, so what is dropped before the
-        publish would otherwise leave its size behind."""
+        """Append each frame to its table (created by the first append). `temp`: tables of the run only, created in
+        the scratch database (never published)."""
         try:
             for name, df in tables.items():
                 self.con.register("__frame", df)
                 if name in self.created:
                     self.con.execute(f'INSERT INTO "{name}" SELECT * FROM __frame')
                 else:
-                    self.con.execute(f'CREATE {"TEMP " if temp else ""}TABLE "{name}" AS SELECT * FROM __frame')
+                    where = f"{SCRATCH}.main." if temp else ""
+                    self.con.execute(f'CREATE TABLE {where}"{name}" AS SELECT * FROM __frame')
                     self.created.add(name)
                 self.con.unregister("__frame")
         except (OSError, duckdb.Error) as exc:
@@ -277,6 +292,7 @@ class Staging:
             try:
                 for sql in views:
                     self.con.execute(sql)
+                self.con.execute(f"DETACH {SCRATCH}")
                 self.con.execute("CHECKPOINT")
             finally:
                 self.con.close()
@@ -313,7 +329,8 @@ class Staging:
             self.abort()  # nothing is published; the previous database stays as it was
 
     def _remove_tmp(self) -> None:
-        for leftover in (self.tmp, self.tmp.with_name(self.tmp.name + ".wal")):
+        for leftover in (self.tmp, self.tmp.with_name(self.tmp.name + ".wal"), self.scratch,
+                         self.scratch.with_name(self.scratch.name + ".wal")):
             leftover.unlink(missing_ok=True)
         shutil.rmtree(self.tmp.with_name(self.tmp.name + ".spill"), ignore_errors=True)
 

@@ -493,6 +493,9 @@ def inspect(db: Path, writing: bool = True, scenario: bool = False) -> Target:
     if "\\" in str(db):
         raise InputError(f"{db}: DuckDB reads a backslash in a path as a folder separator, so this name would open "
                          "another file; use a path without one")
+    if "?" in str(db):
+        raise InputError(f"{db}: DuckDB reads a '?' in a database path as the start of options, so this name would "
+                         "open another file; use a path without one")
     if not db.exists():
         return Target(db, None)
     if db.is_dir():

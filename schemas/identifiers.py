@@ -1,10 +1,14 @@
 """The contract's rule on identifiers (docs/spec/contract.md "Identifiers"): `application_id` and `person_id` hold
-visible characters only. A control or invisible format character (Unicode categories Cc and Cf) anywhere, or white
-space at either end, rejects the row; how ids are compared (their canonical form) is transforms/identity.py."""
+visible characters only. A control or invisible format character (Unicode categories Cc and Cf, and the other
+characters Unicode lets a renderer show as nothing) anywhere, or white space at either end, rejects the row; how ids
+are compared (their canonical form) is transforms/identity.py."""
 
 import polars as pl
 
-ID_PATTERN = r"^[^\p{Cc}\p{Cf}\s](?:[^\p{Cc}\p{Cf}]*[^\p{Cc}\p{Cf}\s])?$"
+# invisible: controls, format characters, and what Unicode says a renderer may show as nothing (Default_Ignorable:
+# variation selectors, the combining grapheme joiner, Hangul fillers) or shows blank (U+2800)
+INVISIBLE = r"\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\x{2800}"
+ID_PATTERN = rf"^[^{INVISIBLE}\s](?:[^{INVISIBLE}]*[^{INVISIBLE}\s])?$"
 VISIBLE_ID = ("holds a control or invisible character, or white space at either end (an id holds visible "
               "characters only)")
 

@@ -103,7 +103,8 @@ def test_a_submission_time_is_a_date_and_a_time_of_day_with_a_real_offset(text, 
     assert kept["applications"].height == int(accepted)
     if not accepted:
         assert rejected.get_column("reasons").to_list() == [
-            ["submitted_at: not an ISO 8601 timestamp (a date and a time of day)"]]
+            ["submitted_at: not an ISO 8601 timestamp (a date and a time of day; a local time must exist in "
+             "America/Toronto)"]]
 
 
 def test_csv_lines_ending_in_a_lone_carriage_return_are_named(tmp_path):

@@ -29,6 +29,7 @@ def test_the_canonical_form_is_python_s_nfkc_casefold_nfkc_for_every_assigned_ch
     ("Pé9", "Pe\u03019"),                # NFC and NFD
     ("STRASSE", "straße"),               # full case folding
     ("P123", "P\u200b123"),              # a zero-width space inside a person id
+    *[("P123", f"P123{c}") for c in ("\u034f", "\ufe0f", "\U000e0100", "\u3164", "\u115f", "\u2800")],  # invisible
 ])
 def test_look_alike_person_ids_are_one_person(a, b):
     keys = pl.select(person_key(pl.Series([a, b]))).to_series().to_list()
@@ -63,3 +64,17 @@ def test_an_application_id_in_nfc_and_in_nfd_is_one_id_shared_by_two_rows():
         "wages": parsed([wage()], "wages")}, AS_OF)
     assert kept["applications"].height == 0
     assert rejected.filter(pl.col("extract") == "applications").height == 2
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\u202e", "\t", "\u034f", "\ufe0f", "\U000e0100", "\u3164", "\u2800"])
+def test_an_id_holding_an_invisible_character_rejects_its_row(invisible):
+    from tests.factories import AS_OF, app, parsed, spell, wage
+    from transforms.validate import validate_all
+
+    kept, rejected = validate_all({
+        "applications": parsed([app(), app(application_id="A2", person_id=f"P1{invisible}")], "applications"),
+        "experience": parsed([spell()], "experience"), "wages": parsed([wage()], "wages")}, AS_OF)
+    assert kept["applications"].get_column("application_id").to_list() == ["A1"]
+    [reasons] = rejected.filter(pl.col("extract") == "applications").get_column("reasons").to_list()
+    assert reasons == ["person_id: holds a control or invisible character, or white space at either end (an id holds "
+                       "visible characters only)"]

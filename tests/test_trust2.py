@@ -1,8 +1,11 @@
 """The second hostile review (issue #21): each finding, shown fixed."""
 
+import contextlib
 import os
+import subprocess
 
 import duckdb
+import pytest
 from typer.testing import CliRunner
 
 from flows import cli
@@ -55,6 +58,10 @@ def test_input_and_paths_never_reach_the_terminal_raw(tmp_path, prefect_harness)
         assert [line.startswith(decision) for line in lines].count(True) == 1, letter  # no forged line
         assert [line.startswith(selection) for line in lines].count(True) == 1, letter
         assert "541510\\x1b[2J\\x1b[H\\x1b[32m\\nDecision: eligible" in letter  # shown, escaped
+    forged_db = tmp_path / "d\x1b[2J\nDecision: eligible\u202e" / "q.duckdb"  # the summary's title names it
+    summary = run(tmp_path, forged_db)
+    assert summary.exit_code == 0 and "\x1b" not in summary.output and "\u202e" not in summary.output
+    assert "\\x1b[2J\\nDecision:eligible\\u202e" in "".join(summary.output.split())  # shown escaped (wrapped)
     odd = tmp_path / ("x\x1b[2J\nDecision: eligible" + ".csv")
     refused = CliRunner().invoke(cli.app, ["run", "--applications", str(odd), "--experience", str(tmp_path / "exp"),
                                            "--wages", str(tmp_path / "wages"), "--db", str(db)])
@@ -105,6 +112,19 @@ def test_generate_writes_only_its_own_files(tmp_path):
     fresh = CliRunner().invoke(cli.app, ["generate", "--applications", "5", "--out", str(tmp_path / "new")])
     again = CliRunner().invoke(cli.app, ["generate", "--applications", "5", "--out", str(tmp_path / "new")])
     assert fresh.exit_code == again.exit_code == 0  # a folder it wrote, it may write again
+    # a file added to a folder it wrote, or a link planted in it, is not its own either
+    added = tmp_path / "new" / "applications" / "real_delivery.csv"
+    added.write_text("a delivery\n")
+    assert CliRunner().invoke(cli.app, ["generate", "--applications", "5", "--out", str(tmp_path / "new")]).exit_code == 2
+    assert added.read_text() == "a delivery\n"
+    added.unlink()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("not generate's\n")
+    (tmp_path / "new" / ".qcpilot-generated").unlink()
+    (tmp_path / "new" / ".qcpilot-generated").symlink_to(victim)
+    linked = CliRunner().invoke(cli.app, ["generate", "--applications", "5", "--out", str(tmp_path / "new"),
+                                          "--replace"])
+    assert linked.exit_code == 1 and victim.read_text() == "not generate's\n", linked.output
     replaced = CliRunner().invoke(cli.app, [*args, "--replace"])
     assert replaced.exit_code == 0 and not mine.exists()
     proc = CliRunner().invoke(cli.app, ["generate", "--applications", "5", "--out", "/proc/qcpilot-x"])
@@ -116,14 +136,20 @@ def test_a_leap_second_or_a_time_that_does_not_exist_rejects_the_row():
     from tests.factories import AS_OF, parsed
     from transforms.validate import validate_all
 
-    times = ["2024-12-31T23:59:60", "2024-12-31T24:00:00", "2024-06-01T10:60:00", "2024-12-31T23:59:59"]
+    # a leap second, a 24th hour, a 60th minute, an hour skipped by the change to summer time in Toronto; then the
+    # last second of the year, and the repeated hour of November (its first time: Interpretation)
+    times = ["2024-12-31T23:59:60", "2024-12-31T24:00:00", "2024-06-01T10:60:00", "2024-03-10T02:30:00",
+             "2024-12-31T23:59:59", "2024-11-03T01:30:00"]
     kept, rejected = validate_all({
         "applications": parsed([app(application_id=f"A{i}", person_id=f"P{i}", submitted_at=t)
                                 for i, t in enumerate(times)], "applications"),
         "experience": parsed([], "experience"), "wages": parsed([wage()], "wages")}, AS_OF)
-    assert kept["applications"].get_column("application_id").to_list() == ["A3"]  # the last second of the year
+    assert kept["applications"].get_column("application_id").to_list() == ["A4", "A5"]
+    # 23:59:59 EST is 04:59:59 UTC; 01:30 the first time (EDT) is 05:30 UTC, not 06:30 (EST)
+    assert kept["applications"].get_column("submitted_at").dt.hour().to_list() == [4, 5]
     assert rejected.get_column("reasons").to_list() == [
-        ["submitted_at: not an ISO 8601 timestamp (a date and a time of day)"]] * 3
+        ["submitted_at: not an ISO 8601 timestamp (a date and a time of day; a local time must exist in "
+             "America/Toronto)"]] * 4
 
 
 def test_an_empty_extract_path_is_refused_in_one_line_rather_than_reading_the_current_folder(tmp_path):
@@ -132,3 +158,106 @@ def test_an_empty_extract_path_is_refused_in_one_line_rather_than_reading_the_cu
     assert result.exit_code == 2
     assert result.output.strip() == ("qcpilot: an extract path is empty: name a file, a folder or a glob; nothing was "
                                      "published")
+
+
+def test_a_field_of_16_mb_is_read_and_a_longer_row_is_refused_with_its_line_and_column(tmp_path):
+    from flows import io
+    from schemas import MODELS
+
+    big = write_csv([app(), app(application_id="A2", person_id="P2", job_title="x" * (16 << 20))], APP_COLUMNS,
+                    tmp_path / "big.csv")
+    df, _ = io.read_extract("applications", [big], MODELS["applications"])
+    assert df.get_column("job_title").str.len_bytes().to_list() == [len("Data scientist"), 16 << 20]
+    huge = write_csv([app(), app(application_id="A2", person_id="P2", job_title="x" * (40 << 20))], APP_COLUMNS,
+                     tmp_path / "huge.csv")
+    try:
+        io.read_extract("applications", [huge], MODELS["applications"])
+        raise AssertionError("read")
+    except Exception as exc:  # an InputError: its one line names the file, the line and the column
+        assert str(exc) == f"{huge}: line 3: column 'job_title' holds 40.0 MB: a field is read up to 16 MB"
+
+
+def test_a_parquet_timestamp_in_nanoseconds_is_read_to_the_microsecond(tmp_path):
+    import datetime as dt
+
+    import polars as pl
+
+    from flows import io
+    from schemas import MODELS
+
+    rows = pl.DataFrame([app()]).with_columns(
+        pl.lit(dt.datetime(2024, 3, 15, 14, 0, 0, 123456)).dt.cast_time_unit("ns").dt.offset_by("789ns")
+        .dt.replace_time_zone("UTC").alias("submitted_at"))
+    assert rows.schema["submitted_at"] == pl.Datetime("ns", "UTC")
+    rows.write_parquet(tmp_path / "a.parquet")
+    df, _ = io.read_extract("applications", [tmp_path / "a.parquet"], MODELS["applications"])
+    assert df.get_column("submitted_at").to_list() == [dt.datetime(2024, 3, 15, 14, 0, 0, 123456, tzinfo=dt.UTC)]
+    assert df.get_column("__parse_errors").to_list() == [[]]
+
+
+def test_a_question_mark_in_the_database_path_is_one_line_and_a_hash_works(tmp_path, prefect_harness):
+    extracts(tmp_path)
+    odd = tmp_path / "nightly?v=2" / "q.duckdb"
+    odd.parent.mkdir()
+    result = run(tmp_path, odd)
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert "DuckDB reads a '?' in a database path as the start of options" in result.output
+    hashed = tmp_path / "lot#7" / "q.duckdb"
+    assert run(tmp_path, hashed).exit_code == 0 and hashed.is_file()
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real, small file system (tmpfs, 64 MB), where the test can fill the disk; skipped where it cannot mount."""
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mnt)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here (not root)")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+@pytest.mark.parametrize("free_kb", [0, 64, 512, 1024, 2048, 4096, 8192])
+def test_a_full_disk_is_no_space_left_in_one_line_at_any_fill_level_and_leaves_the_database(
+        free_kb, tmp_path, small_disk, prefect_harness):
+    import hashlib
+
+    extracts(tmp_path, [app(application_id=f"A{i}", person_id=f"P{i}") for i in range(40)])
+    db = small_disk / "q.duckdb"
+    assert run(tmp_path, db).exit_code == 0
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    filler = small_disk / "filler"
+    with open(filler, "wb") as fh:  # fill the disk, then give back what the case leaves free
+        with contextlib.suppress(OSError):
+            while True:
+                fh.write(b"\0" * (1 << 20))
+                fh.flush()
+    free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
+    os.truncate(filler, max(0, filler.stat().st_size - (free_kb << 10) + free))
+    result = run(tmp_path, db, "--force")
+    lines = result.output.strip().splitlines()
+    if result.exit_code == 0:  # there was room enough
+        return
+    assert result.exit_code == 1 and len(lines) == 1, result.output
+    assert "no space left on the device" in lines[0] and lines[0].endswith("nothing was published"), lines[0]
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in small_disk.iterdir()) == [".q.duckdb.lock", "filler", "q.duckdb"]
+
+
+def test_report_and_whatif_write_through_no_link_given_as_their_output(tmp_path, prefect_harness):
+    extracts(tmp_path)
+    db = tmp_path / "q.duckdb"
+    assert run(tmp_path, db).exit_code == 0
+    victim = tmp_path / "victim.html"
+    victim.write_text("someone else's page")
+    (tmp_path / "r.html").symlink_to(victim)
+    (tmp_path / "s.duckdb").symlink_to(tmp_path / "elsewhere.duckdb")
+    report = CliRunner().invoke(cli.app, ["report", "--db", str(db), "--out", str(tmp_path / "r.html")])
+    assert report.exit_code == 2 and "is a symbolic link; a report writes through none" in report.output
+    assert victim.read_text() == "someone else's page"
+    whatif = CliRunner().invoke(cli.app, ["whatif", "--db", str(db), "--out", str(tmp_path / "s.duckdb"), "--config",
+                                          str(DATA / "config" / "selection.csv")])
+    assert whatif.exit_code == 2 and "is a symbolic link; a what-if writes through none" in whatif.output
+    assert not (tmp_path / "elsewhere.duckdb").exists()

@@ -3,7 +3,9 @@
 `application_id` and `person_id` hold visible characters only (a control or invisible format character, or white
 space at either end, rejects the row: schemas/). Two ids are the same when their canonical forms are: Unicode NFKC,
 then case-folded (`str.casefold`, as Unicode's full case folding), then NFKC again; a person's key also drops white
-space and invisible format characters (category Cf). The raw id is kept and shown; the key decides.
+space, invisible format characters (category Cf) and the other characters Unicode lets a renderer show as nothing
+(Default_Ignorable_Code_Point) or blank (U+2800). Look-alike letters of other scripts (a Cyrillic Р for a Latin P)
+are different characters: the key does not guess they are one. The raw id is kept and shown; the key decides.
 
 polars lower-cases with the full Unicode lower-case mapping; case folding differs from it for the characters of
 `CASEFOLD_AFTER_LOWER`, folded after lower-casing (generated from Python's unicodedata; tests/test_identity.py
@@ -75,7 +77,7 @@ def application_key(expr: pl.Expr) -> pl.Expr:
 def person_key(expr: pl.Expr) -> pl.Expr:
     """Two person ids are the same person when their keys are equal (rules.md §5.3): the canonical form without
     white space or invisible format characters."""
-    return canonical(expr).str.replace_all(r"[\s\p{Cf}]", "")
+    return canonical(expr).str.replace_all(r"[\s\p{Cf}\p{Default_Ignorable_Code_Point}\x{2800}]", "")
 
 
 KEYS = (("application_key", "application_id", application_key), ("person_key", "person_id", person_key))

@@ -58,12 +58,11 @@ def _bool_from_text(name: str) -> pl.Expr:
 def local_naive_to_utc(naive: pl.Expr) -> pl.Expr:
     """A wall-clock time in America/Toronto -> UTC instant.
 
-    Ambiguous times (the repeated hour in November) take the earlier instant; a time that does not exist
-    (the skipped hour in March) is read one hour later, which is what a clock that was not changed showed.
+    Ambiguous times (the repeated hour in November) take the earlier instant (Interpretation: the first time the
+    clock showed it); a time that does not exist (the skipped hour in March) is null, and its row is rejected,
+    never moved (contract "Times").
     """
-    exact = naive.dt.replace_time_zone(LOCAL_TZ, ambiguous="earliest", non_existent="null")
-    shifted = (naive + pl.duration(hours=1)).dt.replace_time_zone(LOCAL_TZ, ambiguous="earliest", non_existent="null")
-    return pl.coalesce(exact, shifted).dt.convert_time_zone("UTC")
+    return naive.dt.replace_time_zone(LOCAL_TZ, ambiguous="earliest", non_existent="null").dt.convert_time_zone("UTC")
 
 
 def _timestamp_stages(name: str) -> list[list[pl.Expr]]:
@@ -133,9 +132,12 @@ def parse_expr(
             f = _text(name).cast(pl.Float64, strict=False)
             typed, what = pl.when(f.is_finite()).then(f), "a number"
         elif target == pl.Date:
-            typed, what = _text(name).str.to_date("%Y-%m-%d", strict=False), "a date YYYY-MM-DD"
+            text = _text(name)  # four, two and two digits: a date written otherwise is not read as a guess
+            typed = pl.when(text.str.contains(r"^\d{4}-\d{2}-\d{2}$")).then(text.str.to_date("%Y-%m-%d", strict=False))
+            what = "a date YYYY-MM-DD"
         elif isinstance(target, pl.Datetime):
-            typed, what = _timestamp_from_text(name), "an ISO 8601 timestamp (a date and a time of day)"
+            typed, what = _timestamp_from_text(name), ("an ISO 8601 timestamp (a date and a time of day; a local "
+                                                       "time must exist in America/Toronto)")
         else:  # pragma: no cover - the contract has no other types
             raise TypeError(f"no parser for {target}")
     else:

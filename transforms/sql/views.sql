@@ -76,13 +76,17 @@ wage_lines AS (  -- the wage lines of the evaluations compared, as one digest ea
                                   SELECT delivered_evaluation_id FROM compared))
     GROUP BY ALL
 ),
-moved AS (  -- only where today's evaluation is another one: an evaluation kept once has the same outcomes
-    SELECT d.application_key, list(t.rule_id ORDER BY k.ordinal) AS rules_moved
-    FROM compared d
-    JOIN evaluation_outcomes t ON t.evaluation_id = d.delivered_evaluation_id
-    JOIN evaluation_outcomes b ON b.evaluation_id = d.decided_evaluation_id AND b.rule_id = t.rule_id
-    LEFT JOIN rules k ON k.rule_id = t.rule_id
-    WHERE t.outcome IS DISTINCT FROM b.outcome
+today AS MATERIALIZED (  -- today's rule outcomes of those applications (first: joined alone, the two unpivoted
+                        -- outcome tables would meet on the rule id only)
+    SELECT d.application_key, d.decided_evaluation_id, t.rule_id, t.outcome
+    FROM compared d JOIN evaluation_outcomes t ON t.evaluation_id = d.delivered_evaluation_id
+),
+moved AS (  -- the rules whose outcome differs from the deciding evaluation's
+    SELECT p.application_key, list(p.rule_id ORDER BY k.ordinal) AS rules_moved
+    FROM today p
+    LEFT JOIN evaluation_outcomes b ON b.evaluation_id = p.decided_evaluation_id AND b.rule_id = p.rule_id
+    LEFT JOIN rules k ON k.rule_id = p.rule_id
+    WHERE p.outcome IS DISTINCT FROM b.outcome
     GROUP BY ALL
 )
 SELECT s.application_id, s.application_key, s.program, s.stream, s.selection_year, s.status AS decided_status,
