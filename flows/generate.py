@@ -374,14 +374,22 @@ def write_extracts(n: int, seed: int, out_dir: Path, fmt: str, ref_dir: Path, re
                          "or empty folder, or one it wrote before (--replace to write over this one)")
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".generating-", dir=out_dir) as tmp:
-        counts = _write_extracts(n, seed, Path(tmp), fmt, ref_dir)
-        written = sorted(p.relative_to(tmp).as_posix() for p in Path(tmp).rglob("*") if p.is_file())
-        for sub in EXTRACTS:
-            if (out_dir / sub).is_symlink() or (out_dir / sub).is_file():
-                (out_dir / sub).unlink()
-            elif (out_dir / sub).exists():
-                shutil.rmtree(out_dir / sub)
-            os.replace(Path(tmp) / sub, out_dir / sub)
+        new, old = Path(tmp) / "new", Path(tmp) / "old"
+        counts = _write_extracts(n, seed, new, fmt, ref_dir)
+        written = sorted(p.relative_to(new).as_posix() for p in new.rglob("*") if p.is_file())
+        old.mkdir()
+        try:  # what was there is moved aside (a link as a link), then the new extracts in: renames only
+            for sub in EXTRACTS:
+                if (out_dir / sub).is_symlink() or (out_dir / sub).exists():
+                    os.replace(out_dir / sub, old / sub)
+                os.replace(new / sub, out_dir / sub)
+        except OSError:  # put back what was there: a failure leaves out_dir as it was
+            for sub in EXTRACTS:
+                if (old / sub).is_symlink() or (old / sub).exists():
+                    if (out_dir / sub).is_dir() and not (out_dir / sub).is_symlink():
+                        shutil.rmtree(out_dir / sub)
+                    os.replace(old / sub, out_dir / sub)
+            raise
     # the mark lists what generate wrote; created without following a link planted in its place
     fd = os.open(out_dir / MARK, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:

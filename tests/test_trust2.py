@@ -261,3 +261,42 @@ def test_report_and_whatif_write_through_no_link_given_as_their_output(tmp_path,
                                           str(DATA / "config" / "selection.csv")])
     assert whatif.exit_code == 2 and "is a symbolic link; a what-if writes through none" in whatif.output
     assert not (tmp_path / "elsewhere.duckdb").exists()
+
+
+def test_generate_that_fails_half_way_leaves_the_folder_as_it_was(tmp_path, monkeypatch):
+    import hashlib
+
+    from flows import generate
+    from tests.conftest import DATA as data
+
+    out = tmp_path / "g"
+    generate.write_extracts(5, 1, out, "sample", data / "reference")
+
+    def state():
+        return {p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in out.rglob("*") if p.is_file()}
+
+    before = state()
+    real = os.replace
+
+    def failing(src, dst):
+        if str(src).endswith("new/experience"):
+            raise OSError(28, "No space left on device")
+        return real(src, dst)
+
+    monkeypatch.setattr(generate.os, "replace", failing)
+    with pytest.raises(OSError):
+        generate.write_extracts(7, 2, out, "sample", data / "reference")
+    assert state() == before
+
+
+def test_run_writes_through_no_link_planted_at_its_lock(tmp_path, prefect_harness):
+    extracts(tmp_path)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("not qcpilot's")
+    db = tmp_path / "out" / "q.duckdb"
+    db.parent.mkdir()
+    (db.parent / ".q.duckdb.lock").symlink_to(victim)
+    result = run(tmp_path, db)
+    assert result.exit_code != 0 and len(result.output.strip().splitlines()) == 1, result.output
+    assert victim.read_text() == "not qcpilot's" and not db.exists()
