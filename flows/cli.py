@@ -110,14 +110,18 @@ def run(
     applications: PathsOpt = None,
     experience: PathsOpt = None,
     wages: PathsOpt = None,
-    db: Annotated[Path, typer.Option(help="DuckDB file to publish.")] = DEFAULT_DB,
+    db: Annotated[Path | None, typer.Option(help="DuckDB file to publish (default: data/out/qcpilot.duckdb, "
+                                                 "with the shipped sample when no extract is given).")] = None,
     config: Annotated[Path, typer.Option(help="Intake windows and caps (CSV).")] = DEFAULT_CONFIG,
+    sample: Annotated[bool, typer.Option("--sample", help="Read the shipped sample (its 3,000 fictitious "
+                                                          "applications) into --db, on purpose.")] = False,
     force: Annotated[bool, typer.Option(help="Run even when inputs, configuration and rules are unchanged.")] = False,
     wait: Annotated[float, typer.Option(help="Seconds to wait when another run holds the database (default: "
                                               "refuse at once).")] = 0.0,
     verbose: Annotated[bool, typer.Option(help="Show Prefect's own log lines on the terminal.")] = False,
 ) -> None:
-    """Ingest, validate, evaluate, rank and publish one batch. Without paths: the shipped sample."""
+    """Ingest, validate, evaluate, rank and publish one batch. With no option at all: the shipped sample into
+    data/out/qcpilot.duckdb; into another database only with --sample (a ledger is permanent)."""
     from flows import io, layout, lock
     from flows.rulebook import load as load_parameters
     from flows.run_context import RunContext, engine_version, unchanged
@@ -128,10 +132,17 @@ def run(
     if any(given.values()) and not all(given.values()):
         missing = ", ".join(f"--{e}" for e, v in given.items() if not v)
         _fail(f"{missing} missing: give the three extracts, or none to run the shipped sample", 2)
+    if sample and any(given.values()):
+        _fail("--sample reads the shipped sample: give it or the extracts, not both; nothing was published", 2)
     if not math.isfinite(wait) or wait < 0:
         _fail(f"--wait must be a number of seconds >= 0, not {wait}", 2)
     if str(db) == ":memory:":
         _fail("--db must name a database file (:memory: is not one); nothing was published", 2)
+    if db is not None and not any(given.values()) and not sample:
+        _fail(f"--db {db}: no extract given (--applications, --experience, --wages); a ledger is permanent, so the "
+              "shipped sample goes into a database other than the default only with --sample; nothing was "
+              "published", 2)
+    db = DEFAULT_DB if db is None else db
     db = Path(os.path.realpath(db))  # one lock and one ledger per database file, whatever link names it
     ctx = RunContext(
         specs={e: v or [str(SAMPLE / e)] for e, v in given.items()},
@@ -282,8 +293,19 @@ def serve(
     if not os.environ.get("PREFECT_API_URL"):
         _fail("PREFECT_API_URL is not set: start `prefect server start` and export "
               "PREFECT_API_URL=http://127.0.0.1:4200/api first", 2)
-    for sub in EXTRACTS:
-        (inbox / sub).mkdir(parents=True, exist_ok=True)
+    from prefect.client.schemas.schedules import CronSchedule  # the schedule serve registers: checked first
+
+    try:
+        CronSchedule(cron=cron, timezone="America/Toronto")
+    except ValueError:  # pydantic's ValidationError is one
+        _fail(f"--cron {cron!r}: not a cron schedule (five fields, e.g. '0 2 * * *' for 2 a.m. every night)", 2)
+    if inbox.exists() and not inbox.is_dir():
+        _fail(f"--inbox {inbox}: is a file; name the folder that holds applications/, experience/ and wages/", 2)
+    try:
+        for sub in EXTRACTS:
+            (inbox / sub).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _fail(f"--inbox {inbox}: cannot be used ({exc.strerror or type(exc).__name__})", 2)
     from flows.serve import serve_nightly
 
     out.print(f"serving qcpilot-nightly ({cron}, America/Toronto) from {inbox}; Ctrl-C to stop")

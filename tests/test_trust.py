@@ -111,7 +111,7 @@ def test_a_database_qcpilot_did_not_publish_is_refused_in_one_line_and_left_alon
         assert "a DuckDB database that qcpilot did not publish" in one_line(proc)
     not_duckdb = tmp_path / "notes.duckdb"
     not_duckdb.write_text("these are my notes\n")
-    proc = qcpilot(prefect_api, "run", "--db", str(not_duckdb))
+    proc = qcpilot(prefect_api, "run", "--sample", "--db", str(not_duckdb))
     assert proc.returncode == 2 and "not a DuckDB database" in one_line(proc)
     assert digest(db) == before and not_duckdb.read_text() == "these are my notes\n"
 
@@ -132,7 +132,7 @@ def test_a_full_disk_fails_in_one_line_and_leaves_no_staging_file(base, prefect_
 
 def test_a_folder_that_cannot_be_written_fails_in_one_line(prefect_api):
     target = Path("/sys/qcpilot-test/q.duckdb")  # sysfs: no one may create a folder there, root included
-    proc = qcpilot(prefect_api, "run", "--db", str(target))
+    proc = qcpilot(prefect_api, "run", "--sample", "--db", str(target))
     assert proc.returncode == 1
     assert "cannot create the database folder" in one_line(proc)
 

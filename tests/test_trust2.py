@@ -300,3 +300,27 @@ def test_run_writes_through_no_link_planted_at_its_lock(tmp_path, prefect_harnes
     result = run(tmp_path, db)
     assert result.exit_code != 0 and len(result.output.strip().splitlines()) == 1, result.output
     assert victim.read_text() == "not qcpilot's" and not db.exists()
+
+
+def test_the_sample_reaches_a_database_only_on_purpose(tmp_path):
+    db = tmp_path / "prod.duckdb"
+    refused = CliRunner().invoke(cli.app, ["run", "--db", str(db)])
+    assert refused.exit_code == 2 and not db.exists()
+    assert refused.output.strip().splitlines() == [
+        f"qcpilot: --db {db}: no extract given (--applications, --experience, --wages); a ledger is permanent, so the "
+        "shipped sample goes into a database other than the default only with --sample; nothing was published"]
+    both = CliRunner().invoke(cli.app, ["run", "--sample", "--applications", "a", "--experience", "e", "--wages", "w"])
+    assert both.exit_code == 2 and "give it or the extracts, not both" in both.output
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["--cron", "not a cron"], "--cron 'not a cron': not a cron schedule"),
+    (["--cron", "61 2 * * *"], "--cron '61 2 * * *': not a cron schedule"),
+])
+def test_serve_checks_its_arguments_before_it_serves(args, says, tmp_path, monkeypatch):
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
+    result = CliRunner().invoke(cli.app, ["serve", "--inbox", str(tmp_path / "inbox"), *args])
+    assert result.exit_code == 2 and result.output.startswith(f"qcpilot: {says}") and "serving" not in result.output
+    (tmp_path / "file").write_text("")
+    result = CliRunner().invoke(cli.app, ["serve", "--inbox", str(tmp_path / "file")])
+    assert result.exit_code == 2 and "is a file; name the folder" in result.output

@@ -250,7 +250,7 @@ def test_a_database_in_a_folder_whose_name_has_quotes_and_brackets_is_upgraded(t
     shutil.copy(FIXTURES / "layout1" / "qcpilot.duckdb", db)
     decisions = table(db, "decisions")
     for _ in range(2):  # the upgrade, then a run on the upgraded database
-        result = CliRunner().invoke(cli.app, ["run", "--force", "--db", str(db)])
+        result = CliRunner().invoke(cli.app, ["run", "--sample", "--force", "--db", str(db)])
         assert result.exit_code == 0, result.output
     first = decisions.get_column("application_id").sort().item(0)
     result = CliRunner().invoke(cli.app, ["explain", first, "--db", str(db)])
@@ -272,7 +272,7 @@ def test_a_database_path_with_a_backslash_is_refused_in_one_line(tmp_path):
     odd = tmp_path / "a\\b" / "q.duckdb"
     odd.parent.mkdir()
     shutil.copy(FIXTURES / "layout1" / "qcpilot.duckdb", odd)
-    for command in (["run"], ["explain", "A00000001"], ["report", "--out", str(tmp_path / "r.html")]):
+    for command in (["run", "--sample"], ["explain", "A00000001"], ["report", "--out", str(tmp_path / "r.html")]):
         result = CliRunner().invoke(cli.app, [*command, "--db", str(odd)])
         assert result.exit_code == 2 and "DuckDB reads a backslash in a path as a folder separator" in result.output
 
@@ -358,7 +358,7 @@ def test_a_database_of_a_newer_layout_is_refused_and_left_untouched(upgraded, tm
     with duckdb.connect(str(db)) as con:
         con.execute("UPDATE qcpilot_meta SET layout_version = 99")
     before = digest(db)
-    for command in (["run", "--force"], ["explain", "N00"], ["report"]):
+    for command in (["run", "--sample", "--force"], ["explain", "N00"], ["report"]):
         result = CliRunner().invoke(cli.app, [*command, "--db", str(db)])
         assert result.exit_code == 2, command
         assert "published by a newer qcpilot (layout 99)" in result.output
@@ -424,7 +424,8 @@ def test_a_database_whose_layout_record_or_carried_tables_were_changed_is_refuse
     fixture, sql, says = DAMAGED_LAYOUT[case]
     db, _ = damaged_copy(fixture, sql, tmp_path)
     before = digest(db)
-    for command in (["run", "--force"], ["explain", "A00000001"], ["report", "--out", str(tmp_path / "r.html")]):
+    for command in (["run", "--sample", "--force"], ["explain", "A00000001"],
+                    ["report", "--out", str(tmp_path / "r.html")]):
         result = CliRunner().invoke(cli.app, [*command, "--db", str(db)])
         assert result.exit_code == 2, (command, result.output)
         published = "; nothing was published" if command[0] == "run" else ""
@@ -475,7 +476,7 @@ def test_a_ledger_qcpilot_could_not_have_written_or_changed_since_it_was_sealed_
     fixture, sql, says = DAMAGED_LEDGER[case]
     db, ids = damaged_copy(fixture, sql, tmp_path)
     before = digest(db)
-    result = CliRunner().invoke(cli.app, ["run", "--force", "--db", str(db)])
+    result = CliRunner().invoke(cli.app, ["run", "--sample", "--force", "--db", str(db)])
     assert result.exit_code == 2, result.output
     assert result.output.strip().splitlines() == [
         f"qcpilot: {db}: {says.format(**ids)}; a ledger that is never revoked cannot be carried forward from it: "
@@ -505,7 +506,7 @@ def test_a_damaged_block_is_refused_in_one_line_by_every_command_that_reads_it(t
     before = digest(db)
     says = f"qcpilot: {db}: damaged, a part of it cannot be read (a block fails its checksum); it is left untouched " \
            "(restore it from its copy)"
-    for command in (["explain", first], ["report", "--out", str(tmp_path / "r.html")], ["run", "--force"]):
+    for command in (["explain", first], ["report", "--out", str(tmp_path / "r.html")], ["run", "--sample", "--force"]):
         result = CliRunner().invoke(cli.app, [*command, "--db", str(db)])
         if command[0] == "run" and table == "deliveries":  # a run rebuilds it: the ledger and history are whole
             assert result.exit_code == 0, result.output
@@ -526,6 +527,6 @@ def test_a_failed_upgrade_leaves_the_old_database_as_it_was(fixture, tmp_path, p
         raise RuntimeError("a step that fails half-way")
 
     monkeypatch.setitem(layout.STEPS, layout.inspect(db).layout, broken)  # the first step it needs
-    result = CliRunner().invoke(cli.app, ["run", "--force", "--db", str(db)])
+    result = CliRunner().invoke(cli.app, ["run", "--sample", "--force", "--db", str(db)])
     assert result.exit_code == 1 and "internal error (RuntimeError" in result.output
     assert digest(db) == before and sorted(p.name for p in tmp_path.iterdir()) == [".old.duckdb.lock", "old.duckdb"]
