@@ -18,7 +18,7 @@ from rich.text import Text
 from flows import interrupts
 from flows.errors import Interrupted, QcpilotError
 from flows.terminal import Terminal, shown
-from schemas.enums import EXTRACTS
+from schemas.enums import EXTRACTS, MAX_REJECTED_PERCENT
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -115,6 +115,8 @@ def run(
     config: Annotated[Path, typer.Option(help="Intake windows and caps (CSV).")] = DEFAULT_CONFIG,
     sample: Annotated[bool, typer.Option("--sample", help="Read the shipped sample (its 3,000 fictitious "
                                                           "applications) into --db, on purpose.")] = False,
+    max_rejected: Annotated[float, typer.Option("--max-rejected", help="Percent of an extract's rows that may be "
+                                                "rejected; above it nothing is published.")] = MAX_REJECTED_PERCENT,
     force: Annotated[bool, typer.Option(help="Run even when inputs, configuration and rules are unchanged.")] = False,
     wait: Annotated[float, typer.Option(help="Seconds to wait when another run holds the database (default: "
                                               "refuse at once).")] = 0.0,
@@ -138,6 +140,8 @@ def run(
         _fail(f"--wait must be a number of seconds >= 0, not {wait}", 2)
     if str(db) == ":memory:":
         _fail("--db must name a database file (:memory: is not one); nothing was published", 2)
+    if not 0 <= max_rejected <= 100:  # nan fails both
+        _fail(f"--max-rejected must be a percentage from 0 to 100, not {max_rejected}", 2)
     if db is not None and not any(given.values()) and not sample:
         _fail(f"--db {db}: no extract given (--applications, --experience, --wages); a ledger is permanent, so the "
               "shipped sample goes into a database other than the default only with --sample; nothing was "
@@ -146,7 +150,7 @@ def run(
     db = Path(os.path.realpath(db))  # one lock and one ledger per database file, whatever link names it
     ctx = RunContext(
         specs={e: v or [str(SAMPLE / e)] for e, v in given.items()},
-        db=db, config=config, data_dir=DATA, force=force, wait=wait,
+        db=db, config=config, data_dir=DATA, force=force, wait=wait, max_rejected=max_rejected,
     )
     failure: tuple[str, int] | None = None
     target = None
@@ -174,7 +178,7 @@ def run(
             try:
                 with progress.live(enabled=sys.stderr.isatty()):
                     state = pipeline(specs=ctx.specs, db=str(db), data_dir=str(DATA), config=str(config),
-                                     force=force, wait=wait, return_state=True)
+                                     force=force, wait=wait, max_rejected=max_rejected, return_state=True)
             except BaseException:
                 with interrupts.deferred():  # still holding the lock: whatever the run left is removed
                     io.remove_stale_staging(db)
@@ -288,6 +292,8 @@ def serve(
     cron: Annotated[str, typer.Option(help="Cron schedule, America/Toronto time.")] = "0 2 * * *",
     db: Annotated[Path, typer.Option(help="DuckDB file to publish.")] = DEFAULT_DB,
     config: Annotated[Path, typer.Option(help="Intake windows and caps (CSV).")] = DEFAULT_CONFIG,
+    max_rejected: Annotated[float, typer.Option("--max-rejected", help="Percent of an extract's rows that may be "
+                                                "rejected; above it a night publishes nothing.")] = MAX_REJECTED_PERCENT,
 ) -> None:
     """Register the nightly run with a Prefect server and serve it (needs `prefect server start`)."""
     if not os.environ.get("PREFECT_API_URL"):
@@ -299,6 +305,8 @@ def serve(
         CronSchedule(cron=cron, timezone="America/Toronto")
     except ValueError:  # pydantic's ValidationError is one
         _fail(f"--cron {cron!r}: not a cron schedule (five fields, e.g. '0 2 * * *' for 2 a.m. every night)", 2)
+    if not 0 <= max_rejected <= 100:
+        _fail(f"--max-rejected must be a percentage from 0 to 100, not {max_rejected}", 2)
     if inbox.exists() and not inbox.is_dir():
         _fail(f"--inbox {inbox}: is a file; name the folder that holds applications/, experience/ and wages/", 2)
     try:
@@ -309,7 +317,7 @@ def serve(
     from flows.serve import serve_nightly
 
     out.print(f"serving qcpilot-nightly ({cron}, America/Toronto) from {inbox}; Ctrl-C to stop")
-    serve_nightly(inbox, db, DATA, config, cron)
+    serve_nightly(inbox, db, DATA, config, cron, max_rejected)
 
 
 @app.command()

@@ -21,16 +21,16 @@ import polars as pl
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.states import Failed
+from prefect.states import Completed, Failed
 
 from flows import interrupts, io, layout, lock, progress, spill, terminal
-from flows.errors import DatabaseBusy, InternalError, QcpilotError
+from flows.errors import DatabaseBusy, InputError, InternalError, QcpilotError
 from flows.reference import load_references
 from flows.rulebook import load as load_parameters
 from flows.run_context import EXTRACTS, RunContext, engine_version, unchanged, versions
 from schemas import MODELS
 from schemas.config import SelectionConfig
-from schemas.enums import PROGRAMS
+from schemas.enums import MAX_REJECTED_PERCENT, PROGRAMS
 from transforms import engine
 from transforms.evaluate import APPLICATION_COLUMNS, CONTRACT, evaluate_partition, reading_views, run_facts
 from transforms.keep import PRUNE_SQL, digests, keep, keep_rulebook
@@ -124,6 +124,32 @@ def check_across_files(staging: io.Staging, store: spill.Spill) -> pl.DataFrame:
     for extract in EXTRACTS:
         get_run_logger().info("validate %s: %d rejected", extract, counts.get(extract, 0))
     return dropped
+
+
+@task(cache_policy=NO_CACHE, persist_result=False)
+@contained
+def refuse_too_many_rejected(staging: io.Staging, store: spill.Spill, max_percent: float, db: Path,
+                             run_id: str) -> None:
+    """Stop the run (InputError, exit 2, nothing published) when an extract's rejected rows are more than
+    `max_percent` of its rows (contract: a delivery that is mostly wrong is a delivery problem, not a night of
+    decisions): one line with the extract, the counts and the three most frequent reasons, and the rejected rows
+    (with their raw text) written beside the database for the operator, as private as it (the run's umask)."""
+    con = staging.con
+    counts = dict(con.sql("SELECT extract, count(*) FROM rejected GROUP BY ALL").fetchall())
+    over = [(e, counts.get(e, 0), store.read[e]) for e in EXTRACTS
+            if store.read[e] and counts.get(e, 0) * 100 > max_percent * store.read[e]]
+    if not over:
+        return
+    extract, rejected, read = over[0]
+    reasons = con.execute("""SELECT reason, count(*) AS n FROM (SELECT unnest(reasons) AS reason FROM rejected
+                             WHERE extract = ?) GROUP BY ALL ORDER BY n DESC, reason LIMIT 3""", [extract]).fetchall()
+    kept_for = db.with_name(f"{db.name}.rejected-{run_id}.parquet")
+    rows = con.sql("SELECT * FROM rejected ORDER BY extract, source_file, row_number").pl()
+    io.attach_raw(rows.with_columns(pl.lit(None, pl.String).alias("raw")), MODELS).write_parquet(kept_for)
+    raise InputError(f"{extract}: {rejected:,} of {read:,} rows rejected ({100 * rejected / read:.1f} %, more than "
+                     f"the {max_percent:g} % allowed: --max-rejected); most frequent reasons: "
+                     + "; ".join(f"{r} ({n:,})" for r, n in reasons)
+                     + f"; nothing was published; the rejected rows are in {kept_for}")
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
@@ -222,7 +248,11 @@ def artifacts(db: Path, run: dict) -> None:
         "Selection: " + ", ".join(f"{k[len('status_'):]} {v:,}" for k, v in run.items() if k.startswith("status_")),
         "",
         f"Decided by this run: {run.get('newly_decided', 0):,} (late arrivals {run.get('late_arrivals', 0):,}); "
-        f"rules changed: {run.get('engine_changed')}; configuration changed: {run.get('config_changed')}",
+        f"promoted: {run.get('promotions') or 0:,}; under review: {run.get('under_review') or 0:,}",
+        "",
+        "Rules " + ("changed since the last run (earlier decisions stand)" if run.get("engine_changed")
+                    else "unchanged since the last run")
+        + "; configuration " + ("changed" if run.get("config_changed") else "unchanged") + ".",
     ]
     create_markdown_artifact(markdown="\n".join(lines), key="qcpilot-run-summary", description="Run summary")
     create_table_artifact(table=caps.to_dicts(), key="qcpilot-cap-usage", description="Selections against caps")
@@ -239,7 +269,7 @@ def _where(exc: BaseException) -> str:
 
 @flow(name="qcpilot-run", log_prints=False)
 def pipeline(specs: dict[str, list[str]], db: str, data_dir: str, config: str, force: bool = False,
-             wait: float = 0.0):
+             wait: float = 0.0, max_rejected: float = MAX_REJECTED_PERCENT):
     """One batch, holding the target's write lock from reading the previous ledger to the publish. Earlier
     decisions (the `decisions` ledger of the published database) are never revoked.
 
@@ -248,7 +278,7 @@ def pipeline(specs: dict[str, list[str]], db: str, data_dir: str, config: str, f
     terminal.escape_run_logs()  # a path or a value in a log line is shown escaped
     # the real file behind a symbolic link: one lock and one ledger per database, whatever the name it is given by
     ctx = RunContext(specs=specs, db=Path(os.path.realpath(db)), config=Path(config), data_dir=Path(data_dir),
-                     force=force, wait=wait)
+                     force=force, wait=wait, max_rejected=max_rejected)
     run_id = uuid.uuid4().hex[:12]
     try:
         with interrupts.noted(), lock.exclusive(ctx.db, ctx.wait), io.permissions_of(ctx.db):
@@ -275,7 +305,7 @@ def failed(exc: BaseException, what: str, run_id: str) -> Failed:
     return Failed(message=message, data=RunResult(run_id, ok=False, message=message, exit_code=code))
 
 
-def _batch(ctx: RunContext, run_id: str) -> RunResult:
+def _batch(ctx: RunContext, run_id: str) -> RunResult | Completed:
     log = get_run_logger()
     started = dt.datetime.now(dt.UTC)
     version = engine_version(ctx.parameters_file())
@@ -289,7 +319,10 @@ def _batch(ctx: RunContext, run_id: str) -> RunResult:
     last_run = unchanged(target, ctx, version)
     if last_run is not None:
         log.info("nothing new since run %s: same inputs, configuration and rules; nothing to do", last_run)
-        return RunResult(run_id, ok=True, noop=True, db=str(ctx.db), message=last_run)
+        # a night with nothing new is said so in Prefect too: a Completed state named "Nothing new", with its reason
+        return Completed(name="Nothing new", message=f"nothing new since run {last_run}: same inputs, configuration "
+                         "and rules; nothing published",
+                         data=RunResult(run_id, ok=True, noop=True, db=str(ctx.db), message=last_run))
     last = target.last_run
     if last is not None and last["engine_version"] != version:
         log.warning("rules changed since run %s (engine %s -> %s): earlier decisions stand", last["run_id"],
@@ -304,6 +337,7 @@ def _batch(ctx: RunContext, run_id: str) -> RunResult:
                          upgraded_from, layout.CURRENT)
             ingest(files, store, started)
             dropped = check_across_files(staging, store)
+            refuse_too_many_rejected(staging, store, ctx.max_rejected, ctx.db, run_id)
             kept, rulebook_id = evaluate(staging, store, dropped, ctx.data_dir, parameters, run_id)
             rank(staging, selection_config, run_id, started, version, config_sha)
             inputs = [*store.files, io.InputFile.of("config", ctx.config, selection_config.height),

@@ -13,7 +13,7 @@ from flows import extracts, io, layout
 from flows.errors import InputError
 from flows.layout import CURRENT, Target
 from flows.rulebook import parameters_path
-from schemas.enums import EXTRACTS
+from schemas.enums import EXTRACTS, MAX_REJECTED_PERCENT
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,6 +28,7 @@ class RunContext:
     data_dir: Path
     force: bool = False
     wait: float = 0.0  # seconds to wait for another run holding the database
+    max_rejected: float = MAX_REJECTED_PERCENT  # percent of an extract's rows
     _files: dict = field(default_factory=dict, compare=False, repr=False)
 
     def files(self) -> dict[str, list[Path]]:

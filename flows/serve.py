@@ -12,13 +12,14 @@ from pathlib import Path
 from prefect.schedules import Cron
 
 from flows.pipeline import pipeline
-from schemas.enums import EXTRACTS, LOCAL_TZ
+from schemas.enums import EXTRACTS, LOCAL_TZ, MAX_REJECTED_PERCENT
 
 DEFAULT_CRON = "0 2 * * *"
 DEPLOYMENT_NAME = "qcpilot-nightly"
 
 
-def nightly_deployment(inbox: Path, db: Path, data_dir: Path, config: Path, cron: str = DEFAULT_CRON):
+def nightly_deployment(inbox: Path, db: Path, data_dir: Path, config: Path, cron: str = DEFAULT_CRON,
+                       max_rejected: float = MAX_REJECTED_PERCENT):
     """The deployment object (nothing is registered until it is served)."""
     inbox = Path(inbox).resolve()
     return pipeline.to_deployment(
@@ -29,6 +30,7 @@ def nightly_deployment(inbox: Path, db: Path, data_dir: Path, config: Path, cron
             "db": str(Path(db).resolve()),
             "data_dir": str(Path(data_dir).resolve()),
             "config": str(Path(config).resolve()),
+            "max_rejected": max_rejected,  # percent of an extract's rows; above it the night publishes nothing
         },
         concurrency_limit=1,  # one writer at a time; readers are never blocked (atomic replace)
         description="Nightly qcpilot batch: eligibility and capped selection of the day's extracts.",
@@ -36,10 +38,11 @@ def nightly_deployment(inbox: Path, db: Path, data_dir: Path, config: Path, cron
     )
 
 
-def serve_nightly(inbox: Path, db: Path, data_dir: Path, config: Path, cron: str = DEFAULT_CRON) -> None:
+def serve_nightly(inbox: Path, db: Path, data_dir: Path, config: Path, cron: str = DEFAULT_CRON,
+                  max_rejected: float = MAX_REJECTED_PERCENT) -> None:
     from prefect import serve
 
     from flows.logs import console_without_tracebacks
 
     console_without_tracebacks()
-    serve(nightly_deployment(inbox, db, data_dir, config, cron))
+    serve(nightly_deployment(inbox, db, data_dir, config, cron, max_rejected))

@@ -16,6 +16,7 @@ import unicodedata
 from rich.console import Console
 
 _HIDDEN = {"Cc", "Cf", "Zl", "Zp"}
+PIPE_WIDTH = 200  # columns of a console that is not a terminal
 
 
 def shown(text: str, keep_newlines: bool = False) -> str:
@@ -25,7 +26,13 @@ def shown(text: str, keep_newlines: bool = False) -> str:
 
 
 class Terminal(Console):
-    """A rich Console whose text arguments are shown escaped (`block=True`: a text of ours, its newlines kept)."""
+    """A rich Console whose text arguments are shown escaped (`block=True`: a text of ours, its newlines kept).
+    Printed to a file or a pipe (a log, CI), it is wide enough that no table's number is cut short ("210->…")."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_terminal:
+            self.width = max(self.width, PIPE_WIDTH)
 
     def print(self, *objects, block: bool = False, **kwargs) -> None:
         super().print(*(shown(o, keep_newlines=block) if isinstance(o, str) else o for o in objects), **kwargs)

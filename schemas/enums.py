@@ -40,3 +40,5 @@ DECIDED_STATUSES = ["selected", "cap_reached", "ineligible", "duplicate", "outsi
 
 # The extracts a run reads (contract), in reading order.
 EXTRACTS = ["applications", "experience", "wages"]
+# contract "A run that rejects too much stops": the percent of an extract's rows that may be rejected by default
+MAX_REJECTED_PERCENT = 5.0

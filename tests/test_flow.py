@@ -27,9 +27,10 @@ def extracts(tmp_path):
 
 
 def invoke(extracts, db, apps_dir="apps"):
+    # these extracts reject 1 row of 3 on purpose: above the 5 % that stops a night (tests/test_trust2.py has it)
     return CliRunner().invoke(cli.app, [
         "run", "--applications", str(extracts / apps_dir), "--experience", str(extracts / "exp"),
-        "--wages", str(extracts / "wages"), "--db", str(db),
+        "--wages", str(extracts / "wages"), "--db", str(db), "--max-rejected", "100",
     ])
 
 
@@ -61,7 +62,7 @@ def test_run_publishes_every_contract_table_and_counts(prefect_harness, extracts
     # forced: a second run is recorded, and it decides nothing again
     assert CliRunner().invoke(cli.app, [
         "run", "--applications", str(extracts / "apps"), "--experience", str(extracts / "exp"),
-        "--wages", str(extracts / "wages"), "--db", str(db), "--force"]).exit_code == 0
+        "--wages", str(extracts / "wages"), "--db", str(db), "--force", "--max-rejected", "100"]).exit_code == 0
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.sql("SELECT count(DISTINCT run_id) FROM runs").fetchall()[0][0] == 2
         assert con.sql("SELECT list(newly_decided ORDER BY started_at) FROM runs").fetchall()[0][0] == [2, 0]
@@ -220,7 +221,8 @@ def test_an_internal_error_fails_the_run_with_where_it_happened_but_not_the_libr
     monkeypatch.setattr(flow_module, "run_facts", broken)
     state = flow_module.pipeline(specs={"applications": [str(extracts / "apps")], "experience": [str(extracts / "exp")],
                                         "wages": [str(extracts / "wages")]}, db=str(extracts / "out" / "q.duckdb"),
-                                 data_dir=str(cli.DATA), config=str(cli.DEFAULT_CONFIG), return_state=True)
+                                 data_dir=str(cli.DATA), config=str(cli.DEFAULT_CONFIG), max_rejected=100,
+                                 return_state=True)
     assert state.is_failed()
     assert state.message.startswith("internal error (ValueError at ") and "P-SECRET" not in state.message
     assert "test_flow.py" in state.message  # where: the frames of the stack, not the message

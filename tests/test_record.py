@@ -46,7 +46,7 @@ class World:
         start = text.index(f"  {name}:")
         path.write_text(text[:start] + text[start:].replace(old, new, 1))
 
-    def run(self, apps: list[dict], spells: list[dict] | None = None, force: bool = False):
+    def run(self, apps: list[dict], spells: list[dict] | None = None, force: bool = False, max_rejected: float = 5.0):
         """Publish one run of `apps` (each with a spell that meets the experience rules unless `spells`)."""
         self.runs += 1
         d = self.root / f"in{self.runs}"
@@ -56,7 +56,8 @@ class World:
         write_csv([wage()], WAGE_COLUMNS, d / "wages" / "w.csv")
         result = pipeline(specs={"applications": [str(d / "apps")], "experience": [str(d / "exp")],
                                  "wages": [str(d / "wages")]},
-                          db=str(self.db), data_dir=str(self.data), config=str(self.config), force=force)
+                          db=str(self.db), data_dir=str(self.data), config=str(self.config), force=force,
+                          max_rejected=max_rejected)
         assert result.ok, result.message
         return result
 
@@ -186,7 +187,7 @@ def test_applications_leaving_the_extract_still_count_and_come_back_as_they_were
 
 def test_a_decided_application_delivered_under_another_program_is_rejected(world):
     world.run([ai("A1", 1)])
-    world.run([ai("A1", 1, stream="it_vfx", substream="")])
+    world.run([ai("A1", 1, stream="it_vfx", substream="")], max_rejected=100)  # its one row is rejected
     [(reasons,)] = world.sql("SELECT reasons FROM rejected_rows WHERE extract = 'applications'")
     assert reasons == ["application_id was decided in program ai_it_vfx, stream ai: it keeps the program and stream "
                        "it was decided in"]

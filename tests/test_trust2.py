@@ -324,3 +324,48 @@ def test_serve_checks_its_arguments_before_it_serves(args, says, tmp_path, monke
     (tmp_path / "file").write_text("")
     result = CliRunner().invoke(cli.app, ["serve", "--inbox", str(tmp_path / "file")])
     assert result.exit_code == 2 and "is a file; name the folder" in result.output
+
+
+def test_a_run_rejecting_more_than_the_threshold_publishes_nothing_and_keeps_its_rejected_rows_privately(
+        tmp_path, prefect_harness):
+    import hashlib
+
+    import polars as pl
+
+    good = [app(application_id=f"A{i}", person_id=f"P{i}") for i in range(20)]
+    extracts(tmp_path, good)
+    db = tmp_path / "q.duckdb"
+    assert run(tmp_path, db).exit_code == 0  # 0 of 20 rejected
+    os.chmod(db, 0o600)
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    # 2 of 21 rows rejected (9.5 %), both for their birth date, one also for its French level
+    extracts(tmp_path, [*good, app(application_id="B1", person_id="Q1", birth_date="1990-02-30",
+                                   french_oral_level="13")])
+    write_csv([app(application_id="B2", person_id="Q2", birth_date="soon")], APP_COLUMNS, tmp_path / "apps" / "b.csv")
+    result = run(tmp_path, db)
+    assert result.exit_code == 2
+    [line] = result.output.strip().splitlines()
+    [kept] = list(tmp_path.glob("q.duckdb.rejected-*.parquet"))
+    assert line == ("qcpilot: applications: 2 of 22 rows rejected (9.1 %, more than the 5 % allowed: --max-rejected); "
+                    "most frequent reasons: birth_date: not a date YYYY-MM-DD (2); french_oral_level: must be between "
+                    f"1 and 12 (1); nothing was published; the rejected rows are in {kept}")
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+    assert kept.stat().st_mode & 0o777 == 0o600
+    assert pl.read_parquet(kept).get_column("application_id").to_list() == ["B1", "B2"]
+    assert "1990-02-30" not in line  # no row's content in the message
+    allowed = run(tmp_path, db, "--max-rejected", "10")
+    assert allowed.exit_code == 0, allowed.output
+
+
+def test_a_night_with_nothing_new_is_named_so_in_prefect(tmp_path, prefect_harness):
+    from flows.pipeline import pipeline
+
+    extracts(tmp_path)
+    kw = {"specs": {e: [str(tmp_path / d)] for e, d in (("applications", "apps"), ("experience", "exp"),
+                                                         ("wages", "wages"))},
+          "db": str(tmp_path / "q.duckdb"), "data_dir": str(DATA), "config": str(DATA / "config" / "selection.csv")}
+    first = pipeline(**kw, return_state=True)
+    assert first.is_completed() and first.name == "Completed"
+    again = pipeline(**kw, return_state=True)
+    assert again.is_completed() and again.name == "Nothing new"
+    assert again.message.startswith("nothing new since run ") and again.result().noop

@@ -55,6 +55,7 @@ def config_with(root, name: str, change) -> str:
 
 def whatif(db, out, *options) -> tuple[int, str, dict[str, dict]]:
     result = CliRunner().invoke(cli.app, ["whatif", "--db", str(db), "--out", str(out), *options])
+    assert "…" not in result.output  # printed to a pipe, no table is cut short (issue #22)
     if result.exit_code != 0:
         return result.exit_code, result.output, {}
     with duckdb.connect(str(out), read_only=True) as con:
