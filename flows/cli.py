@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from flows import interrupts
-from flows.errors import Interrupted, QcpilotError
+from flows.errors import Interrupted, QcpilotError, RunFailed
 from flows.terminal import Terminal, shown
 from schemas.enums import EXTRACTS, MAX_REJECTED_PERCENT
 
@@ -225,6 +225,8 @@ def _stopped(signal_name: str, db: Path, target) -> tuple[str, int]:
 def _result_of(state, nothing: str):
     """The RunResult a flow's final state carries; a failure ends the command in its one line and exit status."""
     result = state.result(raise_on_failure=False)
+    if isinstance(result, RunFailed):  # a Failed state's data: the run's result, its one-line reason
+        result = result.result
     if not isinstance(result, RunResultLike):
         _fail(f"internal error ({type(result).__name__}); {nothing}", 1)
     if not result.ok:

@@ -33,6 +33,16 @@ class InternalError(QcpilotError):
     (which may quote a row). Exit status 1; QCPILOT_DEBUG=1 lets it raise as it is."""
 
 
+class RunFailed(Exception):
+    """The data of a run's Failed state: its one-line reason, and the run's result for the command line (`result`).
+    Prefect raises a Failed state's data when a deployment's run ends: an exception is what it can raise, and
+    flows/terminal.py keeps its traceback out of the logs (the reason is the whole story)."""
+
+    def __init__(self, result) -> None:
+        super().__init__(result.message)
+        self.result = result
+
+
 class Interrupted(BaseException):
     """SIGTERM or SIGINT during a run: the staging files are removed and nothing is published (exit status 1).
 

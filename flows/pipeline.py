@@ -24,7 +24,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed, Failed
 
 from flows import interrupts, io, layout, lock, progress, spill, terminal
-from flows.errors import DatabaseBusy, InputError, InternalError, QcpilotError
+from flows.errors import DatabaseBusy, InputError, InternalError, QcpilotError, RunFailed
 from flows.reference import load_references
 from flows.rulebook import load as load_parameters
 from flows.run_context import EXTRACTS, RunContext, engine_version, unchanged, versions
@@ -302,7 +302,7 @@ def failed(exc: BaseException, what: str, run_id: str) -> Failed:
             raise exc
         message, code = f"internal error ({type(exc).__name__} at {_where(exc)}); nothing was published", 1
     get_run_logger().error("%s %s: %s", what, run_id, message)
-    return Failed(message=message, data=RunResult(run_id, ok=False, message=message, exit_code=code))
+    return Failed(message=message, data=RunFailed(RunResult(run_id, ok=False, message=message, exit_code=code)))
 
 
 def _batch(ctx: RunContext, run_id: str) -> RunResult | Completed:

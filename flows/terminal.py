@@ -39,9 +39,15 @@ class Terminal(Console):
 
 
 class EscapedLog(logging.Filter):
-    """A log record's message with its arguments formatted and shown escaped."""
+    """A log record's message with its arguments formatted and shown escaped; a run that ended Failed (Prefect
+    raises its RunFailed as the run ends) is its one-line reason, without a traceback."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        from flows.errors import RunFailed
+
+        if record.exc_info and isinstance(record.exc_info[1], RunFailed):
+            record.msg, record.args = f"run failed: {record.exc_info[1]}", None
+            record.exc_info = record.exc_text = None
         record.msg, record.args = shown(record.getMessage()), None
         return True
 

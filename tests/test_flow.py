@@ -200,7 +200,7 @@ def test_a_refused_run_ends_in_a_failed_state_whose_message_is_the_reason(prefec
                      data_dir=str(cli.DATA), config=str(cli.DEFAULT_CONFIG), return_state=True)
     reason = f"{bad}: missing required column 'profile' for the applications extract"
     assert state.is_failed() and state.message == reason
-    assert state.result(raise_on_failure=False).exit_code == 2
+    assert state.result(raise_on_failure=False).result.exit_code == 2
 
     async def recorded():
         async with get_client() as client:

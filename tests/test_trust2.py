@@ -3,6 +3,7 @@
 import contextlib
 import os
 import subprocess
+import sys
 
 import duckdb
 import pytest
@@ -369,3 +370,23 @@ def test_a_night_with_nothing_new_is_named_so_in_prefect(tmp_path, prefect_harne
     again = pipeline(**kw, return_state=True)
     assert again.is_completed() and again.name == "Nothing new"
     assert again.message.startswith("nothing new since run ") and again.result().noop
+
+
+def test_a_failed_run_is_logged_in_one_line_without_a_traceback():
+    import logging
+
+    from flows.errors import RunFailed
+    from flows.pipeline import RunResult
+    from flows.terminal import EscapedLog
+
+    failure = RunFailed(RunResult("r1", ok=False, message="a.csv: line 3: 42 fields where the header has 41",
+                                  exit_code=2))
+    try:
+        raise failure  # as Prefect raises a Failed state's data when a deployment's run ends
+    except RunFailed:
+        record = logging.LogRecord("prefect.flow_runs", logging.ERROR, __file__, 1,
+                                   "Engine execution exited with unexpected exception", None, sys.exc_info())
+    assert EscapedLog().filter(record)
+    assert record.exc_info is None and record.getMessage() == (
+        "run failed: a.csv: line 3: 42 fields where the header has 41")
+    assert "Traceback" not in logging.Formatter().format(record)
