@@ -296,6 +296,8 @@ def serve(
     config: Annotated[Path, typer.Option(help="Intake windows and caps (CSV).")] = DEFAULT_CONFIG,
     max_rejected: Annotated[float, typer.Option("--max-rejected", help="Percent of an extract's rows that may be "
                                                 "rejected; above it a night publishes nothing.")] = MAX_REJECTED_PERCENT,
+    processed: Annotated[Path | None, typer.Option(help="Where a published night's files are moved (RUN_ID/ in it; "
+                                                        "default: INBOX/processed).")] = None,
 ) -> None:
     """Register the nightly run with a Prefect server and serve it (needs `prefect server start`)."""
     if not os.environ.get("PREFECT_API_URL"):
@@ -319,7 +321,7 @@ def serve(
     from flows.serve import serve_nightly
 
     out.print(f"serving qcpilot-nightly ({cron}, America/Toronto) from {inbox}; Ctrl-C to stop")
-    serve_nightly(inbox, db, DATA, config, cron, max_rejected)
+    serve_nightly(inbox, db, DATA, config, cron, max_rejected, processed)
 
 
 @app.command()

@@ -269,7 +269,7 @@ def _where(exc: BaseException) -> str:
 
 @flow(name="qcpilot-run", log_prints=False)
 def pipeline(specs: dict[str, list[str]], db: str, data_dir: str, config: str, force: bool = False,
-             wait: float = 0.0, max_rejected: float = MAX_REJECTED_PERCENT):
+             wait: float = 0.0, max_rejected: float = MAX_REJECTED_PERCENT, processed: str | None = None):
     """One batch, holding the target's write lock from reading the previous ledger to the publish. Earlier
     decisions (the `decisions` ledger of the published database) are never revoked.
 
@@ -278,7 +278,8 @@ def pipeline(specs: dict[str, list[str]], db: str, data_dir: str, config: str, f
     terminal.escape_run_logs()  # a path or a value in a log line is shown escaped
     # the real file behind a symbolic link: one lock and one ledger per database, whatever the name it is given by
     ctx = RunContext(specs=specs, db=Path(os.path.realpath(db)), config=Path(config), data_dir=Path(data_dir),
-                     force=force, wait=wait, max_rejected=max_rejected)
+                     force=force, wait=wait, max_rejected=max_rejected,
+                     processed=Path(processed) if processed else None)
     run_id = uuid.uuid4().hex[:12]
     try:
         with interrupts.noted(), lock.exclusive(ctx.db, ctx.wait), io.permissions_of(ctx.db):
@@ -315,6 +316,10 @@ def _batch(ctx: RunContext, run_id: str) -> RunResult | Completed:
         log.warning("removed %s, left by a run that was killed", leftover.name)
     selection_config = io.read_config(ctx.config, SelectionConfig)
     parameters = load_parameters(ctx.parameters_file())
+    if ctx.processed is not None and not ctx.delivered():  # the nightly inbox: no delivery tonight
+        log.info("nothing new: the inbox holds no delivery of every extract")
+        return Completed(name="Nothing new", message="nothing new: the inbox holds no delivery of every extract; "
+                         "nothing published", data=RunResult(run_id, ok=True, noop=True, db=str(ctx.db)))
     files = ctx.files()
     last_run = unchanged(target, ctx, version)
     if last_run is not None:
@@ -363,4 +368,18 @@ def _batch(ctx: RunContext, run_id: str) -> RunResult | Completed:
         artifacts(ctx.db, counts)
     except Exception as exc:
         log.warning("run %s published, but its artifacts could not be attached (%s)", run_id, type(exc).__name__)
+    if ctx.processed is not None:
+        archive(files, ctx.processed / run_id, log)
     return RunResult(run_id, ok=True, db=str(ctx.db), counts=counts)
+
+
+def archive(files: dict[str, list[Path]], folder: Path, log) -> None:
+    """Move a published run's input files out of the inbox into `folder`/EXTRACT/ (the nightly convention: what is
+    in the inbox has not been published). A file that cannot be moved stays, said in the log: the run is published."""
+    for extract, paths in files.items():
+        for path in paths:
+            try:
+                (folder / extract).mkdir(parents=True, exist_ok=True)
+                os.replace(path, folder / extract / path.name)
+            except OSError as exc:
+                log.warning("published, but %s could not be moved to %s (%s)", path, folder, exc.strerror)

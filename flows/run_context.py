@@ -29,12 +29,17 @@ class RunContext:
     force: bool = False
     wait: float = 0.0  # seconds to wait for another run holding the database
     max_rejected: float = MAX_REJECTED_PERCENT  # percent of an extract's rows
+    processed: Path | None = None  # the nightly inbox's archive: a published run's files are moved to RUN_ID/ in it
     _files: dict = field(default_factory=dict, compare=False, repr=False)
 
     def files(self) -> dict[str, list[Path]]:
         if not self._files:
             self._files.update({e: extracts.resolve(self.specs[e]) for e in EXTRACTS})
         return self._files
+
+    def delivered(self) -> bool:
+        """Whether every extract has a file (a nightly inbox that the last published run emptied has none)."""
+        return all(any(True for spec in self.specs[e] for _ in _listed(Path(spec))) for e in EXTRACTS)
 
     def parameters_file(self) -> Path:
         """The rule book's legal values (data/rulebook/parameters.yaml): a change there changes decisions too."""
@@ -50,6 +55,13 @@ class RunContext:
         found = {(e, io.sha256(f)) for e, fs in self.files().items() for f in fs}
         return (found | {("config", io.sha256(self.config)), ("parameters", io.sha256(self.parameters_file()))}
                 | {("reference", io.sha256(f)) for f in self.reference_files()})
+
+
+def _listed(spec: Path):
+    """The CSV and Parquet files below a folder (or the file itself)."""
+    if spec.is_dir():
+        return (f for f in spec.rglob("*") if f.is_file() and f.suffix.lower() in extracts.SUPPORTED)
+    return iter([spec] if spec.is_file() else [])
 
 
 def engine_version(parameters_file: Path | None = None) -> str:

@@ -19,7 +19,7 @@ DEPLOYMENT_NAME = "qcpilot-nightly"
 
 
 def nightly_deployment(inbox: Path, db: Path, data_dir: Path, config: Path, cron: str = DEFAULT_CRON,
-                       max_rejected: float = MAX_REJECTED_PERCENT):
+                       max_rejected: float = MAX_REJECTED_PERCENT, processed: Path | None = None):
     """The deployment object (nothing is registered until it is served)."""
     inbox = Path(inbox).resolve()
     return pipeline.to_deployment(
@@ -31,6 +31,8 @@ def nightly_deployment(inbox: Path, db: Path, data_dir: Path, config: Path, cron
             "data_dir": str(Path(data_dir).resolve()),
             "config": str(Path(config).resolve()),
             "max_rejected": max_rejected,  # percent of an extract's rows; above it the night publishes nothing
+            # a published night's files move to processed/RUN_ID/ (default inbox/processed); the others stay
+            "processed": str(Path(processed).resolve() if processed else inbox / "processed"),
         },
         concurrency_limit=1,  # one writer at a time; readers are never blocked (atomic replace)
         description="Nightly qcpilot batch: eligibility and capped selection of the day's extracts.",
@@ -39,10 +41,10 @@ def nightly_deployment(inbox: Path, db: Path, data_dir: Path, config: Path, cron
 
 
 def serve_nightly(inbox: Path, db: Path, data_dir: Path, config: Path, cron: str = DEFAULT_CRON,
-                  max_rejected: float = MAX_REJECTED_PERCENT) -> None:
+                  max_rejected: float = MAX_REJECTED_PERCENT, processed: Path | None = None) -> None:
     from prefect import serve
 
     from flows.logs import console_without_tracebacks
 
     console_without_tracebacks()
-    serve(nightly_deployment(inbox, db, data_dir, config, cron, max_rejected))
+    serve(nightly_deployment(inbox, db, data_dir, config, cron, max_rejected, processed))

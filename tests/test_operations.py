@@ -20,6 +20,9 @@ def test_nightly_deployment_runs_at_2am_toronto_on_the_inbox(tmp_path):
     assert (schedule.schedule.cron, schedule.schedule.timezone) == (DEFAULT_CRON, "America/Toronto") == ("0 2 * * *", "America/Toronto")
     assert dep.parameters["specs"] == {e: [str((tmp_path / "inbox" / e).resolve())] for e in ("applications", "experience", "wages")}
     assert dep.parameters["db"] == str((tmp_path / "q.duckdb").resolve())
+    # the contract's rejection threshold, and where a published night's files go (issue #22)
+    assert dep.parameters["max_rejected"] == 5.0
+    assert dep.parameters["processed"] == str((tmp_path / "inbox" / "processed").resolve())
     assert dep.concurrency_limit == 1
 
 

@@ -390,3 +390,28 @@ def test_a_failed_run_is_logged_in_one_line_without_a_traceback():
     assert record.exc_info is None and record.getMessage() == (
         "run failed: a.csv: line 3: 42 fields where the header has 41")
     assert "Traceback" not in logging.Formatter().format(record)
+
+
+def test_a_published_night_moves_its_files_out_of_the_inbox_and_a_refused_one_leaves_them(tmp_path, prefect_harness):
+    from flows.pipeline import pipeline
+
+    inbox = tmp_path / "inbox"
+    write_csv([app()], APP_COLUMNS, inbox / "applications" / "a.csv")
+    write_csv([spell()], SPELL_COLUMNS, inbox / "experience" / "e.csv")
+    write_csv([wage()], WAGE_COLUMNS, inbox / "wages" / "w.csv")
+    kw = {"specs": {e: [str(inbox / e)] for e in ("applications", "experience", "wages")},
+          "db": str(tmp_path / "q.duckdb"), "data_dir": str(DATA), "config": str(DATA / "config" / "selection.csv"),
+          "processed": str(inbox / "processed")}
+    night = pipeline(**kw, return_state=True)
+    assert night.is_completed() and night.name == "Completed"
+    run_id = night.result().run_id
+    assert sorted(p.relative_to(inbox).as_posix() for p in inbox.rglob("*.csv")) == [
+        f"processed/{run_id}/applications/a.csv", f"processed/{run_id}/experience/e.csv",
+        f"processed/{run_id}/wages/w.csv"]
+    empty = pipeline(**kw, return_state=True)  # the next night, nothing delivered
+    assert empty.is_completed() and empty.name == "Nothing new" and "no delivery" in empty.message
+    bad = write_csv([app()], [c for c in APP_COLUMNS if c != "profile"], inbox / "applications" / "b.csv")
+    write_csv([spell()], SPELL_COLUMNS, inbox / "experience" / "e.csv")
+    write_csv([wage()], WAGE_COLUMNS, inbox / "wages" / "w.csv")
+    refused = pipeline(**kw, return_state=True)
+    assert refused.is_failed() and bad.is_file()  # a refused night leaves its files where they were
