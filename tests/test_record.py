@@ -258,7 +258,7 @@ def test_a_sealed_value_that_looks_like_a_null_is_still_an_edit(world):
                                                                             ("experience", "exp"),
                                                                             ("wages", "wages"))},
                       db=str(world.db), data_dir=str(world.data), config=str(world.config), force=True,
-                      return_state=True).result(raise_on_failure=False)
+                      return_state=True).result(raise_on_failure=False).result  # a Failed state's RunFailed
     assert not result.ok and result.exit_code == 2
     assert "its decisions ledger was changed outside qcpilot" in result.message
 
