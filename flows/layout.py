@@ -45,7 +45,7 @@ import duckdb
 
 from flows.errors import InputError
 from schemas.enums import DECIDED_STATUSES, STREAMS_BY_PROGRAM
-from transforms.digest import row_text
+from transforms.digest import hash64, row_text
 from transforms.sqlfiles import sql_text
 
 CURRENT = 5
@@ -339,7 +339,7 @@ def ledger_digest(con: duckdb.DuckDBPyConnection, table: str, layout: int = CURR
     """(rows, digest) of a carried table in `con`: the xor of the md5 of every row's values (layout 4 on), which the
     next run checks before it carries the table forward."""
     text = row_text(_columns(con)[table], framed=layout >= 5)
-    rows, digest = con.execute(f"SELECT count(*), coalesce(bit_xor(('0x' || md5({text})[1:16])::UBIGINT), 0) "
+    rows, digest = con.execute(f"SELECT count(*), coalesce(bit_xor({hash64(text)}), 0) "
                                f"FROM {table}").fetchall()[0]
     return rows, int(digest)
 
