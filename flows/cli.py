@@ -120,6 +120,8 @@ def run(
     force: Annotated[bool, typer.Option(help="Run even when inputs, configuration and rules are unchanged.")] = False,
     wait: Annotated[float, typer.Option(help="Seconds to wait when another run holds the database (default: "
                                               "refuse at once).")] = 0.0,
+    report: Annotated[Path | None, typer.Option(help="HTML report (in French) to write once the run is published; "
+                                                     "`qcpilot report` writes one at any time.")] = None,
     verbose: Annotated[bool, typer.Option(help="Show Prefect's own log lines on the terminal.")] = False,
 ) -> None:
     """Ingest, validate, evaluate, rank and publish one batch. With no option at all: the shipped sample into
@@ -146,6 +148,11 @@ def run(
         _fail(f"--db {db}: no extract given (--applications, --experience, --wages); a ledger is permanent, so the "
               "shipped sample goes into a database other than the default only with --sample; nothing was "
               "published", 2)
+    if report is not None:
+        from flows.report import target_problem
+
+        if (problem := target_problem(report)) is not None:
+            _fail(f"--report {report}: {problem}; nothing was published", 2)
     db = DEFAULT_DB if db is None else db
     db = Path(os.path.realpath(db))  # one lock and one ledger per database file, whatever link names it
     ctx = RunContext(
@@ -178,7 +185,8 @@ def run(
             try:
                 with progress.live(enabled=sys.stderr.isatty()):
                     state = pipeline(specs=ctx.specs, db=str(db), data_dir=str(DATA), config=str(config),
-                                     force=force, wait=wait, max_rejected=max_rejected, return_state=True)
+                                     force=force, wait=wait, max_rejected=max_rejected,
+                                     report=str(report) if report else None, return_state=True)
             except BaseException:
                 with interrupts.deferred():  # still holding the lock: whatever the run left is removed
                     io.remove_stale_staging(db)
@@ -255,6 +263,8 @@ def _summary(result) -> None:
               f"decided but not in this delivery: {c.get('decided_not_delivered') or 0:,}"
               + ("; rules changed since the last run, earlier decisions stand" if c.get("engine_changed") else "")
               + ("; configuration changed since the last run" if c.get("config_changed") else ""))
+    if result.report:
+        out.print(shown(f"report: {result.report}"))
 
 
 @app.command()
@@ -298,6 +308,8 @@ def serve(
                                                 "rejected; above it a night publishes nothing.")] = MAX_REJECTED_PERCENT,
     processed: Annotated[Path | None, typer.Option(help="Where a published night's files are moved (RUN_ID/ in it; "
                                                         "default: INBOX/processed).")] = None,
+    reports: Annotated[Path | None, typer.Option(help="Where each published night's HTML report is kept "
+                                                      "(report-RUN_ID.html; default: reports/ beside --db).")] = None,
 ) -> None:
     """Register the nightly run with a Prefect server and serve it (needs `prefect server start`)."""
     if not os.environ.get("PREFECT_API_URL"):
@@ -313,6 +325,9 @@ def serve(
         _fail(f"--max-rejected must be a percentage from 0 to 100, not {max_rejected}", 2)
     if inbox.exists() and not inbox.is_dir():
         _fail(f"--inbox {inbox}: is a file; name the folder that holds applications/, experience/ and wages/", 2)
+    for option, folder in (("--processed", processed), ("--reports", reports)):
+        if folder is not None and folder.exists() and not folder.is_dir():
+            _fail(f"{option} {folder}: is a file; name a folder", 2)
     try:
         for sub in EXTRACTS:
             (inbox / sub).mkdir(parents=True, exist_ok=True)
@@ -321,7 +336,7 @@ def serve(
     from flows.serve import serve_nightly
 
     out.print(f"serving qcpilot-nightly ({cron}, America/Toronto) from {inbox}; Ctrl-C to stop")
-    serve_nightly(inbox, db, DATA, config, cron, max_rejected, processed)
+    serve_nightly(inbox, db, DATA, config, cron, max_rejected, processed, reports)
 
 
 @app.command()
@@ -441,20 +456,11 @@ def report(
     _require_published(db)
     if whatif is not None:
         _require_published(whatif, whatif=True)
-    from flows import io
-    from flows.report import write_report
+    from flows.report import target_problem, write_report
 
+    if (problem := target_problem(out_file)) is not None:
+        _fail(f"--out {out_file}: {problem}", 2)
     target = Path(os.path.realpath(out_file))
-    if target.is_dir():
-        _fail(f"--out {out_file}: is a folder; name the HTML file to write", 2)
-    if io.is_duckdb_file(target):  # the published database above all
-        _fail(f"--out {out_file}: is a DuckDB database; a report never writes over one: choose another --out", 2)
-    if target.suffix.lower() not in (".html", ".htm"):  # never a database's lock, write-ahead log or staging file
-        _fail(f"--out {out_file}: a report is an HTML file: name it .html", 2)
-    if target.exists() and not target.is_file():
-        _fail(f"--out {out_file}: is not a regular file (a device, a pipe); a report replaces only a file", 2)
-    if out_file.is_symlink():  # written through, it would replace a file the link points to
-        _fail(f"--out {out_file}: is a symbolic link; a report writes through none: name the file itself", 2)
     try:
         with _reading(*[d for d in (db, whatif) if d is not None]):
             written = write_report(db, target, lang, whatif)

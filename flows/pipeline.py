@@ -19,11 +19,12 @@ from pathlib import Path
 import duckdb
 import polars as pl
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed, Failed
 
 from flows import interrupts, io, layout, lock, progress, spill, terminal
+from flows import report as report_words
 from flows.errors import DatabaseBusy, InputError, InternalError, QcpilotError, RunFailed
 from flows.reference import load_references
 from flows.rulebook import load as load_parameters
@@ -55,6 +56,7 @@ class RunResult:
     db: str = ""
     counts: dict = field(default_factory=dict)
     exit_code: int = 0
+    report: str = ""  # the HTML report the run wrote, if any
 
 
 def transient_io_error(task, task_run, state) -> bool:
@@ -232,30 +234,38 @@ def publish(staging: io.Staging, run: dict, target: layout.Target) -> None:
 
 @task(cache_policy=NO_CACHE, persist_result=False)
 @contained
-def artifacts(db: Path, run: dict) -> None:
-    """A markdown summary and a cap-usage table, attached to the flow run in the Prefect UI."""
+def artifacts(db: Path, run: dict, report: Path | None) -> None:
+    """What the Prefect UI shows of a published run, in words: a summary, the report's headline counts, the caps
+    and the report's path."""
     progress.stage("artifacts")
-    caps = io.read_view(db, "cap_usage")
-    lines = [
-        f"# qcpilot run {run['run_id']}",
-        "",
-        "| extract | read | kept | rejected |",
-        "|---|---:|---:|---:|",
-        *[f"| {e} | {run[f'{e}_read']:,} | {run[f'{e}_kept']:,} | {run[f'{e}_rejected']:,} |" for e in EXTRACTS],
-        "",
-        "Eligibility: " + ", ".join(f"{k} {run[k]:,}" for k in ("eligible", "ineligible", "undetermined")),
-        "",
-        "Selection: " + ", ".join(f"{k[len('status_'):]} {v:,}" for k, v in run.items() if k.startswith("status_")),
-        "",
-        f"Decided by this run: {run.get('newly_decided', 0):,} (late arrivals {run.get('late_arrivals', 0):,}); "
-        f"promoted: {run.get('promotions') or 0:,}; under review: {run.get('under_review') or 0:,}",
-        "",
-        "Rules " + ("changed since the last run (earlier decisions stand)" if run.get("engine_changed")
-                    else "unchanged since the last run")
-        + "; configuration " + ("changed" if run.get("config_changed") else "unchanged") + ".",
-    ]
-    create_markdown_artifact(markdown="\n".join(lines), key="qcpilot-run-summary", description="Run summary")
-    create_table_artifact(table=caps.to_dicts(), key="qcpilot-cap-usage", description="Selections against caps")
+    said = {True: "changed since the last run (earlier decisions stand)", False: "unchanged since the last run"}
+    create_markdown_artifact(key="qcpilot-run-summary", description="Run summary", markdown="\n".join([
+        f"# qcpilot run {run['run_id']}", "",
+        f"Published to {db}.", "",
+        f"Rules {said[bool(run.get('engine_changed'))]}; configuration {said[bool(run.get('config_changed'))]}.", "",
+        f"Report: {report}" if report else "No report written by this run (`qcpilot report` writes one).",
+    ]))
+    create_table_artifact(table=report_words.headline(run), key="qcpilot-headline",
+                          description="Headline counts: rows read, eligibility, selection and the ledger's movements")
+    create_table_artifact(table=report_words.caps_in_words(io.read_view(db, "cap_usage")), key="qcpilot-cap-usage",
+                          description="Selections against caps")
+    if report is not None:
+        create_link_artifact(link=report.as_uri(), link_text=str(report), key="qcpilot-report",
+                             description="The run's HTML report (a file on the machine that ran it)")
+
+
+def night_report(db: Path, template: str, run_id: str, log) -> Path | None:
+    """Write the published run's HTML report (French, the ministry's language) where `template` says ("{run_id}"
+    in it is the run's id). A report that cannot be written is a warning: the run is published."""
+    out = Path(template.replace("{run_id}", run_id))
+    if (problem := report_words.target_problem(out)) is not None:
+        log.warning("published, but no report was written: %s: %s", out, problem)
+        return None
+    try:
+        return report_words.write_report(db, Path(os.path.realpath(out)))
+    except Exception as exc:
+        log.warning("published, but the report %s could not be written (%s)", out, type(exc).__name__)
+        return None
 
 
 def _where(exc: BaseException) -> str:
@@ -269,7 +279,8 @@ def _where(exc: BaseException) -> str:
 
 @flow(name="qcpilot-run", log_prints=False)
 def pipeline(specs: dict[str, list[str]], db: str, data_dir: str, config: str, force: bool = False,
-             wait: float = 0.0, max_rejected: float = MAX_REJECTED_PERCENT, processed: str | None = None):
+             wait: float = 0.0, max_rejected: float = MAX_REJECTED_PERCENT, processed: str | None = None,
+             report: str | None = None):
     """One batch, holding the target's write lock from reading the previous ledger to the publish. Earlier
     decisions (the `decisions` ledger of the published database) are never revoked.
 
@@ -279,7 +290,7 @@ def pipeline(specs: dict[str, list[str]], db: str, data_dir: str, config: str, f
     # the real file behind a symbolic link: one lock and one ledger per database, whatever the name it is given by
     ctx = RunContext(specs=specs, db=Path(os.path.realpath(db)), config=Path(config), data_dir=Path(data_dir),
                      force=force, wait=wait, max_rejected=max_rejected,
-                     processed=Path(processed) if processed else None)
+                     processed=Path(processed) if processed else None, report=report)
     run_id = uuid.uuid4().hex[:12]
     try:
         with interrupts.noted(), lock.exclusive(ctx.db, ctx.wait), io.permissions_of(ctx.db):
@@ -364,13 +375,14 @@ def _batch(ctx: RunContext, run_id: str) -> RunResult | Completed:
     finally:
         store.remove()
     counts = io.read_table(ctx.db, "runs").filter(pl.col("run_id") == run_id).row(0, named=True)
+    written = night_report(ctx.db, ctx.report, run_id, log) if ctx.report else None
     try:  # published: from here on a failure must not say otherwise; artifacts are a courtesy to the UI
-        artifacts(ctx.db, counts)
+        artifacts(ctx.db, counts, written)
     except Exception as exc:
         log.warning("run %s published, but its artifacts could not be attached (%s)", run_id, type(exc).__name__)
     if ctx.processed is not None:
         archive(files, ctx.processed / run_id, log)
-    return RunResult(run_id, ok=True, db=str(ctx.db), counts=counts)
+    return RunResult(run_id, ok=True, db=str(ctx.db), counts=counts, report=str(written or ""))
 
 
 def archive(files: dict[str, list[Path]], folder: Path, log) -> None:

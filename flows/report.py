@@ -62,6 +62,8 @@ WORDS = {
                        "(view decision_review), by cause; a decision may have several causes.",
         "promotions": "promoted (a place having opened)", "promotions_run": "promoted by this run",
         "not_delivered": "decided, not in the latest delivery", "under_review": "under review",
+        "repeated": "delivered again (identical rows)", "newly_decided": "decided by this run",
+        "late_arrivals": "late arrivals decided by this run", "selection": "selection",
         "cause": "cause", "decisions": "decisions", "cause_law": "legal values", "cause_data": "application data",
         "cause_wages": "wage data", "cause_engine": "engine",
         "cause_unknown": "unknown (decided before grounds were kept)",
@@ -112,6 +114,8 @@ WORDS = {
                        "changé depuis (vue decision_review), par cause ; une décision peut avoir plusieurs causes.",
         "promotions": "promues (une place s'étant libérée)", "promotions_run": "promues par cette exécution",
         "not_delivered": "décidées, absentes de la dernière livraison", "under_review": "à revoir",
+        "repeated": "livrées de nouveau (lignes identiques)", "newly_decided": "décidées par cette exécution",
+        "late_arrivals": "arrivées tardives décidées par cette exécution", "selection": "sélection",
         "cause": "cause", "decisions": "décisions", "cause_law": "valeurs légales",
         "cause_data": "données de la demande", "cause_wages": "données salariales", "cause_engine": "moteur",
         "cause_unknown": "inconnue (décision antérieure à la conservation des motifs)",
@@ -323,6 +327,49 @@ def _whatif_section(scenario: Path, w: dict, lang: str) -> str:
     if values.height:
         parts += [f"<p class=\"note\">{w['whatif_values_note']}</p>", _table(values, w, lang)]
     return "\n".join(parts)
+
+
+def headline(run: dict, lang: str = "en") -> list[dict]:
+    """The report's headline counts, in words, from a run's `runs` row: each extract's rows, eligibility, selection
+    statuses and the ledger's movements (the table a flow run attaches in Prefect)."""
+    w = WORDS[lang]
+    rows = [(f"{e}: {w[k]}", run[f"{e}_{k}"]) for e in EXTRACTS for k in ("read", "kept", "rejected", "repeated")]
+    rows += [(w[k], run[k]) for k in ("eligible", "ineligible", "undetermined")]
+    rows += [(f"{w['selection']}: {label(k.removeprefix('status_'), lang)}", v) for k, v in run.items()
+             if k.startswith("status_")]
+    rows += [(w[k], run[column]) for k, column in (
+        ("newly_decided", "newly_decided"), ("late_arrivals", "late_arrivals"), ("promotions_run", "promotions"),
+        ("under_review", "under_review"), ("not_delivered", "decided_not_delivered"))]
+    return [{"count": what, "value": int(n or 0)} for what, n in rows]
+
+
+def caps_in_words(caps: pl.DataFrame, lang: str = "en") -> list[dict]:
+    """The `cap_usage` rows in words (the program's and the stream's names, "no cap", "whole program")."""
+    w = WORDS[lang]
+    return [{w["program"]: label(r["program"], lang), w["stream"]: label(r["stream"], lang) if r["stream"]
+             else w["whole_program"], w["selection_year"]: r["selection_year"],
+             w["cap"]: w["no_cap"] if r["cap"] is None else r["cap"], w["selected"]: r["selected"],
+             w["remaining"]: "" if r["remaining"] is None else r["remaining"], w["cap_reached"]: r["cap_reached"],
+             w["undetermined_for_review"]: r["undetermined_for_review"]} for r in caps.iter_rows(named=True)]
+
+
+def target_problem(out: Path) -> str | None:
+    """Why a report may not be written at `out` (None when it may): never over a database or a folder, only an
+    .html file, never through a symbolic link."""
+    from flows import io
+
+    target = Path(os.path.realpath(out))
+    if target.is_dir():
+        return "is a folder; name the HTML file to write"
+    if io.is_duckdb_file(target):  # the published database above all
+        return "is a DuckDB database; a report never writes over one: name another file"
+    if target.suffix.lower() not in (".html", ".htm"):  # never a database's lock, write-ahead log or staging file
+        return "a report is an HTML file: name it .html"
+    if target.exists() and not target.is_file():
+        return "is not a regular file (a device, a pipe); a report replaces only a file"
+    if out.is_symlink():  # written through, it would replace a file the link points to
+        return "is a symbolic link; a report writes through none: name the file itself"
+    return None
 
 
 def write_report(db: Path, out: Path, lang: str = "fr", whatif: Path | None = None) -> Path:

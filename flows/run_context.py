@@ -30,6 +30,7 @@ class RunContext:
     wait: float = 0.0  # seconds to wait for another run holding the database
     max_rejected: float = MAX_REJECTED_PERCENT  # percent of an extract's rows
     processed: Path | None = None  # the nightly inbox's archive: a published run's files are moved to RUN_ID/ in it
+    report: str | None = None  # the HTML report a published run writes ("{run_id}" in it is the run's id)
     _files: dict = field(default_factory=dict, compare=False, repr=False)
 
     def files(self) -> dict[str, list[Path]]:

@@ -19,9 +19,11 @@ DEPLOYMENT_NAME = "qcpilot-nightly"
 
 
 def nightly_deployment(inbox: Path, db: Path, data_dir: Path, config: Path, cron: str = DEFAULT_CRON,
-                       max_rejected: float = MAX_REJECTED_PERCENT, processed: Path | None = None):
+                       max_rejected: float = MAX_REJECTED_PERCENT, processed: Path | None = None,
+                       reports: Path | None = None):
     """The deployment object (nothing is registered until it is served)."""
     inbox = Path(inbox).resolve()
+    reports = Path(reports).resolve() if reports else Path(db).resolve().parent / "reports"
     return pipeline.to_deployment(
         name=DEPLOYMENT_NAME,
         schedule=Cron(cron, timezone=LOCAL_TZ),
@@ -33,6 +35,8 @@ def nightly_deployment(inbox: Path, db: Path, data_dir: Path, config: Path, cron
             "max_rejected": max_rejected,  # percent of an extract's rows; above it the night publishes nothing
             # a published night's files move to processed/RUN_ID/ (default inbox/processed); the others stay
             "processed": str(Path(processed).resolve() if processed else inbox / "processed"),
+            # each published night's HTML report, kept (default: reports/ beside the database)
+            "report": str(reports / "report-{run_id}.html"),
         },
         concurrency_limit=1,  # one writer at a time; readers are never blocked (atomic replace)
         description="Nightly qcpilot batch: eligibility and capped selection of the day's extracts.",
@@ -41,10 +45,11 @@ def nightly_deployment(inbox: Path, db: Path, data_dir: Path, config: Path, cron
 
 
 def serve_nightly(inbox: Path, db: Path, data_dir: Path, config: Path, cron: str = DEFAULT_CRON,
-                  max_rejected: float = MAX_REJECTED_PERCENT, processed: Path | None = None) -> None:
+                  max_rejected: float = MAX_REJECTED_PERCENT, processed: Path | None = None,
+                  reports: Path | None = None) -> None:
     from prefect import serve
 
     from flows.logs import console_without_tracebacks
 
     console_without_tracebacks()
-    serve(nightly_deployment(inbox, db, data_dir, config, cron, max_rejected, processed))
+    serve(nightly_deployment(inbox, db, data_dir, config, cron, max_rejected, processed, reports))

@@ -11,6 +11,7 @@ flows/explain.py) is printed with `block=True`, keeping its own line breaks only
 from __future__ import annotations
 
 import logging
+import os
 import unicodedata
 
 from rich.console import Console
@@ -39,14 +40,23 @@ class Terminal(Console):
 
 
 class EscapedLog(logging.Filter):
-    """A log record's message with its arguments formatted and shown escaped; a run that ended Failed (Prefect
-    raises its RunFailed as the run ends) is its one-line reason, without a traceback."""
+    """A log record's message with its arguments formatted and shown escaped, and never a traceback: a run that
+    ended Failed (Prefect raises its RunFailed as the run ends) is its one-line reason; a task that failed on one of
+    our errors or the operating system's is the line its message already says; anything else is named by its type
+    (QCPILOT_DEBUG=1 keeps the traceback for a developer)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from flows.errors import RunFailed
+        from flows.errors import QcpilotError, RunFailed
 
-        if record.exc_info and isinstance(record.exc_info[1], RunFailed):
-            record.msg, record.args = f"run failed: {record.exc_info[1]}", None
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, RunFailed):
+            record.msg, record.args = f"run failed: {exc}", None
+        elif exc is not None and not isinstance(exc, (QcpilotError, OSError)):
+            if os.environ.get("QCPILOT_DEBUG"):
+                exc = None  # kept as it is
+            else:
+                record.msg, record.args = f"{record.getMessage()} ({type(exc).__name__})", None
+        if exc is not None:
             record.exc_info = record.exc_text = None
         record.msg, record.args = shown(record.getMessage()), None
         return True

@@ -280,8 +280,8 @@ def test_a_report_never_writes_over_a_database_and_says_in_one_line_where_it_can
     link.symlink_to(db)
     before = digest(db)
     for target, code, says in [
-        (db, 2, f"--out {db}: is a DuckDB database; a report never writes over one: choose another --out"),
-        (link, 2, f"--out {link}: is a DuckDB database; a report never writes over one: choose another --out"),
+        (db, 2, f"--out {db}: is a DuckDB database; a report never writes over one: name another file"),
+        (link, 2, f"--out {link}: is a DuckDB database; a report never writes over one: name another file"),
         (root, 2, f"--out {root}: is a folder; name the HTML file to write"),
         (root / ".q.duckdb.lock", 2, f"--out {root / '.q.duckdb.lock'}: a report is an HTML file: name it .html"),
         (root / "q.duckdb.wal", 2, f"--out {root / 'q.duckdb.wal'}: a report is an HTML file: name it .html"),
