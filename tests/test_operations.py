@@ -23,6 +23,7 @@ def test_nightly_deployment_runs_at_2am_toronto_on_the_inbox(tmp_path):
     # the contract's rejection threshold, and where a published night's files go (issue #22)
     assert dep.parameters["max_rejected"] == 5.0
     assert dep.parameters["processed"] == str((tmp_path / "inbox" / "processed").resolve())
+    assert dep.parameters["report"] == str(tmp_path.resolve() / "reports" / "report-{run_id}.html")
     assert dep.concurrency_limit == 1
 
 

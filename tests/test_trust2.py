@@ -415,3 +415,12 @@ def test_a_published_night_moves_its_files_out_of_the_inbox_and_a_refused_one_le
     write_csv([wage()], WAGE_COLUMNS, inbox / "wages" / "w.csv")
     refused = pipeline(**kw, return_state=True)
     assert refused.is_failed() and bad.is_file()  # a refused night leaves its files where they were
+
+
+def test_run_report_is_checked_before_the_run_like_report_out(tmp_path):
+    extracts(tmp_path)
+    db = tmp_path / "q.duckdb"
+    for target, says in ((tmp_path, "is a folder"), (tmp_path / "r.txt", "a report is an HTML file")):
+        refused = run(tmp_path, db, "--report", str(target))
+        assert refused.exit_code == 2 and says in refused.output and not db.exists()
+        assert refused.output.strip().endswith("nothing was published")
