@@ -30,7 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from flows.devserver import prefect_server  # noqa: E402
+from flows.dev.server import prefect_server  # noqa: E402
 from schemas.enums import EXTRACTS  # noqa: E402
 
 BIN = Path(sys.executable).parent

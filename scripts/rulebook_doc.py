@@ -12,7 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from flows.rulebook import load, markdown, parameters_path  # noqa: E402
+from flows.rulebook.parameters import load, markdown, parameters_path  # noqa: E402
 
 TARGET = ROOT / "docs" / "rulebook.md"
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.reference import load_references
+from flows.ingest.reference import load_references
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 QCPILOT = Path(sys.executable).parent / "qcpilot"
@@ -29,7 +29,7 @@ def prefect_harness():
 def prefect_api(tmp_path_factory):
     """A running Prefect server (the nightly setup) for the tests that run `qcpilot` in processes of their own:
     each command then skips the temporary server it would start. Yields the environment to run them with."""
-    from flows.devserver import prefect_server
+    from flows.dev.server import prefect_server
 
     with prefect_server(tmp_path_factory.mktemp("prefect-home")) as env:
         yield {**os.environ, **env}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from flows.reference import load_references
-from flows.rulebook import load, parameters_path
+from flows.ingest.reference import load_references
+from flows.rulebook.parameters import load, parameters_path
 from tests.conftest import DATA
 from tests.factories import AS_OF, parsed
 from transforms import engine

@@ -8,7 +8,9 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from flows import cli, io
+from flows import cli
+from flows.cli.common import DATA, DEFAULT_CONFIG
+from flows.store import database
 from tests.factories import APP_COLUMNS, SPELL_COLUMNS, WAGE_COLUMNS, app, spell, wage, write_csv
 
 CONTRACT_TABLES = {"applications", "rule_results", "eligibility", "wage_checks", "selections", "rejected_rows", "runs",
@@ -116,7 +118,7 @@ def test_failure_while_publishing_leaves_previous_database_intact(prefect_harnes
         def __exit__(self, *exc):
             self.con.close()
 
-    monkeypatch.setattr(io.duckdb, "connect", Dying)
+    monkeypatch.setattr(database.duckdb, "connect", Dying)
     result = CliRunner().invoke(cli.app, [
         "run", "--applications", str(extracts / "apps"), "--experience", str(extracts / "exp"),
         "--wages", str(extracts / "wages"), "--db", str(db), "--force"])
@@ -192,12 +194,12 @@ def test_a_refused_run_ends_in_a_failed_state_whose_message_is_the_reason(prefec
 
     from prefect.client.orchestration import get_client
 
-    from flows.pipeline import pipeline
+    from flows.pipeline.run import pipeline
 
     bad = write_csv([app()], [c for c in APP_COLUMNS if c != "profile"], extracts / "bad" / "apps.csv")
     state = pipeline(specs={"applications": [str(bad)], "experience": [str(extracts / "exp")],
                             "wages": [str(extracts / "wages")]}, db=str(extracts / "out" / "q.duckdb"),
-                     data_dir=str(cli.DATA), config=str(cli.DEFAULT_CONFIG), return_state=True)
+                     data_dir=str(DATA), config=str(DEFAULT_CONFIG), return_state=True)
     reason = f"{bad}: missing required column 'profile' for the applications extract"
     assert state.is_failed() and state.message == reason
     assert state.result(raise_on_failure=False).result.exit_code == 2
@@ -213,7 +215,7 @@ def test_a_refused_run_ends_in_a_failed_state_whose_message_is_the_reason(prefec
 
 def test_an_internal_error_fails_the_run_with_where_it_happened_but_not_the_libraries_text(
         prefect_harness, extracts, monkeypatch):
-    from flows import pipeline as flow_module
+    from flows.pipeline import run as flow_module
 
     def broken(*_a, **_k):
         raise ValueError("row A1: person P-SECRET born 1977-07-07")  # a library's text may quote a row
@@ -221,7 +223,7 @@ def test_an_internal_error_fails_the_run_with_where_it_happened_but_not_the_libr
     monkeypatch.setattr(flow_module, "run_facts", broken)
     state = flow_module.pipeline(specs={"applications": [str(extracts / "apps")], "experience": [str(extracts / "exp")],
                                         "wages": [str(extracts / "wages")]}, db=str(extracts / "out" / "q.duckdb"),
-                                 data_dir=str(cli.DATA), config=str(cli.DEFAULT_CONFIG), max_rejected=100,
+                                 data_dir=str(DATA), config=str(DEFAULT_CONFIG), max_rejected=100,
                                  return_state=True)
     assert state.is_failed()
     assert state.message.startswith("internal error (ValueError at ") and "P-SECRET" not in state.message

@@ -19,9 +19,11 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from flows import cli, io
-from flows.errors import InputError
-from flows.lock import lock_path
+from flows import cli
+from flows.cli import run as run_command
+from flows.ingest import reading
+from flows.runtime.errors import InputError
+from flows.store.lock import lock_path
 from schemas import MODELS
 from tests.conftest import DATA, QCPILOT, qcpilot
 from tests.factories import (
@@ -51,7 +53,7 @@ def arrow_apps(rows=None) -> pa.Table:
 
 
 def read(path: Path) -> pl.DataFrame:
-    return io.read_extract("applications", [path], APPS)[0]
+    return reading.read_extract("applications", [path], APPS)[0]
 
 
 # -- inputs -------------------------------------------------------------------------------------------------------
@@ -135,7 +137,7 @@ def test_a_configuration_without_any_intake_window_is_refused(tmp_path):
     path = tmp_path / "selection.csv"
     path.write_text((DATA / "config" / "selection.csv").read_text().splitlines()[0] + "\n")
     with pytest.raises(InputError, match="no intake window at all"):
-        io.read_config(path, __import__("schemas.config", fromlist=["SelectionConfig"]).SelectionConfig)
+        reading.read_config(path, __import__("schemas.config", fromlist=["SelectionConfig"]).SelectionConfig)
 
 
 # -- the published database ------------------------------------------------------------------------------------------
@@ -210,7 +212,7 @@ def own_data(tmp_path, monkeypatch):
     data = tmp_path / "data"
     shutil.copytree(DATA / "reference", data / "reference")
     shutil.copytree(DATA / "rulebook", data / "rulebook")
-    monkeypatch.setattr(cli, "DATA", data)
+    monkeypatch.setattr(run_command, "DATA", data)
     db = tmp_path / "q.duckdb"
     return data, db, ["run", "--applications", str(SAMPLE / "applications"), "--experience",
                       str(SAMPLE / "experience"), "--wages", str(SAMPLE / "wages"), "--db", str(db)]

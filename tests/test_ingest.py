@@ -6,9 +6,9 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from flows import extracts, io
-from flows.errors import InputError
-from flows.generate import write_extracts
+from flows.dev.generate import write_extracts
+from flows.ingest import extracts, reading
+from flows.runtime.errors import InputError
 from schemas import MODELS
 from tests.conftest import DATA
 from tests.factories import APP_COLUMNS, AS_OF, app, parsed, text_frame, write_csv
@@ -36,7 +36,7 @@ def test_missing_column_names_file_and_column(tmp_path):
     cols = [c for c in APP_COLUMNS if c != "birth_date"]
     f = write_csv([app()], cols, tmp_path / "apps.csv")
     with pytest.raises(InputError) as exc:
-        io.read_extract("applications", [f], APPS)
+        reading.read_extract("applications", [f], APPS)
     assert str(exc.value) == f"{f}: missing required column 'birth_date' for the applications extract"
 
 
@@ -44,18 +44,18 @@ def test_unreadable_files_name_the_file(tmp_path):
     bad_parquet = tmp_path / "apps.parquet"
     bad_parquet.write_bytes(b"PAR1 this is not parquet")
     with pytest.raises(InputError, match=r"apps\.parquet: cannot be read"):
-        io.read_extract("applications", [bad_parquet], APPS)
+        reading.read_extract("applications", [bad_parquet], APPS)
     latin1 = tmp_path / "apps.csv"
     text_frame([app(job_title="Développeur")], APP_COLUMNS).write_csv(latin1)
     latin1.write_bytes(latin1.read_text().encode("latin-1"))
     with pytest.raises(InputError, match=r"apps\.csv: line 2: not UTF-8 text"):
-        io.read_extract("applications", [latin1], APPS)
+        reading.read_extract("applications", [latin1], APPS)
 
 
 def test_extra_columns_are_ignored_and_row_numbers_are_per_file(tmp_path):
     f1 = write_csv([app(), app(application_id="A2")], APP_COLUMNS + ["extra"], tmp_path / "one.csv")
     f2 = write_csv([app(application_id="A3")], list(reversed(APP_COLUMNS)), tmp_path / "two.csv")
-    df, inputs = io.read_extract("applications", [f1, f2], APPS)
+    df, inputs = reading.read_extract("applications", [f1, f2], APPS)
     assert df.select("source_file", "row_number").rows() == [(str(f1), 1), (str(f1), 2), (str(f2), 1)]
     assert [(i.path, i.rows, len(i.sha256)) for i in inputs] == [(str(f1), 2, 64), (str(f2), 1, 64)]
 
@@ -84,7 +84,7 @@ def test_csv_and_parquet_extracts_give_identical_outcomes(tmp_path, refs):
         out_dir = tmp_path / fmt
         write_extracts(400, 7, out_dir, fmt, DATA / "reference")
         parsed_ = {
-            e: io.read_extract(e, extracts.resolve([str(out_dir / e)]), MODELS[e])[0]
+            e: reading.read_extract(e, extracts.resolve([str(out_dir / e)]), MODELS[e])[0]
             for e in ("applications", "experience", "wages")
         }
         kept, rejected = validate_all(parsed_, AS_OF)
@@ -107,7 +107,7 @@ def test_parquet_typed_columns_are_normalized_like_csv(tmp_path):
         pl.col("french_oral_level").cast(pl.Int32), pl.col("funds_available_cad").cast(pl.Decimal(12, 2)),
         pl.col("submitted_at").dt.convert_time_zone("America/Toronto"),
     ).write_parquet(tmp_path / "a.parquet")
-    from_csv, _ = io.read_extract("applications", [tmp_path / "a.csv"], APPS)
-    from_pq, _ = io.read_extract("applications", [tmp_path / "a.parquet"], APPS)
+    from_csv, _ = reading.read_extract("applications", [tmp_path / "a.csv"], APPS)
+    from_pq, _ = reading.read_extract("applications", [tmp_path / "a.parquet"], APPS)
     assert_frame_equal(from_csv.select(APP_COLUMNS), from_pq.select(APP_COLUMNS))
     assert from_pq.get_column("__parse_errors").list.len().sum() == 0

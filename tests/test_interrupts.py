@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from flows import interrupts
-from flows.errors import Interrupted
+from flows.runtime import interrupts
+from flows.runtime.errors import Interrupted
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
 from flows import cli
-from flows.generate import write_extracts
+from flows.dev.generate import write_extracts
 from tests.conftest import DATA
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -7,10 +7,10 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows import io
-from flows.errors import InputError
-from flows.pipeline import ingest, publish, transient_io_error
-from flows.serve import DEFAULT_CRON, nightly_deployment
+from flows.pipeline.run import ingest, publish, transient_io_error
+from flows.pipeline.serve import DEFAULT_CRON, nightly_deployment
+from flows.runtime.errors import InputError
+from flows.store import database
 
 
 def test_nightly_deployment_runs_at_2am_toronto_on_the_inbox(tmp_path):
@@ -57,11 +57,11 @@ def test_ingest_retries_transient_failures_and_publish_does_not_replay_a_half_bu
 
 def test_a_reader_keeps_reading_the_published_database_while_a_run_replaces_it(tmp_path):
     db = tmp_path / "q.duckdb"
-    io.publish(db, {"t": pl.DataFrame({"v": [1]})}, views=[], run_id="one")
+    database.publish(db, {"t": pl.DataFrame({"v": [1]})}, views=[], run_id="one")
     reader = duckdb.connect(str(db), read_only=True)
     try:
         assert reader.sql("SELECT v FROM t").fetchall() == [(1,)]
-        io.publish(db, {"t": pl.DataFrame({"v": [2]})}, views=[], run_id="two")
+        database.publish(db, {"t": pl.DataFrame({"v": [2]})}, views=[], run_id="two")
         assert reader.sql("SELECT v FROM t").fetchall() == [(1,)]  # the old file, still open, unchanged
         # an analyst connecting now (another process; DuckDB shares one instance per path within a process)
         fresh = subprocess.run(
@@ -78,7 +78,7 @@ def test_the_serve_console_prints_a_failure_in_one_line_without_its_traceback(ca
 
     from prefect.logging.handlers import PrefectConsoleHandler
 
-    from flows.logs import console_without_tracebacks
+    from flows.runtime.logs import console_without_tracebacks
 
     logger = logging.getLogger("qcpilot-test-serve")
     handler = PrefectConsoleHandler()

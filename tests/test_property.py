@@ -53,7 +53,7 @@ def test_corrupted_rows_are_kept_or_rejected_with_reasons(data):
         assert kept_lines | rej_lines <= set(range(1, frame.height + 1))
         assert len(kept_lines | rej_lines) == frame.height - repeated[extract]
     # what is kept evaluates without error, one eligibility row per kept application
-    from flows.reference import load_references
+    from flows.ingest.reference import load_references
     from tests.conftest import DATA
 
     out = evaluate(kept["applications"], kept["experience"], kept["wages"], load_references(DATA), parameters())

@@ -11,9 +11,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows import run_context
-from flows.explain import explain
-from flows.pipeline import pipeline
+from flows.pipeline import context as run_context
+from flows.pipeline.run import pipeline
+from flows.readers.explain import explain
 from tests.conftest import DATA
 from tests.factories import APP_COLUMNS, SPELL_COLUMNS, WAGE_COLUMNS, app, spell, wage, write_csv
 
@@ -276,7 +276,7 @@ def test_a_cap_lowered_revokes_nothing(world):
 
 
 def test_the_report_counts_decisions_under_review_by_cause_and_promotions(world):
-    from flows.report import build_report
+    from flows.readers.report import build_report
 
     world.run([ai("A1", 1, job_annual_salary_cad="103800"), ai("A2", 2), ai("A3", 3)])
     world.law("salary_minimum_in_cmm", "100000", "110000")

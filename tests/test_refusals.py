@@ -8,8 +8,8 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from flows import io
-from flows.errors import InputError
+from flows.ingest import reading
+from flows.runtime.errors import InputError
 from schemas import MODELS
 from tests.conftest import DATA, qcpilot
 from tests.factories import APP_COLUMNS, AS_OF, SPELL_COLUMNS, app, parsed, spell, text_frame, wage, write_csv
@@ -21,7 +21,7 @@ SAMPLE = DATA / "sample"
 
 def refusal(path) -> str:
     with pytest.raises(InputError) as exc:
-        io.read_extract("applications", [path], APPS)
+        reading.read_extract("applications", [path], APPS)
     return str(exc.value)
 
 
@@ -62,7 +62,7 @@ def test_an_integer_code_column_says_its_leading_zeros_are_lost(tmp_path):
 def test_integer_booleans_hold_0_and_1_only_other_values_reject_their_row(tmp_path):
     path = typed_parquet(tmp_path, spouse_open_work_permit=pl.Series([0, 2], dtype=pl.Int8),
                          intends_to_settle_in_quebec=pl.Series([1, -1], dtype=pl.Int64))
-    apps, _ = io.read_extract("applications", [path], APPS)
+    apps, _ = reading.read_extract("applications", [path], APPS)
     kept, rejected = validate_all({"applications": apps, "experience": parsed([], "experience"),
                                    "wages": parsed([], "wages")}, AS_OF)
     assert kept["applications"].get_column("spouse_open_work_permit").to_list() == [False]
@@ -82,7 +82,7 @@ def test_a_parquet_date_beyond_the_year_9999_rejects_its_row_with_its_reason(tmp
         + pl.Series([0, 1, 0]).cast(pl.Duration("ms")) * 86_400_000,
         pl.Series("end_on", [dt.date(9999, 12, 31), None, None]),
     ).write_parquet(path)
-    typed, _ = io.read_extract("experience", [path], MODELS["experience"])
+    typed, _ = reading.read_extract("experience", [path], MODELS["experience"])
     apps = parsed([app(application_id=a, person_id=f"P{a}") for a in ("A1", "A2", "A3")], "applications")
     kept, rejected = validate_all({"applications": apps, "experience": typed, "wages": parsed([], "wages")}, AS_OF)
     assert sorted(kept["experience"].get_column("application_id")) == ["A1", "A3"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flows.rulebook import markdown
+from flows.rulebook.parameters import markdown
 from tests.rules_harness import parameters
 from transforms.rules import RULES
 

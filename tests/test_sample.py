@@ -3,7 +3,7 @@
 import polars as pl
 from polars.testing import assert_frame_equal
 
-from flows.generate import write_extracts
+from flows.dev.generate import write_extracts
 from tests.conftest import DATA
 
 

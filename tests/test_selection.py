@@ -6,8 +6,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from flows.errors import InputError
-from flows.io import read_config
+from flows.ingest.reading import read_config
+from flows.runtime.errors import InputError
 from schemas.config import SelectionConfig
 from tests.conftest import DATA
 from transforms.interpretation import local_date

@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 from filelock import FileLock
 
-from flows.lock import lock_path
+from flows.store.lock import lock_path
 from tests.conftest import DATA, QCPILOT, qcpilot
 from tests.factories import APP_COLUMNS, app, write_csv
 
@@ -160,8 +160,9 @@ def test_a_sigterm_a_library_turned_into_its_own_error_still_stops_the_run_in_on
     flow engine handles SIGTERM itself), and the run said "internal error" instead of "stopped by SIGTERM"."""
     from typer.testing import CliRunner
 
-    from flows import cli, interrupts
-    from flows import io as qio
+    from flows import cli
+    from flows.runtime import interrupts
+    from flows.store import database
 
     def opening_interrupted(self, target, run_id):  # what duckdb.connect does when the signal lands inside it
         try:
@@ -170,7 +171,7 @@ def test_a_sigterm_a_library_turned_into_its_own_error_still_stops_the_run_in_on
         except BaseException:
             raise RuntimeError("Query interrupted") from None
 
-    monkeypatch.setattr(qio.Staging, "__init__", opening_interrupted)
+    monkeypatch.setattr(database.Staging, "__init__", opening_interrupted)
     monkeypatch.setattr(interrupts, "received", None)
     before = digest(base)
     result = CliRunner().invoke(cli.app, ["run", *extracts(SAMPLE / "applications"), "--db", str(base), "--force"])
@@ -183,8 +184,10 @@ def test_a_signal_just_after_the_swap_says_the_run_was_published(base, prefect_h
     published" of a database the run had just replaced."""
     from typer.testing import CliRunner
 
-    from flows import cli, interrupts, pipeline
-    from flows.errors import Interrupted
+    from flows import cli
+    from flows.pipeline import run as pipeline
+    from flows.runtime import interrupts
+    from flows.runtime.errors import Interrupted
 
     def signal_arrives(*args, **kwargs):  # the artifacts are what the run does right after the swap
         interrupts.received = "SIGINT"
@@ -217,12 +220,12 @@ def test_a_publish_keeps_who_may_read_the_database(base, prefect_api):
 
 def test_files_a_run_creates_beside_a_private_database_are_private_too(tmp_path):
     """The staging database and the spill hold the same personal data while the run lasts."""
-    from flows import io
+    from flows.store import database
 
     db = tmp_path / "q.duckdb"
     db.write_bytes(b"")
     db.chmod(0o640)
-    with io.permissions_of(db):
+    with database.permissions_of(db):
         (tmp_path / ".q.duckdb.0123456789ab.tmp").write_bytes(b"")
         (tmp_path / ".q.duckdb.0123456789ab.spill").mkdir()
     assert (tmp_path / ".q.duckdb.0123456789ab.tmp").stat().st_mode & 0o777 == 0o640

@@ -162,17 +162,17 @@ def test_an_empty_extract_path_is_refused_in_one_line_rather_than_reading_the_cu
 
 
 def test_a_field_of_16_mb_is_read_and_a_longer_row_is_refused_with_its_line_and_column(tmp_path):
-    from flows import io
+    from flows.ingest import reading
     from schemas import MODELS
 
     big = write_csv([app(), app(application_id="A2", person_id="P2", job_title="x" * (16 << 20))], APP_COLUMNS,
                     tmp_path / "big.csv")
-    df, _ = io.read_extract("applications", [big], MODELS["applications"])
+    df, _ = reading.read_extract("applications", [big], MODELS["applications"])
     assert df.get_column("job_title").str.len_bytes().to_list() == [len("Data scientist"), 16 << 20]
     huge = write_csv([app(), app(application_id="A2", person_id="P2", job_title="x" * (40 << 20))], APP_COLUMNS,
                      tmp_path / "huge.csv")
     try:
-        io.read_extract("applications", [huge], MODELS["applications"])
+        reading.read_extract("applications", [huge], MODELS["applications"])
         raise AssertionError("read")
     except Exception as exc:  # an InputError: its one line names the file, the line and the column
         assert str(exc) == f"{huge}: line 3: column 'job_title' holds 40.0 MB: a field is read up to 16 MB"
@@ -183,7 +183,7 @@ def test_a_parquet_timestamp_in_nanoseconds_is_read_to_the_microsecond(tmp_path)
 
     import polars as pl
 
-    from flows import io
+    from flows.ingest import reading
     from schemas import MODELS
 
     rows = pl.DataFrame([app()]).with_columns(
@@ -191,7 +191,7 @@ def test_a_parquet_timestamp_in_nanoseconds_is_read_to_the_microsecond(tmp_path)
         .dt.replace_time_zone("UTC").alias("submitted_at"))
     assert rows.schema["submitted_at"] == pl.Datetime("ns", "UTC")
     rows.write_parquet(tmp_path / "a.parquet")
-    df, _ = io.read_extract("applications", [tmp_path / "a.parquet"], MODELS["applications"])
+    df, _ = reading.read_extract("applications", [tmp_path / "a.parquet"], MODELS["applications"])
     assert df.get_column("submitted_at").to_list() == [dt.datetime(2024, 3, 15, 14, 0, 0, 123456, tzinfo=dt.UTC)]
     assert df.get_column("__parse_errors").to_list() == [[]]
 
@@ -267,7 +267,7 @@ def test_report_and_whatif_write_through_no_link_given_as_their_output(tmp_path,
 def test_generate_that_fails_half_way_leaves_the_folder_as_it_was(tmp_path, monkeypatch):
     import hashlib
 
-    from flows import generate
+    from flows.dev import generate
     from tests.conftest import DATA as data
 
     out = tmp_path / "g"
@@ -359,7 +359,7 @@ def test_a_run_rejecting_more_than_the_threshold_publishes_nothing_and_keeps_its
 
 
 def test_a_night_with_nothing_new_is_named_so_in_prefect(tmp_path, prefect_harness):
-    from flows.pipeline import pipeline
+    from flows.pipeline.run import pipeline
 
     extracts(tmp_path)
     kw = {"specs": {e: [str(tmp_path / d)] for e, d in (("applications", "apps"), ("experience", "exp"),
@@ -375,9 +375,9 @@ def test_a_night_with_nothing_new_is_named_so_in_prefect(tmp_path, prefect_harne
 def test_a_failed_run_is_logged_in_one_line_without_a_traceback():
     import logging
 
-    from flows.errors import RunFailed
-    from flows.pipeline import RunResult
-    from flows.terminal import EscapedLog
+    from flows.pipeline.run import RunResult
+    from flows.runtime.errors import RunFailed
+    from flows.runtime.terminal import EscapedLog
 
     failure = RunFailed(RunResult("r1", ok=False, message="a.csv: line 3: 42 fields where the header has 41",
                                   exit_code=2))
@@ -393,7 +393,7 @@ def test_a_failed_run_is_logged_in_one_line_without_a_traceback():
 
 
 def test_a_published_night_moves_its_files_out_of_the_inbox_and_a_refused_one_leaves_them(tmp_path, prefect_harness):
-    from flows.pipeline import pipeline
+    from flows.pipeline.run import pipeline
 
     inbox = tmp_path / "inbox"
     write_csv([app()], APP_COLUMNS, inbox / "applications" / "a.csv")

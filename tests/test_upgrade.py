@@ -17,9 +17,10 @@ import pytest
 from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
-from flows import cli, layout
-from flows.errors import InputError
-from flows.explain import explain
+from flows import cli
+from flows.readers.explain import explain
+from flows.runtime.errors import InputError
+from flows.store import layout
 from tests.conftest import DATA
 from tests.factories import APP_COLUMNS, SPELL_COLUMNS, app, spell, write_csv
 
@@ -203,7 +204,7 @@ def test_every_table_and_view_has_the_shape_of_this_layout(upgraded):
     published table's or view's shape without a new layout (its step and its fixture) fails here."""
     db, _ = upgraded
     assert shapes(db) == shapes(FIXTURES / PUBLISHED[-1] / "qcpilot.duckdb"), (
-        "the published shape changed: add layout CURRENT + 1 (flows/layout.py), its step and a fixture")
+        "the published shape changed: add layout CURRENT + 1 (flows/store/layout.py), its step and a fixture")
 
 
 def test_a_decision_of_an_earlier_layout_says_its_grounds_were_not_kept_and_gives_today_s_evaluation_as_today_s(

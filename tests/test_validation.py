@@ -115,15 +115,15 @@ def test_wage_rows_decreasing_deciles_duplicates_and_types():
 
 
 def test_rejected_row_keeps_file_line_id_and_raw_text(tmp_path):
-    from flows import io
+    from flows.ingest import reading
     from schemas import MODELS
     from tests.factories import APP_COLUMNS, write_csv
 
     f = write_csv([app(), app(application_id="A2", birth_date="1990-02-30")], APP_COLUMNS, tmp_path / "a.csv")
-    apps, _ = io.read_extract("applications", [f], MODELS["applications"])
+    apps, _ = reading.read_extract("applications", [f], MODELS["applications"])
     _, rejected = validate_all({"applications": apps, "experience": parsed([], "experience"),
                                 "wages": parsed([], "wages")}, AS_OF)
-    rejected = io.attach_raw(rejected, MODELS)
+    rejected = reading.attach_raw(rejected, MODELS)
     row = rejected.row(0, named=True)
     assert (row["extract"], row["source_file"], row["row_number"], row["application_id"]) == (
         "applications", str(f), 2, "A2")

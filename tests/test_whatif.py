@@ -17,6 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows import cli
+from flows.cli import whatif as whatif_command
 from tests.conftest import DATA
 from tests.factories import APP_COLUMNS, SPELL_COLUMNS, WAGE_COLUMNS, app, spell, wage, write_csv
 
@@ -162,8 +163,8 @@ def test_an_identical_scenario_changes_nothing(baseline):
 def test_a_signal_says_in_one_line_whether_the_scenario_was_written(baseline, when, monkeypatch):
     """A SIGTERM while the scenario is decided (Prefect's flow engine handles it) writes nothing; a SIGINT just after
     the swap (the result is what the flow builds next) says the scenario was written: it was."""
-    from flows import interrupts
-    from flows import whatif as flow
+    from flows.pipeline import whatif as flow
+    from flows.runtime import interrupts
 
     sig = signal.SIGTERM if when == "comparison_sql" else signal.SIGINT
 
@@ -236,7 +237,7 @@ def test_a_baseline_is_refused_when_todays_legal_values_are_not_those_of_the_pub
     data = tmp_path / "data"
     shutil.copytree(DATA / "reference", data / "reference")
     shutil.copytree(DATA / "rulebook", data / "rulebook")
-    monkeypatch.setattr(cli, "DATA", data)
+    monkeypatch.setattr(whatif_command, "DATA", data)
     same = whatif(db, tmp_path / "same.duckdb", "--config", str(CONFIG))
     assert same[0] == 0 and same[2] == {}
     rulebook = data / "rulebook" / "parameters.yaml"

@@ -264,7 +264,7 @@ def rule_results_sql(rules: list[Rule], sources: dict[str, str] | None = None) -
     `citation` and the `detail` worded from the typed figures (null when not_applicable): `detail` and `detail_en`
     in English, `detail_fr` in French.
 
-    `evaluation_results` reads every kept evaluation (a decision's grounds: flows/explain.py reads one by its
+    `evaluation_results` reads every kept evaluation (a decision's grounds: flows/readers/explain.py reads one by its
     `evaluation_id`); `rule_results` is the latest delivery's. A detail reads the evaluation's figures (`a.`) and
     the application's columns (`p.`, the same evaluation's row). `sources`: more relations a detail reads (name ->
     SELECT with one row per evaluation_id), left-joined."""

@@ -1,4 +1,4 @@
-"""The legal values of the rule book as dated data (data/rulebook/parameters.yaml, loaded by flows/rulebook.py).
+"""The legal values of the rule book as dated data (data/rulebook/parameters.yaml, loaded by flows/rulebook/parameters.py).
 
 A value applies to the submissions whose local date D is on or after its date, until the next value's date; the
 first value also applies before its date. Rules read them through `Parameters`: `value` and `isin` give polars
@@ -88,7 +88,7 @@ class Parameters:
 
     def only(self, name: str) -> Any:
         """The value of a parameter that is read once per run, not per application (it may have one date only:
-        checked when the file is loaded, flows/rulebook.py)."""
+        checked when the file is loaded, flows/rulebook/parameters.py)."""
         values = self[name].values
         if len(values) != 1:
             raise ValueError(f"{name} has {len(values)} dated values; it is read once per run and may have one")

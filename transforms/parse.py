@@ -177,7 +177,7 @@ def parse_frame(
     identifiers: set[str] | None = None,
 ) -> pl.LazyFrame:
     """Typed contract columns + FILE, LINE and PARSE_ERRORS (list). The raw text of a rejected row is read again
-    from its file afterwards (flows.io.attach_raw), so no copy of every row is carried."""
+    from its file afterwards (flows.ingest.reading.attach_raw), so no copy of every row is carried."""
     digits, identifiers = digits or {}, identifiers or set()
     schema = lf.collect_schema()
     for name, target in dtypes.items():  # timestamps from text: helper columns first, each computed once

@@ -184,7 +184,7 @@ def split(df: pl.DataFrame, reasons: pl.DataFrame, extract: str) -> tuple[pl.Dat
         pl.col(LINE).cast(pl.Int64).alias("row_number"),
         pl.col("application_id") if "application_id" in df.columns else pl.lit(None, pl.String).alias("application_id"),
         "reasons",
-        pl.lit(None, pl.String).alias("raw"),  # filled from the file by flows.io.attach_raw
+        pl.lit(None, pl.String).alias("raw"),  # filled from the file by flows.ingest.reading.attach_raw
     )
     kept = df.filter(~pl.col(ROW).is_in(all_reasons.get_column(ROW).implode())).drop(PARSE_ERRORS)
     return kept, rejected.cast(REJECTED_COLUMNS)

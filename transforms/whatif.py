@@ -1,5 +1,5 @@
 """What-if: the same applications decided under other caps, windows or legal values, compared application by
-application with the baseline (transforms/sql/whatif.sql). Pure SQL text; flows/whatif.py runs it."""
+application with the baseline (transforms/sql/whatif.sql). Pure SQL text; flows/pipeline/whatif.py runs it."""
 
 from __future__ import annotations
 

@@ -18,8 +18,9 @@ import duckdb
 import polars as pl
 from prefect import flow, get_run_logger
 
-from flows import extracts, interrupts, io, layout, lock, spill, terminal
-from flows.pipeline import (
+from flows.ingest import extracts, reading, spill
+from flows.pipeline.context import engine_version, versions
+from flows.pipeline.run import (
     PARTITION_ROWS,
     RunResult,
     check_across_files,
@@ -29,8 +30,9 @@ from flows.pipeline import (
     publish,
     rank,
 )
-from flows.rulebook import load, load_overrides, parameters_path
-from flows.run_context import engine_version, versions
+from flows.rulebook.parameters import load, load_overrides, parameters_path
+from flows.runtime import interrupts, terminal
+from flows.store import database, layout, lock
 from schemas.config import SelectionConfig
 from schemas.enums import EXTRACTS
 from transforms.parameters import Parameters
@@ -38,7 +40,7 @@ from transforms.sqlfiles import sql_text
 from transforms.whatif import BASELINE, comparison_sql, side_sql
 
 
-def _side(staging: io.Staging, store: spill.Spill, dropped: pl.DataFrame, data_dir: Path, parameters: Parameters,
+def _side(staging: database.Staging, store: spill.Spill, dropped: pl.DataFrame, data_dir: Path, parameters: Parameters,
           config: pl.DataFrame, run_id: str, started: dt.datetime, version: str, config_sha: str) -> tuple[dict[str, int], str]:
     layout.carry_forward(staging.con, layout.Target(staging.target, None))  # an empty ledger: from scratch
     kept, rulebook_id = evaluate(staging, store, dropped, data_dir, parameters, run_id)
@@ -92,21 +94,21 @@ def _whatif(specs, out: Path, data_dir: Path, baseline_config: Path, config: Pat
     version = engine_version(parameters_path(data_dir))
     base_params = load(parameters_path(data_dir))
     scen_params, changed = load_overrides(overrides, base_params) if overrides else (base_params, {})
-    base_cfg = io.read_config(baseline_config, SelectionConfig)
-    scen_cfg = io.read_config(config, SelectionConfig)
+    base_cfg = reading.read_config(baseline_config, SelectionConfig)
+    scen_cfg = reading.read_config(config, SelectionConfig)
     files = {e: extracts.resolve(specs[e]) for e in EXTRACTS}
     baseline_target = out.with_name(f"{out.name}.baseline")
-    with lock.exclusive(out, hint=""), io.permissions_of(mode_of):  # what-if has no --wait
+    with lock.exclusive(out, hint=""), database.permissions_of(mode_of):  # what-if has no --wait
         target = layout.inspect(out, scenario=True)
-        for leftover in [*io.remove_stale_staging(out), *io.remove_stale_staging(baseline_target)]:
+        for leftover in [*database.remove_stale_staging(out), *database.remove_stale_staging(baseline_target)]:
             log.warning("removed %s, left by a what-if that was killed", leftover.name)
         store = spill.Spill.beside(out, run_id, spill.buckets_for(files["applications"], PARTITION_ROWS))
         try:
-            with io.Staging(baseline_target, run_id) as base, io.Staging(out, run_id, mode_of=mode_of) as scen:
+            with database.Staging(baseline_target, run_id) as base, database.Staging(out, run_id, mode_of=mode_of) as scen:
                 try:
                     ingest(files, store, started)
                     dropped = check_across_files(scen, store)
-                    base_sha, scen_sha = io.sha256(baseline_config), io.sha256(config)
+                    base_sha, scen_sha = reading.sha256(baseline_config), reading.sha256(config)
                     _side(base, store, dropped, data_dir, base_params, base_cfg, run_id, started, version, base_sha)
                     base.con.execute("CHECKPOINT")
                     base.con.close()
@@ -122,12 +124,12 @@ def _whatif(specs, out: Path, data_dir: Path, baseline_config: Path, config: Pat
                         roles.append(("parameters_override", overrides))
                     roles += [(f.extract, Path(f.path)) for f in store.files]
                     scen.append({
-                        "whatif_inputs": _inputs_table([{"role": r, "path": str(p), "sha256": io.sha256(p)}
+                        "whatif_inputs": _inputs_table([{"role": r, "path": str(p), "sha256": reading.sha256(p)}
                                                         for r, p in roles]),
                         "whatif_parameters": _parameters_table(base_params, changed),
                     })
-                    inputs = [*store.files, io.InputFile.of("config", config, scen_cfg.height),
-                              io.InputFile.of("parameters", overrides or parameters_path(data_dir), None)]
+                    inputs = [*store.files, reading.InputFile.of("config", config, scen_cfg.height),
+                              reading.InputFile.of("parameters", overrides or parameters_path(data_dir), None)]
                     run = {
                         "run_id": run_id, "started_at": started, "inputs": [f.record() for f in inputs],
                         **{f"{e}_read": store.read[e] for e in EXTRACTS}, **{f"{e}_kept": kept[e] for e in EXTRACTS},
@@ -140,9 +142,9 @@ def _whatif(specs, out: Path, data_dir: Path, baseline_config: Path, config: Pat
                 finally:
                     base.abort()  # the baseline's staging file is never published
         except duckdb.Error as exc:
-            if not io.is_storage_failure(exc):
+            if not database.is_storage_failure(exc):
                 raise
-            raise io.storage_error(exc, out.parent) from None
+            raise database.storage_error(exc, out.parent) from None
         finally:
             store.remove()
     with duckdb.connect(str(out), read_only=True) as con:

@@ -26,7 +26,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from flows import extracts, interrupts, io
+from flows.ingest import extracts, reading
+from flows.runtime import interrupts
+from flows.store import database
 from schemas import MODELS
 from transforms.identity import with_keys
 from transforms.parse import FILE, LINE, ROW, model_dtypes, parse_model
@@ -51,11 +53,11 @@ class Spill:
     root: Path
     buckets: int
     read: dict[str, int] = field(default_factory=dict)  # rows read per extract
-    files: list[io.InputFile] = field(default_factory=list)
+    files: list[reading.InputFile] = field(default_factory=list)
 
     @classmethod
     def beside(cls, target: Path, run_id: str, buckets: int) -> Spill:
-        root = io.staging_name(target, run_id, "spill")
+        root = database.staging_name(target, run_id, "spill")
         shutil.rmtree(root, ignore_errors=True)
         root.mkdir(parents=True)
         return cls(root, buckets)
@@ -111,7 +113,7 @@ def ingest_extract(extract: str, files: list[Path], spill: Spill, as_of: dt.date
     read = 0
     for i, path in enumerate(files):
         rows = 0
-        for j, typed in enumerate(io.parsed_batches(extract, path, model)):
+        for j, typed in enumerate(reading.parsed_batches(extract, path, model)):
             typed = keyed(extract, typed.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64)))
             kept, rejected = split(typed, batch_reasons(extract, typed, as_of), extract)
             tag = f"f{i:05d}-{j:05d}"
@@ -122,7 +124,7 @@ def ingest_extract(extract: str, files: list[Path], spill: Spill, as_of: dt.date
             rows += typed.height
             if on_batch:
                 on_batch(typed.height)
-        spill.files.append(io.InputFile.of(extract, path, rows))
+        spill.files.append(reading.InputFile.of(extract, path, rows))
         read += rows
     spill.read[extract] = read
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from flows.errors import DatabaseBusy, StorageError
+from flows.runtime.errors import DatabaseBusy, StorageError
 
 
 def lock_path(db: Path) -> Path:

@@ -5,7 +5,7 @@ format character (Cf: zero-width spaces, bidirectional overrides) and line or pa
 escaped, as Python writes it in a string (`\\x1b`, `\\n`, `\\u200b`). A value can then neither clear a screen, colour
 a line, nor start a line of its own that looks like ours. Every console of the command line (`Terminal`) and every log
 record of a run (`EscapedLog`) applies it; a multi-line text of ours (a letter, whose lines are each shown by
-flows/explain.py) is printed with `block=True`, keeping its own line breaks only.
+flows/readers/explain.py) is printed with `block=True`, keeping its own line breaks only.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class EscapedLog(logging.Filter):
     (QCPILOT_DEBUG=1 keeps the traceback for a developer)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from flows.errors import QcpilotError, RunFailed
+        from flows.runtime.errors import QcpilotError, RunFailed
 
         exc = record.exc_info[1] if record.exc_info else None
         if isinstance(exc, RunFailed):

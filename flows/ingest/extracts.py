@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from flows.errors import InputError
+from flows.runtime.errors import InputError
 from transforms.parse import FILE, LINE
 
 CSV_SUFFIXES = {".csv"}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from prefect.schedules import Cron
 
-from flows.pipeline import pipeline
+from flows.pipeline.run import pipeline
 from schemas.enums import EXTRACTS, LOCAL_TZ, MAX_REJECTED_PERCENT
 
 DEFAULT_CRON = "0 2 * * *"
@@ -49,7 +49,7 @@ def serve_nightly(inbox: Path, db: Path, data_dir: Path, config: Path, cron: str
                   reports: Path | None = None) -> None:
     from prefect import serve
 
-    from flows.logs import console_without_tracebacks
+    from flows.runtime.logs import console_without_tracebacks
 
     console_without_tracebacks()
     serve(nightly_deployment(inbox, db, data_dir, config, cron, max_rejected, processed, reports))

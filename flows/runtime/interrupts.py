@@ -9,7 +9,7 @@ import functools
 import signal
 from collections.abc import Iterator
 
-from flows.errors import Interrupted
+from flows.runtime.errors import Interrupted
 
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
 received: str | None = None  # the name of the signal that stopped this process, once one did

@@ -9,13 +9,14 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flows import extracts, io, layout
-from flows.errors import InputError
-from flows.layout import CURRENT, Target
-from flows.rulebook import parameters_path
+from flows.ingest import extracts, reading
+from flows.rulebook.parameters import parameters_path
+from flows.runtime.errors import InputError
+from flows.store import layout
+from flows.store.layout import CURRENT, Target
 from schemas.enums import EXTRACTS, MAX_REJECTED_PERCENT
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -53,9 +54,9 @@ class RunContext:
     def fingerprint(self) -> set[tuple[str, str]]:
         """(extract, sha256) of every input file, of the configuration, of the legal values and of the reference
         files, each read in full (a file changed in place may keep its size and modification time)."""
-        found = {(e, io.sha256(f)) for e, fs in self.files().items() for f in fs}
-        return (found | {("config", io.sha256(self.config)), ("parameters", io.sha256(self.parameters_file()))}
-                | {("reference", io.sha256(f)) for f in self.reference_files()})
+        found = {(e, reading.sha256(f)) for e, fs in self.files().items() for f in fs}
+        return (found | {("config", reading.sha256(self.config)), ("parameters", reading.sha256(self.parameters_file()))}
+                | {("reference", reading.sha256(f)) for f in self.reference_files()})
 
 
 def _listed(spec: Path):
@@ -131,7 +132,7 @@ def recorded_extracts(baseline_db: Path, data_dir: Path) -> tuple[str, dict[str,
             continue
         what = "is gone" if not path.is_file() else (
             f"changed since run {target.last_run['run_id']} recorded it in {baseline_db} (SHA-256 differs)"
-            if io.sha256(path) != item["sha256"] else None)
+            if reading.sha256(path) != item["sha256"] else None)
         if what:
             raise InputError(f"{path}: {what}; give the extracts explicitly")
         if kind == "config":
@@ -142,7 +143,7 @@ def recorded_extracts(baseline_db: Path, data_dir: Path) -> tuple[str, dict[str,
     # published run read, or the baseline would not be the published decisions
     recorded = {(i["extract"], i["sha256"]) for i in target.last_run["inputs"] if i["extract"] in ("parameters", "reference")}
     for kind, path in deciding_files(data_dir):
-        if any(k == kind for k, _ in recorded) and (kind, io.sha256(path)) not in recorded:
+        if any(k == kind for k, _ in recorded) and (kind, reading.sha256(path)) not in recorded:
             raise InputError(f"{path}: not the file run {target.last_run['run_id']} of {baseline_db} read (SHA-256 "
                              "differs): the baseline decided today would not be the published decisions; publish a "
                              "run with it first (qcpilot run), or give the extracts explicitly")

@@ -36,7 +36,7 @@ class InternalError(QcpilotError):
 class RunFailed(Exception):
     """The data of a run's Failed state: its one-line reason, and the run's result for the command line (`result`).
     Prefect raises a Failed state's data when a deployment's run ends: an exception is what it can raise, and
-    flows/terminal.py keeps its traceback out of the logs (the reason is the whole story)."""
+    flows/runtime/terminal.py keeps its traceback out of the logs (the reason is the whole story)."""
 
     def __init__(self, result) -> None:
         super().__init__(result.message)

@@ -356,12 +356,12 @@ def caps_in_words(caps: pl.DataFrame, lang: str = "en") -> list[dict]:
 def target_problem(out: Path) -> str | None:
     """Why a report may not be written at `out` (None when it may): never over a database or a folder, only an
     .html file, never through a symbolic link."""
-    from flows import io
+    from flows.store import database
 
     target = Path(os.path.realpath(out))
     if target.is_dir():
         return "is a folder; name the HTML file to write"
-    if io.is_duckdb_file(target):  # the published database above all
+    if database.is_duckdb_file(target):  # the published database above all
         return "is a DuckDB database; a report never writes over one: name another file"
     if target.suffix.lower() not in (".html", ".htm"):  # never a database's lock, write-ahead log or staging file
         return "a report is an HTML file: name it .html"

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from flows.terminal import shown
+from flows.runtime.terminal import shown
 from schemas.labels import fill_from_rows, label
 from transforms.identity import application_key
 
@@ -154,7 +154,7 @@ def explain(db: Path, application_id: str, lang: str = "fr") -> str:
 
 
 def _letter(lines: list[str]) -> str:
-    """The letter's lines, each shown escaped (flows/terminal.py: a value's newline or escape sequence cannot start
+    """The letter's lines, each shown escaped (flows/runtime/terminal.py: a value's newline or escape sequence cannot start
     a line of its own), one per line."""
     return "\n".join(shown(line) for line in lines).rstrip() + "\n"
 

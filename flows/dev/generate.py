@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from flows.errors import InputError
+from flows.runtime.errors import InputError
 from schemas.enums import EXTRACTS, LOCAL_TZ
 
 EPOCH = dt.date(1970, 1, 1)

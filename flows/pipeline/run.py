@@ -23,12 +23,14 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact, cr
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed, Failed
 
-from flows import interrupts, io, layout, lock, progress, spill, terminal
-from flows import report as report_words
-from flows.errors import DatabaseBusy, InputError, InternalError, QcpilotError, RunFailed
-from flows.reference import load_references
-from flows.rulebook import load as load_parameters
-from flows.run_context import EXTRACTS, RunContext, engine_version, unchanged, versions
+from flows.ingest import reading, spill
+from flows.ingest.reference import load_references
+from flows.pipeline.context import EXTRACTS, RunContext, engine_version, unchanged, versions
+from flows.readers import report as report_words
+from flows.rulebook.parameters import load as load_parameters
+from flows.runtime import interrupts, progress, terminal
+from flows.runtime.errors import DatabaseBusy, InputError, InternalError, QcpilotError, RunFailed
+from flows.store import database, layout, lock
 from schemas import MODELS
 from schemas.config import SelectionConfig
 from schemas.enums import MAX_REJECTED_PERCENT, PROGRAMS
@@ -42,7 +44,7 @@ from transforms.sqlfiles import statements
 from transforms.tables import runs_row_sql
 from transforms.validate import DROPPED_SQL
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # applications evaluated at a time: bounds the memory of the evaluation (outputs go to the staging database)
 PARTITION_ROWS = int(os.environ.get("QCPILOT_PARTITION_ROWS", "250000"))
 
@@ -87,9 +89,9 @@ def contained(fn):
             interrupts.reraise_if_received(exc)
             if os.environ.get("QCPILOT_DEBUG"):
                 raise
-            staging = next((a for a in args if isinstance(a, io.Staging)), None)
-            if isinstance(exc, duckdb.Error) and io.is_storage_failure(exc) and staging is not None:
-                raise io.storage_error(exc, staging.tmp.parent) from None
+            staging = next((a for a in args if isinstance(a, database.Staging)), None)
+            if isinstance(exc, duckdb.Error) and database.is_storage_failure(exc) and staging is not None:
+                raise database.storage_error(exc, staging.tmp.parent) from None
             raise InternalError(f"internal error ({type(exc).__name__} at {_where(exc)}); "
                                 "nothing was published") from None
     return task_body
@@ -117,7 +119,7 @@ def ingest(files: dict[str, list[Path]], store: spill.Spill, as_of: dt.datetime)
 
 @task(cache_policy=NO_CACHE, persist_result=False)
 @contained
-def check_across_files(staging: io.Staging, store: spill.Spill) -> pl.DataFrame:
+def check_across_files(staging: database.Staging, store: spill.Spill) -> pl.DataFrame:
     """The checks that span files, on key columns; returns the rows they reject (extract, file, line)."""
     progress.stage("validate")
     spill.cross_checks(staging.con, store)
@@ -130,7 +132,7 @@ def check_across_files(staging: io.Staging, store: spill.Spill) -> pl.DataFrame:
 
 @task(cache_policy=NO_CACHE, persist_result=False)
 @contained
-def refuse_too_many_rejected(staging: io.Staging, store: spill.Spill, max_percent: float, db: Path,
+def refuse_too_many_rejected(staging: database.Staging, store: spill.Spill, max_percent: float, db: Path,
                              run_id: str) -> None:
     """Stop the run (InputError, exit 2, nothing published) when an extract's rejected rows are more than
     `max_percent` of its rows (contract: a delivery that is mostly wrong is a delivery problem, not a night of
@@ -147,7 +149,7 @@ def refuse_too_many_rejected(staging: io.Staging, store: spill.Spill, max_percen
                              WHERE extract = ?) GROUP BY ALL ORDER BY n DESC, reason LIMIT 3""", [extract]).fetchall()
     kept_for = db.with_name(f"{db.name}.rejected-{run_id}.parquet")
     rows = con.sql("SELECT * FROM rejected ORDER BY extract, source_file, row_number").pl()
-    io.attach_raw(rows.with_columns(pl.lit(None, pl.String).alias("raw")), MODELS).write_parquet(kept_for)
+    reading.attach_raw(rows.with_columns(pl.lit(None, pl.String).alias("raw")), MODELS).write_parquet(kept_for)
     raise InputError(f"{extract}: {rejected:,} of {read:,} rows rejected ({100 * rejected / read:.1f} %, more than "
                      f"the {max_percent:g} % allowed: --max-rejected); most frequent reasons: "
                      + "; ".join(f"{r} ({n:,})" for r, n in reasons)
@@ -156,7 +158,7 @@ def refuse_too_many_rejected(staging: io.Staging, store: spill.Spill, max_percen
 
 @task(cache_policy=NO_CACHE, persist_result=False)
 @contained
-def evaluate(staging: io.Staging, store: spill.Spill, dropped: pl.DataFrame, data_dir: Path,
+def evaluate(staging: database.Staging, store: spill.Spill, dropped: pl.DataFrame, data_dir: Path,
              parameters: Parameters, run_id: str) -> tuple[dict[str, int], str]:
     """Evaluate the applications a partition (bucket) at a time, straight into the staging database, then keep the
     evaluations (once each: transforms/keep.py) and the rule book read; returns the rows kept per extract and the
@@ -188,7 +190,7 @@ def evaluate(staging: io.Staging, store: spill.Spill, dropped: pl.DataFrame, dat
 
 @task(cache_policy=NO_CACHE, persist_result=False)
 @contained
-def rank(staging: io.Staging, config: pl.DataFrame, run_id: str, started: dt.datetime, version: str,
+def rank(staging: database.Staging, config: pl.DataFrame, run_id: str, started: dt.datetime, version: str,
          config_sha: str) -> None:
     """Selection per program, stream and year under the configured windows and caps, against the ledger (DuckDB,
     on the staged tables)."""
@@ -208,13 +210,13 @@ def rank(staging: io.Staging, config: pl.DataFrame, run_id: str, started: dt.dat
 
 @task(cache_policy=NO_CACHE, persist_result=False)
 @contained
-def publish(staging: io.Staging, run: dict, target: layout.Target) -> None:
+def publish(staging: database.Staging, run: dict, target: layout.Target) -> None:
     """The rejected rows (with their raw text), the rules, the run's row, the layout, the views; then the atomic
     replace of the published database, unless the lock file or the database changed under the run."""
     progress.stage("publish")
     con = staging.con
     rejected = con.sql("SELECT * FROM rejected ORDER BY extract, source_file, row_number").pl()
-    staging.append({"rejected_rows": io.attach_raw(rejected.with_columns(pl.lit(None, pl.String).alias("raw")),
+    staging.append({"rejected_rows": reading.attach_raw(rejected.with_columns(pl.lit(None, pl.String).alias("raw")),
                                                    MODELS)})
     for sql in statements(VIEWS_SQL):  # before the run's row: it counts the decisions under review
         con.execute(sql)
@@ -247,7 +249,7 @@ def artifacts(db: Path, run: dict, report: Path | None) -> None:
     ]))
     create_table_artifact(table=report_words.headline(run), key="qcpilot-headline",
                           description="Headline counts: rows read, eligibility, selection and the ledger's movements")
-    create_table_artifact(table=report_words.caps_in_words(io.read_view(db, "cap_usage")), key="qcpilot-cap-usage",
+    create_table_artifact(table=report_words.caps_in_words(database.read_view(db, "cap_usage")), key="qcpilot-cap-usage",
                           description="Selections against caps")
     if report is not None:
         create_link_artifact(link=report.as_uri(), link_text=str(report), key="qcpilot-report",
@@ -293,7 +295,7 @@ def pipeline(specs: dict[str, list[str]], db: str, data_dir: str, config: str, f
                      processed=Path(processed) if processed else None, report=report)
     run_id = uuid.uuid4().hex[:12]
     try:
-        with interrupts.noted(), lock.exclusive(ctx.db, ctx.wait), io.permissions_of(ctx.db):
+        with interrupts.noted(), lock.exclusive(ctx.db, ctx.wait), database.permissions_of(ctx.db):
             return _batch(ctx, run_id)
     except (Exception, pl.exceptions.PanicException) as exc:
         return failed(exc, "run", run_id)
@@ -323,9 +325,9 @@ def _batch(ctx: RunContext, run_id: str) -> RunResult | Completed:
     version = engine_version(ctx.parameters_file())
     target = layout.inspect(ctx.db)
     layout.check_sealed(target)  # before the ledger is read, by a run with nothing to do too
-    for leftover in io.remove_stale_staging(ctx.db):
+    for leftover in database.remove_stale_staging(ctx.db):
         log.warning("removed %s, left by a run that was killed", leftover.name)
-    selection_config = io.read_config(ctx.config, SelectionConfig)
+    selection_config = reading.read_config(ctx.config, SelectionConfig)
     parameters = load_parameters(ctx.parameters_file())
     if ctx.processed is not None and not ctx.delivered():  # the nightly inbox: no delivery tonight
         log.info("nothing new: the inbox holds no delivery of every extract")
@@ -343,10 +345,10 @@ def _batch(ctx: RunContext, run_id: str) -> RunResult | Completed:
     if last is not None and last["engine_version"] != version:
         log.warning("rules changed since run %s (engine %s -> %s): earlier decisions stand", last["run_id"],
                     last["engine_version"], version)
-    config_sha = io.sha256(ctx.config)
+    config_sha = reading.sha256(ctx.config)
     store = spill.Spill.beside(ctx.db, run_id, spill.buckets_for(files["applications"], PARTITION_ROWS))
     try:
-        with io.Staging(ctx.db, run_id) as staging:
+        with database.Staging(ctx.db, run_id) as staging:
             upgraded_from = layout.carry_forward(staging.con, target)
             if upgraded_from is not None:
                 log.info("upgrading %s from layout %d to %d: every decision and run is carried forward", ctx.db,
@@ -356,9 +358,9 @@ def _batch(ctx: RunContext, run_id: str) -> RunResult | Completed:
             refuse_too_many_rejected(staging, store, ctx.max_rejected, ctx.db, run_id)
             kept, rulebook_id = evaluate(staging, store, dropped, ctx.data_dir, parameters, run_id)
             rank(staging, selection_config, run_id, started, version, config_sha)
-            inputs = [*store.files, io.InputFile.of("config", ctx.config, selection_config.height),
-                      io.InputFile.of("parameters", ctx.parameters_file(), None),
-                      *[io.InputFile.of("reference", f, None) for f in ctx.reference_files()]]
+            inputs = [*store.files, reading.InputFile.of("config", ctx.config, selection_config.height),
+                      reading.InputFile.of("parameters", ctx.parameters_file(), None),
+                      *[reading.InputFile.of("reference", f, None) for f in ctx.reference_files()]]
             run = {
                 "run_id": run_id, "started_at": started, "inputs": [f.record() for f in inputs],
                 **{f"{e}_read": store.read[e] for e in EXTRACTS}, **{f"{e}_kept": kept[e] for e in EXTRACTS},
@@ -369,12 +371,12 @@ def _batch(ctx: RunContext, run_id: str) -> RunResult | Completed:
             }
             publish(staging, run, target)
     except duckdb.Error as exc:  # DuckDB may report a full disk late, from any statement
-        if not io.is_storage_failure(exc):
+        if not database.is_storage_failure(exc):
             raise
-        raise io.storage_error(exc, ctx.db.parent) from None
+        raise database.storage_error(exc, ctx.db.parent) from None
     finally:
         store.remove()
-    counts = io.read_table(ctx.db, "runs").filter(pl.col("run_id") == run_id).row(0, named=True)
+    counts = database.read_table(ctx.db, "runs").filter(pl.col("run_id") == run_id).row(0, named=True)
     written = night_report(ctx.db, ctx.report, run_id, log) if ctx.report else None
     try:  # published: from here on a failure must not say otherwise; artifacts are a courtesy to the UI
         artifacts(ctx.db, counts, written)

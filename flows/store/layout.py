@@ -43,7 +43,7 @@ from pathlib import Path
 
 import duckdb
 
-from flows.errors import InputError
+from flows.runtime.errors import InputError
 from schemas.enums import DECIDED_STATUSES, STREAMS_BY_PROGRAM
 from transforms.digest import hash64, row_text
 from transforms.sqlfiles import sql_text

@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
-from flows.errors import InputError
-from flows.rulebook_schema import SCHEMA
+from flows.rulebook.schema import SCHEMA
+from flows.runtime.errors import InputError
 from transforms.parameters import Parameter, Parameters
 from transforms.rules import rulebook
 

@@ -1,0 +1,6 @@
+"""The `qcpilot` command line: one module per command (run, whatif, serve, report, explain, generate), what they
+share (common), and the console script's body (main)."""
+
+from flows.cli.main import app, main
+
+__all__ = ["app", "main"]

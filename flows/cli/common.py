@@ -1,0 +1,136 @@
+"""What every command shares: the typer app, the default paths, the consoles, and how a command ends (one line
+and an exit status)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Protocol, runtime_checkable
+
+import typer
+from rich.text import Text
+
+from flows.runtime import interrupts
+from flows.runtime.errors import Interrupted, QcpilotError, RunFailed
+from flows.runtime.terminal import Terminal
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "data"
+SAMPLE = DATA / "sample"
+DEFAULT_DB = DATA / "out" / "qcpilot.duckdb"
+DEFAULT_CONFIG = DATA / "config" / "selection.csv"
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+    help="Quebec pilot programs: eligibility and capped selection.",
+)
+# no console markup: paths and ids are printed as they are (a folder named `[x]` is a name, not a style)
+# and no control character from input or a path reaches the terminal raw (flows/runtime/terminal.py)
+err = Terminal(stderr=True, markup=False)
+out = Terminal(markup=False)
+QCPILOT = Text("qcpilot:", style="bold red")
+
+@runtime_checkable
+class RunResultLike(Protocol):
+    ok: bool
+    noop: bool
+    message: str
+    exit_code: int
+
+
+PathsOpt = Annotated[list[str] | None, typer.Option(help="File, directory or glob; repeatable; CSV and Parquet.")]
+
+
+def fail(message: str, code: int) -> None:
+    err.print(QCPILOT, message, highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def say_and_silence(message: str) -> None:
+    """Print the one line, then keep the interpreter's shutdown quiet: objects of an interrupted flow run that
+    Prefect still references are freed late, and the DuckDB bindings then print leak warnings."""
+    err.print(QCPILOT, message, highlight=False, soft_wrap=True)
+    sys.stderr.flush()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+
+
+def release_and_fail(message: str, code: int) -> None:
+    say_and_silence(message)
+    raise typer.Exit(code)
+
+
+def require_published(db: Path, whatif: bool = False) -> None:
+    """The database a reading command answers from: it exists, and qcpilot published it in this release's layout
+    (`whatif`: a scenario database written by `qcpilot whatif`)."""
+    from flows.store import layout
+
+    if not db.exists():
+        fail(f"{db}: no published database (run `qcpilot run` first)", 2)
+    try:
+        target = layout.inspect(db, writing=False)
+    except QcpilotError as exc:
+        fail(str(exc), exc.exit_code)
+    if target.layout != layout.CURRENT:
+        fail(f"{db}: published by an earlier release (layout {target.layout}); the next `qcpilot run` on it "
+              f"upgrades it to layout {layout.CURRENT}, keeping every decision and run", 2)
+    if whatif and not layout.is_whatif(db):
+        fail(f"{db}: not a what-if database (written by `qcpilot whatif`)", 2)
+
+
+@contextlib.contextmanager
+def damage_said(*dbs: Path) -> Iterator[None]:
+    """Within: a part of a published database that DuckDB cannot read (a damaged block) is one line, exit 2."""
+    import duckdb
+
+    from flows.store import layout
+
+    try:
+        yield
+    except duckdb.Error as exc:
+        if not layout.is_damage(exc):
+            raise
+        fail(str(layout.unreadable(" or ".join(str(d) for d in dbs), exc)), 2)
+
+
+def quiet_prefect_console() -> None:
+    """`qcpilot run` prints its own progress, summary or one-line reason: Prefect's console logs (and their
+    tracebacks) stay off the terminal, and still reach the Prefect API and UI. --verbose shows them."""
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+
+
+def signal_of(exc: BaseException) -> str | None:
+    """The name of the signal that `exc` shows stopped the command, or None: our Interrupted, Python's
+    KeyboardInterrupt, Prefect's relay of SIGTERM, or a library's error raised because a signal interrupted it
+    half-way ("Query interrupted")."""
+    if isinstance(exc, Interrupted):
+        return exc.signal_name
+    if isinstance(exc, KeyboardInterrupt):
+        return interrupts.received or "SIGINT"
+    if type(exc).__name__ == "TerminationSignal" or interrupts.received is not None:
+        return interrupts.received or "SIGTERM"
+    return None
+
+
+def stopped(signal_name: str, db: Path, target) -> tuple[str, int]:
+    """The line of a run stopped by a signal: the swap happens with signals held back, so the database either is
+    the one this run found (nothing published) or was replaced by this run, which held its lock."""
+    if target is not None and not target.unchanged_since_read():
+        return f"stopped by {signal_name} after this run was published to {db} (its last row in runs)", 1
+    return f"stopped by {signal_name}; nothing was published", 1
+
+
+def result_of(state, nothing: str):
+    """The RunResult a flow's final state carries; a failure ends the command in its one line and exit status."""
+    result = state.result(raise_on_failure=False)
+    if isinstance(result, RunFailed):  # a Failed state's data: the run's result, its one-line reason
+        result = result.result
+    if not isinstance(result, RunResultLike):
+        fail(f"internal error ({type(result).__name__}); {nothing}", 1)
+    if not result.ok:
+        fail(result.message if "nothing was" in result.message else f"{result.message}; {nothing}",
+              result.exit_code or 1)
+    return result

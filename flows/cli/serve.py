@@ -1,0 +1,60 @@
+"""`qcpilot serve`: the nightly deployment, its arguments checked before it serves."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from flows.cli.common import (
+    DATA,
+    DEFAULT_CONFIG,
+    DEFAULT_DB,
+    app,
+    fail,
+    out,
+)
+from schemas.enums import EXTRACTS, MAX_REJECTED_PERCENT
+
+
+@app.command()
+def serve(
+    inbox: Annotated[Path, typer.Option(help="Directory with applications/, experience/ and wages/ subfolders.")],
+    cron: Annotated[str, typer.Option(help="Cron schedule, America/Toronto time.")] = "0 2 * * *",
+    db: Annotated[Path, typer.Option(help="DuckDB file to publish.")] = DEFAULT_DB,
+    config: Annotated[Path, typer.Option(help="Intake windows and caps (CSV).")] = DEFAULT_CONFIG,
+    max_rejected: Annotated[float, typer.Option("--max-rejected", help="Percent of an extract's rows that may be "
+                                                "rejected; above it a night publishes nothing.")] = MAX_REJECTED_PERCENT,
+    processed: Annotated[Path | None, typer.Option(help="Where a published night's files are moved (RUN_ID/ in it; "
+                                                        "default: INBOX/processed).")] = None,
+    reports: Annotated[Path | None, typer.Option(help="Where each published night's HTML report is kept "
+                                                      "(report-RUN_ID.html; default: reports/ beside --db).")] = None,
+) -> None:
+    """Register the nightly run with a Prefect server and serve it (needs `prefect server start`)."""
+    if not os.environ.get("PREFECT_API_URL"):
+        fail("PREFECT_API_URL is not set: start `prefect server start` and export "
+              "PREFECT_API_URL=http://127.0.0.1:4200/api first", 2)
+    from prefect.client.schemas.schedules import CronSchedule  # the schedule serve registers: checked first
+
+    try:
+        CronSchedule(cron=cron, timezone="America/Toronto")
+    except ValueError:  # pydantic's ValidationError is one
+        fail(f"--cron {cron!r}: not a cron schedule (five fields, e.g. '0 2 * * *' for 2 a.m. every night)", 2)
+    if not 0 <= max_rejected <= 100:
+        fail(f"--max-rejected must be a percentage from 0 to 100, not {max_rejected}", 2)
+    if inbox.exists() and not inbox.is_dir():
+        fail(f"--inbox {inbox}: is a file; name the folder that holds applications/, experience/ and wages/", 2)
+    for option, folder in (("--processed", processed), ("--reports", reports)):
+        if folder is not None and folder.exists() and not folder.is_dir():
+            fail(f"{option} {folder}: is a file; name a folder", 2)
+    try:
+        for sub in EXTRACTS:
+            (inbox / sub).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail(f"--inbox {inbox}: cannot be used ({exc.strerror or type(exc).__name__})", 2)
+    from flows.pipeline.serve import serve_nightly
+
+    out.print(f"serving qcpilot-nightly ({cron}, America/Toronto) from {inbox}; Ctrl-C to stop")
+    serve_nightly(inbox, db, DATA, config, cron, max_rejected, processed, reports)

@@ -1,0 +1,1 @@
+"""For developers and the benchmark: the sample generator and a private Prefect server."""

@@ -1,0 +1,1 @@
+"""Reading the extracts: files and their checks, the spill of parsed batches, the reference data."""
