@@ -112,6 +112,15 @@ def pipeline(data: Path, db: Path, env: dict, again: bool = False) -> dict:
 WHATIF_OVERRIDE = "ai_it_vfx:\n  salary_minimum_in_cmm:\n    values: {2021-04-22: 110000}\n"
 
 
+def noop(data: Path, db: Path, env: dict) -> float:
+    """Seconds of `qcpilot run` on the delivery the database was last run on: nothing new, answered before Prefect
+    starts (no server: it must not be used)."""
+    cmd = [str(BIN / "qcpilot"), "run", "--db", str(db)] + [arg for e in EXTRACTS for arg in (f"--{e}", str(data / e))]
+    wall, _, code, errors = measured(cmd, {**env, "PREFECT_API_URL": "http://127.0.0.1:9/api"})
+    assert code == 0, f"the no-op run failed on {data}: {errors}"
+    return wall
+
+
 def whatif(db: Path, env: dict) -> float:
     """Seconds of `qcpilot whatif` against the database the pipeline just published (its recorded extracts)."""
     override = db.with_suffix(".override.yaml")
@@ -155,7 +164,7 @@ def main() -> None:
     header = ("| applications | input | input MB | pipeline s | " + " | ".join(STAGES)
               + " | other s | peak RSS GiB | database MB | database / input | I/O floor s | floor RSS GiB"
               + " | pipeline / floor | with a temporary server s | what-if s | what-if / run | explain s"
-              + " | second run s | database MB after it | growth |")
+              + " | second run s | database MB after it | growth | nothing new s |")
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
     print(header, flush=True)
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
@@ -175,6 +184,7 @@ def main() -> None:
             e = explain(out / f"pipeline-{fmt}-{n}.duckdb", base_env)
             # the same delivery again: its evaluations are kept once, so the database barely grows (issue #20)
             again = pipeline(data, out / f"pipeline-{fmt}-{n}.duckdb", served, again=True)
+            idle = noop(data, out / f"pipeline-{fmt}-{n}.duckdb", base_env)
             staged = sum(p.get(s, 0.0) for s in STAGES)
             in_mb = size_mb(data)
             row = (f"| {n:,} | {fmt} | {in_mb:,.0f} | {p['wall']:.1f} | "
@@ -183,7 +193,8 @@ def main() -> None:
                    + f" | {f_wall:.1f} | {f_rss:.2f} | {p['wall'] / f_wall:.1f} | "
                    + (f"{t:.1f} |" if t is not None else "|")
                    + (f" {w:.1f} | {w / p['wall']:.2f} |" if w is not None else " | |") + f" {e:.2f} |"
-                   + f" {again['wall']:.1f} | {again['db_mb']:,.0f} | {again['db_mb'] / p['db_mb'] - 1:+.0%} |")
+                   + f" {again['wall']:.1f} | {again['db_mb']:,.0f} | {again['db_mb'] / p['db_mb'] - 1:+.0%} |"
+                   + f" {idle:.1f} |")
             lines.append(row)
             print(row, flush=True)
             for f in [*out.glob(f"*-{fmt}-{n}.duckdb"), *out.glob(f"*-{fmt}-{n}*.yaml")]:

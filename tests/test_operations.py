@@ -49,10 +49,40 @@ def test_only_transient_io_errors_are_retried(exc, retry):
     assert transient_io_error(None, None, _State(exc)) is retry
 
 
-def test_ingest_retries_transient_failures_and_publish_does_not_replay_a_half_built_database():
-    assert ingest.retries == 2
-    assert ingest.retry_condition_fn is transient_io_error
-    assert publish.retries == 0
+@pytest.mark.parametrize(("failure", "attempts", "state"), [
+    (OSError(5, "Input/output error", "share/a.csv"), 2, "Completed"),  # a share that blinked: retried, then read
+    (InputError("a.csv: line 3: 42 fields where the header has 41"), 1, "Failed"),  # bad input: never retried
+])
+def test_ingest_is_retried_after_a_transient_io_error_only(failure, attempts, state, monkeypatch, prefect_harness):
+    import datetime as dt
+
+    from prefect import flow
+
+    from flows.ingest import spill
+
+    calls = []
+
+    def flaky(extract, files, store, as_of, advance):
+        calls.append(extract)
+        if len(calls) == 1:
+            raise failure
+        store.read[extract] = 0
+
+    class Store:
+        read: dict = {}
+        files: list = []
+
+    monkeypatch.setattr(spill, "ingest_extract", flaky)
+    quick = ingest.with_options(retry_delay_seconds=0)  # the nightly waits 10 s between attempts
+
+    @flow
+    def night():
+        return quick({"applications": [], "experience": [], "wages": []}, Store(), dt.datetime.now(dt.UTC),
+                     return_state=True).name
+
+    assert night() == state and calls[0] == "applications"
+    assert calls.count("applications") == attempts
+    assert publish.retries == 0  # a publish is never replayed half-way
 
 
 def test_a_reader_keeps_reading_the_published_database_while_a_run_replaces_it(tmp_path):

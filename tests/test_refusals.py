@@ -219,7 +219,7 @@ def _paths_with_pii(tmp_path):
     pq.parent.mkdir()
     text_frame(rows, APP_COLUMNS).with_columns(pl.Series("birth_date", [19770707] * 3)).write_parquet(pq)
     cases["integer dates"] = pq
-    cases["bad rows only (the run completes)"] = write_csv(
+    cases["bad rows only (more than 5 % of the rows)"] = write_csv(
         [app(), _pii_row(french_oral_level="13", submitted_at="someday")], APP_COLUMNS, tmp_path / "rows" / "a.csv")
     return cases
 
@@ -227,12 +227,19 @@ def _paths_with_pii(tmp_path):
 def test_no_message_or_log_holds_a_rows_content(tmp_path, prefect_api):
     spells = write_csv([spell(application_id="A2")], SPELL_COLUMNS, tmp_path / "spells" / "s.csv")
     wages = write_csv([wage()], list(wage()), tmp_path / "wages" / "w.csv")
-    for case, path in _paths_with_pii(tmp_path).items():
-        db = tmp_path / "out" / f"{path.parent.name}.duckdb"
+    cases = _paths_with_pii(tmp_path)
+    runs = [(case, path, [], 2, f"qcpilot: {path}: ") for case, path in cases.items()]  # each file stops the run
+    bad_rows = cases["bad rows only (more than 5 % of the rows)"]
+    runs[-1] = (*runs[-1][:4], "qcpilot: applications: 1 of 2 rows rejected (50.0 %")  # stopped by the threshold
+    # the same rows with no threshold: the run completes, its rejections counted, no row's content said
+    runs.append(("bad rows, no threshold", bad_rows, ["--max-rejected", "100"], 0, "applications"))
+    for case, path, more, code, says in runs:
+        db = tmp_path / "out" / f"{path.parent.name}-{code}.duckdb"
         proc = qcpilot(prefect_api, "run", "--applications", str(path), "--experience", str(spells),
-                       "--wages", str(wages), "--db", str(db), "--verbose")  # Prefect's log lines too
+                       "--wages", str(wages), "--db", str(db), "--verbose", *more)  # Prefect's log lines too
         text = proc.stdout + proc.stderr
-        assert proc.returncode in (0, 2), (case, text)
+        assert proc.returncode == code, (case, text)
+        assert db.exists() == (code == 0) and says in text, (case, text)
         for secret in (PERSON, BIRTH, "19770707", FUNDS):
             assert secret not in text, (case, secret, text)
         assert "Traceback" not in text, (case, text)

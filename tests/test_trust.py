@@ -80,10 +80,9 @@ def test_two_runs_at_once_on_one_database_keep_every_decision_of_both(base, tmp_
 def test_a_second_run_is_refused_at_once_or_waits_for_the_first(base, tmp_path, prefect_api):
     before = digest(base)
     holder = FileLock(lock_path(base))  # another run, as far as the lock can tell
-    with holder:
-        t0 = time.monotonic()
-        refused = qcpilot(prefect_api, "run", *extracts(SAMPLE / "applications"), "--db", str(base), "--force")
-        assert time.monotonic() - t0 < 10
+    with holder:  # refused at once: before Prefect starts (no server there), without waiting for the holder
+        refused = qcpilot({**prefect_api, "PREFECT_API_URL": "http://127.0.0.1:9/api"}, "run",
+                          *extracts(SAMPLE / "applications"), "--db", str(base), "--force", timeout=120)
     assert refused.returncode == 1
     assert "another qcpilot run is writing this database" in one_line(refused)
     assert digest(base) == before
@@ -259,13 +258,12 @@ def test_staging_files_of_a_killed_run_are_removed_by_the_next_run(base, prefect
     assert leftovers(base) == sorted(f.name for f in unrelated)  # only the staging pattern was removed
 
 
-def test_a_run_with_nothing_new_answers_before_prefect_starts_in_under_3_seconds(base, prefect_api):
+def test_a_run_with_nothing_new_answers_before_prefect_starts(base, prefect_api):
+    """How long it takes is a figure of the benchmark (scripts/bench.py, "nothing new s"), not a timed test."""
     env = {**prefect_api, "PREFECT_API_URL": "http://127.0.0.1:9/api"}  # no server there: Prefect must not be used
-    t0 = time.monotonic()
     proc = qcpilot(env, "run", *extracts(SAMPLE / "applications"), "--db", str(base), "--verbose")
-    elapsed = time.monotonic() - t0
     assert proc.returncode == 0 and "nothing new since run" in proc.stdout, proc.stdout + proc.stderr
-    assert elapsed < 3, elapsed
+    assert "Beginning flow run" not in proc.stdout + proc.stderr
 
 
 def test_generate_works_for_any_size_and_never_writes_into_the_sample_by_default(tmp_path):
