@@ -1,4 +1,5 @@
-"""The Prefect flow and the CLI end to end: published tables, exit status, a failed run leaves the database as it was."""
+"""The Prefect flow and the CLI end to end: published tables, exit status, a failed run leaves the database as it
+was."""
 
 import hashlib
 import subprocess
@@ -161,8 +162,8 @@ def test_explain_reads_like_a_letter_and_exits_1_for_an_unknown_id(prefect_harne
     for french in ("Décision", "Données", "salaire", "volet", "oui"):
         assert french not in en.output, french
     with duckdb.connect(str(db), read_only=True) as con:
-        rejected_id, reasons = con.sql("SELECT application_id, reasons FROM rejected_rows WHERE extract = 'applications' "
-                                       "AND application_id IS NOT NULL").fetchall()[0]
+        rejected_id, reasons = con.sql("SELECT application_id, reasons FROM rejected_rows "
+                                       "WHERE extract = 'applications' AND application_id IS NOT NULL").fetchall()[0]
     refused = runner.invoke(cli.app, ["explain", rejected_id, "--lang", "en", "--db", str(db)])
     assert refused.exit_code == 0 and f"Application {rejected_id} was not evaluated" in refused.output
     assert all(reason in refused.output for reason in reasons)
