@@ -111,4 +111,5 @@ class Applications(pa.DataFrameModel):
 
     @pa.dataframe_check(error=f"birth_date is before {EARLIEST_BIRTH_DATE}")
     def born_after_1900(cls, data) -> pl.LazyFrame:
-        return data.lazyframe.select((pl.col("birth_date") >= dt.date.fromisoformat(EARLIEST_BIRTH_DATE)).fill_null(True))
+        return data.lazyframe.select((pl.col("birth_date") >= dt.date.fromisoformat(EARLIEST_BIRTH_DATE))
+                                     .fill_null(True))

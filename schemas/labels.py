@@ -14,7 +14,8 @@ LANGUAGES = ("fr", "en")
 LABELS: dict[str, dict[str, str]] = {
     "fr": {
         # programs, streams, substreams
-        "ai_it_vfx": "travailleurs de l'intelligence artificielle, des technologies de l'information et des effets visuels",
+        "ai_it_vfx": "travailleurs de l'intelligence artificielle, des technologies de l'information et des effets "
+                     "visuels",
         "food_processing": "travailleurs de la transformation alimentaire", "orderlies": "préposés aux bénéficiaires",
         "ai": "intelligence artificielle", "it_vfx": "technologies de l'information et effets visuels",
         "work": "travail", "study_work": "études-travail",

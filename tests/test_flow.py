@@ -1,4 +1,5 @@
-"""The Prefect flow and the CLI end to end: published tables, exit status, a failed run leaves the database as it was."""
+"""The Prefect flow and the CLI end to end: published tables, exit status, a failed run leaves the database as it
+was."""
 
 import hashlib
 import subprocess

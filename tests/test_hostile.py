@@ -124,7 +124,8 @@ def test_a_header_name_with_spaces_around_it_is_named(tmp_path):
 
 
 def test_a_long_field_is_not_taken_for_a_quoting_problem(tmp_path):
-    rows = [app(), app(application_id="A2", job_title="x" * 200_000), app(application_id="A3"), app(application_id="A4")]
+    rows = [app(), app(application_id="A2", job_title="x" * 200_000), app(application_id="A3"),
+            app(application_id="A4")]
     path = write_csv(rows, APP_COLUMNS, tmp_path / "a.csv")
     lines = path.read_text().splitlines()
     lines[4] += ",extra"
@@ -233,13 +234,14 @@ def test_a_change_of_the_reference_data_is_not_a_no_op(own_data, prefect_harness
     assert str(scale) in refs
 
 
-# -- the command line ----------------------------------------------------------------------------------------------------
+# -- the command line ------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("args", "message"), [
     (["run", "--applications", str(SAMPLE / "applications")],
      "qcpilot: --experience, --wages missing: give the three extracts, or none to run the shipped sample"),
     (["run", "--wait", "nan"], "qcpilot: --wait must be a number of seconds >= 0, not nan"),
-    (["run", "--db", ":memory:"], "qcpilot: --db must name a database file (:memory: is not one); nothing was published"),
+    (["run", "--db", ":memory:"],
+     "qcpilot: --db must name a database file (:memory: is not one); nothing was published"),
     (["run", "--nope"], "qcpilot: No such option: --nope"),
     (["generate", "--seed", "-1"], "qcpilot: --seed must be 0 or more, not -1"),
     (["generate", "--out", str(DATA / "config" / "selection.csv")], "--out"),

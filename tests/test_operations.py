@@ -17,8 +17,10 @@ def test_nightly_deployment_runs_at_2am_toronto_on_the_inbox(tmp_path):
     dep = nightly_deployment(tmp_path / "inbox", tmp_path / "q.duckdb", tmp_path / "data", tmp_path / "c.csv")
     assert dep.name == "qcpilot-nightly"
     [schedule] = dep.schedules
-    assert (schedule.schedule.cron, schedule.schedule.timezone) == (DEFAULT_CRON, "America/Toronto") == ("0 2 * * *", "America/Toronto")
-    assert dep.parameters["specs"] == {e: [str((tmp_path / "inbox" / e).resolve())] for e in ("applications", "experience", "wages")}
+    assert ((schedule.schedule.cron, schedule.schedule.timezone) == (DEFAULT_CRON, "America/Toronto")
+            == ("0 2 * * *", "America/Toronto"))
+    assert dep.parameters["specs"] == {e: [str((tmp_path / "inbox" / e).resolve())]
+                                       for e in ("applications", "experience", "wages")}
     assert dep.parameters["db"] == str((tmp_path / "q.duckdb").resolve())
     # the contract's rejection threshold, and where a published night's files go (issue #22)
     assert dep.parameters["max_rejected"] == 5.0
@@ -95,7 +97,8 @@ def test_a_reader_keeps_reading_the_published_database_while_a_run_replaces_it(t
         assert reader.sql("SELECT v FROM t").fetchall() == [(1,)]  # the old file, still open, unchanged
         # an analyst connecting now (another process; DuckDB shares one instance per path within a process)
         fresh = subprocess.run(
-            [sys.executable, "-c", f"import duckdb; print(duckdb.connect({str(db)!r}, read_only=True).sql('SELECT v FROM t').fetchall())"],
+            [sys.executable, "-c",
+             f"import duckdb; print(duckdb.connect({str(db)!r}, read_only=True).sql('SELECT v FROM t').fetchall())"],
             capture_output=True, text=True, check=True,
         )
         assert fresh.stdout.strip() == "[(2,)]"

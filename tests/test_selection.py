@@ -119,7 +119,8 @@ def test_outside_every_window_is_checked_first_and_undetermined_is_not_ranked():
 
 def test_a_cap_for_a_given_year_overrides_the_every_year_cap():
     config = pl.concat([CONFIG, CONFIG.filter((pl.col("kind") == "cap") & (pl.col("stream") == "ai"))
-                       .with_columns(pl.lit(2024).cast(pl.Int64).alias("year"), pl.lit(1).cast(pl.Int64).alias("value"))])
+                       .with_columns(pl.lit(2024).cast(pl.Int64).alias("year"),
+                                     pl.lit(1).cast(pl.Int64).alias("value"))])
     got = statuses([
         ("A1", "P1", "ai_it_vfx", "ai", "2024-02-01 15:00", "eligible"),
         ("A2", "P2", "ai_it_vfx", "ai", "2024-02-02 15:00", "eligible"),

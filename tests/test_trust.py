@@ -250,7 +250,8 @@ def test_staging_files_of_a_killed_run_are_removed_by_the_next_run(base, prefect
     proc.wait()
     left = leftovers(base)
     assert left and all(n.startswith(f".{base.name}.") for n in left)
-    unrelated = [base.parent / ".q.duckdb.notes.tmp", base.parent / "q.duckdb.backup", base.parent / ".q.duckdb.1234.tmp"]
+    unrelated = [base.parent / ".q.duckdb.notes.tmp", base.parent / "q.duckdb.backup",
+                 base.parent / ".q.duckdb.1234.tmp"]
     for f in unrelated:
         f.write_text("keep me")
     done = qcpilot(prefect_api, "run", *extracts(SAMPLE / "applications"), "--db", str(base), "--force")

@@ -116,7 +116,8 @@ def test_generate_writes_only_its_own_files(tmp_path):
     # a file added to a folder it wrote, or a link planted in it, is not its own either
     added = tmp_path / "new" / "applications" / "real_delivery.csv"
     added.write_text("a delivery\n")
-    assert CliRunner().invoke(cli.app, ["generate", "--applications", "5", "--out", str(tmp_path / "new")]).exit_code == 2
+    assert CliRunner().invoke(cli.app, ["generate", "--applications", "5", "--out",
+                                        str(tmp_path / "new")]).exit_code == 2
     assert added.read_text() == "a delivery\n"
     added.unlink()
     victim = tmp_path / "victim.txt"

@@ -407,7 +407,8 @@ DAMAGED_LAYOUT = {
     "the ledger replaced by a view": ("layout4", ["CREATE TABLE kept AS SELECT * FROM decisions",
                                                   "DROP TABLE decisions", "CREATE VIEW decisions AS FROM kept"],
                                       "its decisions table is missing"),
-    "a collation on the ledger": ("layout1", ["ALTER TABLE decisions ALTER status SET DATA TYPE VARCHAR COLLATE NOCASE"],
+    "a collation on the ledger": ("layout1", ["ALTER TABLE decisions ALTER status SET DATA TYPE VARCHAR "
+                                              "COLLATE NOCASE"],
                                   "its decisions table does not have the columns of layout 1"),
 }
 
@@ -470,7 +471,8 @@ DAMAGED_LEDGER = {
         "layout1", ["UPDATE runs SET finished_at = NULL WHERE run_id = '{first_run}'"],
         "run {first_run} lacks a value that qcpilot always writes"),
     "decisions of runs not in the history": (
-        "layout1", ["DELETE FROM runs"], "application {first} was decided by a run that the runs history does not hold"),
+        "layout1", ["DELETE FROM runs"],
+        "application {first} was decided by a run that the runs history does not hold"),
     "a run's row edited (layout 4 seals the history)": (
         PUBLISHED[-1], ["UPDATE runs SET newly_decided = 999 WHERE run_id = (SELECT min(run_id) FROM runs)"],
         "its runs history was changed outside qcpilot since run {sealed_by} sealed it (3 rows then, 3 now)"),
@@ -478,7 +480,8 @@ DAMAGED_LEDGER = {
         PUBLISHED[-1], ["UPDATE qcpilot_meta SET duckdb_version = '0.10.0'",
                         "UPDATE decisions SET status = 'selected', rank_in_stream = 1 WHERE status = 'ineligible' AND "
                         "application_id = (SELECT min(application_id) FROM decisions WHERE status = 'ineligible')"],
-        "its decisions ledger was changed outside qcpilot since run {sealed_by} sealed it ({rows} rows then, {rows} now)"),
+        "its decisions ledger was changed outside qcpilot since run {sealed_by} sealed it "
+        "({rows} rows then, {rows} now)"),
 }
 
 

@@ -31,12 +31,14 @@ ASKED = pl.DataFrame({"noc2021_code": ["21231", "21211", "21231"],
 
 
 def _run(wages, asked):
-    return thresholds(asked.lazy(), threshold_periods(wages.lazy(), parameters())).collect().sort("noc2021_code", "submitted_on")
+    return (thresholds(asked.lazy(), threshold_periods(wages.lazy(), parameters())).collect()
+            .sort("noc2021_code", "submitted_on"))
 
 
 def test_threshold_uses_the_three_latest_published_provincial_years_only():
     out = _run(_wages(ROWS), ASKED)
-    r = out.filter((pl.col("noc2021_code") == "21231") & (pl.col("submitted_on") == dt.date(2024, 3, 15))).row(0, named=True)
+    r = (out.filter((pl.col("noc2021_code") == "21231") & (pl.col("submitted_on") == dt.date(2024, 3, 15)))
+         .row(0, named=True))
     assert r["reference_years"] == [2022, 2021, 2020]
     assert abs(r["threshold_hourly_cad"] - 50.0) < 1e-9
     assert r["latest_decile_9_hourly"] == 52.0  # the latest published year, not the 2023 figure

@@ -72,7 +72,8 @@ def test_a_stream_cap_lowered_to_exactly_an_applications_rank_keeps_it_and_the_n
     root, db = baseline
     before = digest(db)
     is_ai_cap = (pl.col("kind") == "cap") & (pl.col("stream") == "ai")
-    config = config_with(root, "cap3.csv", pl.when(is_ai_cap).then(pl.lit("3")).otherwise(pl.col("value")).alias("value"))
+    config = config_with(root, "cap3.csv",
+                         pl.when(is_ai_cap).then(pl.lit("3")).otherwise(pl.col("value")).alias("value"))
     code, output, changes = whatif(db, root / "cap.duckdb", "--config", config)
     assert code == 0, output
     assert "reading the extracts recorded for run" in output
@@ -83,7 +84,8 @@ def test_a_stream_cap_lowered_to_exactly_an_applications_rank_keeps_it_and_the_n
         assert c["changed_rules"] == [] and c["baseline_outcome"] == c["scenario_outcome"] == "eligible"
         assert (c["baseline_stream_cap"], c["scenario_stream_cap"]) == (275, 3)
     with duckdb.connect(str(root / "cap.duckdb"), read_only=True) as con:
-        row = con.sql("SELECT * FROM whatif_summary WHERE stream = 'ai' AND selection_year = 2024").pl().row(0, named=True)
+        row = (con.sql("SELECT * FROM whatif_summary WHERE stream = 'ai' AND selection_year = 2024").pl()
+               .row(0, named=True))
     assert (row["baseline_selected"], row["scenario_selected"], row["scenario_cap_reached"]) == (5, 3, 2)
     assert (row["entering_selection"], row["leaving_selection"]) == (0, 2)
     assert digest(db) == before  # the baseline database is only read

@@ -32,7 +32,8 @@ def scale_lookup(scale: pl.DataFrame, p: Parameters) -> pl.DataFrame:
     (2 -> 3 children) and the adult-child increment of that year ((2 adults, 0) - (1 adult, 0)). §2."""
     s = scale.select(
         pl.col("scale_year").cast(pl.Int64), pl.col("adults").cast(pl.Int64).alias("__adults"),
-        pl.col("children_under_18").cast(pl.Int64).alias("__children"), pl.col("amount_cad").cast(pl.Float64).alias("__base"),
+        pl.col("children_under_18").cast(pl.Int64).alias("__children"),
+        pl.col("amount_cad").cast(pl.Float64).alias("__base"),
     )
 
     max_children = p.only("general.scale_maximum_children")

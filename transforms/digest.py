@@ -1,6 +1,6 @@
 """Digests of rows, computed in DuckDB from the rows' values as text that no DuckDB version or time zone setting
-changes: what the ledger's seal (flows/store/layout.py) and the kept grounds of a decision (the digests of an application's
-row and spells as read, sql/evaluations.sql) are made of."""
+changes: what the ledger's seal (flows/store/layout.py) and the kept grounds of a decision (the digests of an
+application's row and spells as read, sql/evaluations.sql) are made of."""
 
 from __future__ import annotations
 

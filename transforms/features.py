@@ -63,12 +63,13 @@ def run_facts(refs: References, wages: pl.DataFrame, book: RuleBook) -> RunFacts
 
 
 def itv_wage_above_d9(ctx: pl.DataFrame, facts: RunFacts) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """ITV_WAGE_ABOVE_D9's verdict and figures (per IT/VFX application: `itv_wage_above_d9` Kleene, `itv_wage_threshold_cad`, `itv_wage_reference_years`;
-    the `wage_checks` table).
+    """ITV_WAGE_ABOVE_D9's verdict and figures (per IT/VFX application: `itv_wage_above_d9` Kleene,
+    `itv_wage_threshold_cad`, `itv_wage_reference_years`; the `wage_checks` table).
 
     A job's code stands for its NOC 2021 codes (a 2016 code through the concordance): the wage must be above the
     threshold of every one (all / none / some, §2). A mapped code whose own answer is unknown (no threshold)
-    counts as neither: it makes neither a pass nor a fail certain (rules.md §2). The threshold shown is the highest (the one a pass must clear)."""
+    counts as neither: it makes neither a pass nor a fail certain (rules.md §2). The threshold shown is the highest
+    (the one a pass must clear)."""
     jobs = (
         ctx.lazy().filter((pl.col("job_status") != "none") & pl.col("job_noc_code").is_not_null())
         .select(APP, pl.col("job_noc_code").alias("noc_code"), "submitted_on", "stream", "hourly_wage_cad")

@@ -49,7 +49,8 @@ def mapped_codes(concordance: pl.DataFrame, noc2021: pl.DataFrame, target: str) 
 
 def code_list_facts(mapped: pl.DataFrame, listed: dict[str, str], prefix: str) -> pl.DataFrame:
     """Per code: `{prefix}_n` mapped codes and `{prefix}_{kind}` of them listed with each kind."""
-    spec = pl.DataFrame({"mapped": list(listed), "kind": list(listed.values())}, schema={"mapped": pl.String, "kind": pl.String})
+    spec = pl.DataFrame({"mapped": list(listed), "kind": list(listed.values())},
+                        schema={"mapped": pl.String, "kind": pl.String})
     return (
         mapped.join(spec, on="mapped", how="left")
         .group_by("code")
@@ -100,7 +101,8 @@ def skill_level(code: pl.Expr, teer: pl.Expr, of_2016_code: dict, of_teer: dict)
     first, second = code.str.slice(0, 1), code.str.slice(1, 1)
     by_second = {str(k): v for k, v in of_2016_code["second_digit"].items()}
     from_2016 = (pl.when(first == "0").then(pl.lit(of_2016_code["first_digit_0"]))
-                 .otherwise(second.replace_strict(by_second, default="", return_dtype=pl.String)))  # no level: not qualifying
+                 .otherwise(second.replace_strict(by_second, default="",  # no level: not qualifying
+                                                  return_dtype=pl.String)))
     by_teer = {int(k): v for k, v in of_teer.items()}
     from_2021 = teer.cast(pl.Int64).replace_strict(by_teer, default=None, return_dtype=pl.String)
     return pl.when(code.str.len_chars() == 4).then(from_2016).otherwise(from_2021)
@@ -115,7 +117,8 @@ def chicken_catcher(title: pl.Expr, titles: list[str]) -> pl.Expr:
     return norm.is_in(titles)
 
 
-def noc_facts(concordance: pl.DataFrame, noc2021: pl.DataFrame, lists: dict[str, tuple[str, dict[str, str]]]) -> pl.DataFrame:
+def noc_facts(concordance: pl.DataFrame, noc2021: pl.DataFrame,
+              lists: dict[str, tuple[str, dict[str, str]]]) -> pl.DataFrame:
     """One row per NOC 2016 or 2021 code: its TEER (NOC 2021 codes) and its counts for every code list."""
     mapped = {t: mapped_codes(concordance, noc2021, t) for t in ("2016", "2021")}
     codes = pl.concat([m.select("code") for m in mapped.values()]).unique()

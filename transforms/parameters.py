@@ -1,4 +1,5 @@
-"""The legal values of the rule book as dated data (data/rulebook/parameters.yaml, loaded by flows/rulebook/parameters.py).
+"""The legal values of the rule book as dated data (data/rulebook/parameters.yaml, loaded by
+flows/rulebook/parameters.py).
 
 A value applies to the submissions whose local date D is on or after its date, until the next value's date; the
 first value also applies before its date. Rules read them through `Parameters`: `value` and `isin` give polars

@@ -92,7 +92,8 @@ def _timestamp_from_text(name: str) -> pl.Expr:
     """The UTC instant from the helper columns of `_timestamp_stages`."""
     naive, off_min = pl.col(f"__n_{name}"), pl.col(f"__o_{name}")
     with_offset = (naive - pl.duration(minutes=off_min)).dt.replace_time_zone("UTC")
-    return pl.when(off_min.is_null()).then(local_naive_to_utc(naive)).otherwise(with_offset).cast(pl.Datetime("us", "UTC"))
+    return (pl.when(off_min.is_null()).then(local_naive_to_utc(naive)).otherwise(with_offset)
+            .cast(pl.Datetime("us", "UTC")))
 
 
 def _lost_zeros(name: str, digits: tuple[int, int]) -> pl.Expr:

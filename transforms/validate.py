@@ -150,7 +150,8 @@ def validate_deliveries(parsed: dict[str, pl.DataFrame], as_of) -> tuple[dict[st
         for sql in statements(CROSS_CHECKS_SQL):
             con.execute(sql)
         dropped = con.sql(DROPPED_SQL).pl()
-        rejected = con.sql("SELECT *, NULL::VARCHAR AS raw FROM rejected ORDER BY extract, source_file, row_number").pl()
+        rejected = con.sql("SELECT *, NULL::VARCHAR AS raw FROM rejected "
+                           "ORDER BY extract, source_file, row_number").pl()
         repeated = dict(con.sql("SELECT extract, count(*) FROM repeated GROUP BY ALL").fetchall())
     finally:
         con.close()

@@ -22,7 +22,8 @@ BASELINE = "__qcpilot_baseline"  # the name transforms/sql/whatif.sql reads the 
 def comparison_sql() -> list[str]:
     """`whatif_changes` and `whatif_summary`, with the baseline's database attached as BASELINE."""
     changed = ", ".join(
-        f"""CASE WHEN b."{r.id}" IS DISTINCT FROM s."{r.id}" THEN {{'rule_id': '{r.id}', 'baseline': b."{r.id}"::VARCHAR, """
+        f"""CASE WHEN b."{r.id}" IS DISTINCT FROM s."{r.id}" THEN """
+        f"""{{'rule_id': '{r.id}', 'baseline': b."{r.id}"::VARCHAR, """
         f"""'scenario': s."{r.id}"::VARCHAR}} END""" for r in RULES)
     return statements(read("whatif.sql").replace("{rule_changes}",
                                                  f"list_filter([{changed}], lambda x: x IS NOT NULL)"))

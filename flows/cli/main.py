@@ -13,7 +13,8 @@ from flows.cli.common import app, err, out, say_and_silence
 from flows.runtime import interrupts
 from flows.runtime.errors import Interrupted
 
-COMMANDS = ("run", "generate", "serve", "whatif", "report", "explain")  # each module registers its command, in this order
+# each module registers its command, in this order
+COMMANDS = ("run", "generate", "serve", "whatif", "report", "explain")
 for command in COMMANDS:
     importlib.import_module(f"flows.cli.{command}")
 

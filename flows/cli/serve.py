@@ -26,7 +26,8 @@ def serve(
     db: Annotated[Path, typer.Option(help="DuckDB file to publish.")] = DEFAULT_DB,
     config: Annotated[Path, typer.Option(help="Intake windows and caps (CSV).")] = DEFAULT_CONFIG,
     max_rejected: Annotated[float, typer.Option("--max-rejected", help="Percent of an extract's rows that may be "
-                                                "rejected; above it a night publishes nothing.")] = MAX_REJECTED_PERCENT,
+                                                "rejected; above it a night publishes "
+                                                "nothing.")] = MAX_REJECTED_PERCENT,
     processed: Annotated[Path | None, typer.Option(help="Where a published night's files are moved (RUN_ID/ in it; "
                                                         "default: INBOX/processed).")] = None,
     reports: Annotated[Path | None, typer.Option(help="Where each published night's HTML report is kept "

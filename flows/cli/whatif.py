@@ -31,8 +31,10 @@ def whatif(
     config: Annotated[Path | None, typer.Option(help="A whole selection configuration (the format of "
                                                       "data/config/selection.csv) replacing the baseline's.")] = None,
     parameters: Annotated[Path | None, typer.Option(help="Legal values to override, in the format of "
-                                                          "data/rulebook/parameters.yaml (only the keys it names).")] = None,
-    db: Annotated[Path, typer.Option(help="Baseline database: its last run's extracts and configuration.")] = DEFAULT_DB,
+                                                          "data/rulebook/parameters.yaml (only the keys it "
+                                                          "names).")] = None,
+    db: Annotated[Path, typer.Option(help="Baseline database: its last run's extracts and "
+                                          "configuration.")] = DEFAULT_DB,
     out_db: Annotated[Path, typer.Option("--out", help="Scenario database to write.")] = DATA / "out" / "whatif.duckdb",
     applications: PathsOpt = None,
     experience: PathsOpt = None,
@@ -85,7 +87,8 @@ def whatif(
     except QcpilotError as exc:
         fail(str(exc), exc.exit_code)
     out.print(f"baseline: configuration {baseline_config}, legal values {parameters_path(DATA)}; scenario: "
-              f"configuration {config or baseline_config}{f', legal values overridden by {parameters}' if parameters else ''}",
+              f"configuration {config or baseline_config}"
+              f"{f', legal values overridden by {parameters}' if parameters else ''}",
               highlight=False, soft_wrap=True)
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

@@ -214,7 +214,8 @@ def _applications_chunk(rng, start: int, n: int) -> tuple[pl.DataFrame, np.ndarr
         "job_full_time": np.where(has_job, rng.random(n) < 0.95, None),
         "job_in_quebec": np.where(has_job, rng.random(n) < 0.97, None),
         "job_sector": np.where(has_job, sector, None),
-        "job_naics_code": np.where(is_food & has_job, _choice(rng, FOOD_NAICS, n, [0.3, 0.2, 0.15, 0.15, 0.1, 0.05, 0.05]), None),
+        "job_naics_code": np.where(is_food & has_job,
+                                   _choice(rng, FOOD_NAICS, n, [0.3, 0.2, 0.15, 0.15, 0.1, 0.05, 0.05]), None),
         "job_ineligible_sector": np.where(has_job, rng.random(n) < 0.02, None),
         "job_hourly_wage_cad": np.where(has_job, hourly, np.nan),
         "job_annual_salary_cad": np.where(has_job, annual, np.nan),
@@ -290,7 +291,8 @@ def _spells_chunk(rng, apps: pl.DataFrame, d: np.ndarray) -> pl.DataFrame:
         _choice(rng, ["it", "vfx", "other"], m, [0.6, 0.3, 0.1]),
     )
     title = np.where(code == "85100", _choice(rng, CHICKEN_TITLES, m), None)
-    naics = np.where(prog == "food_processing", _choice(rng, FOOD_NAICS, m, [0.3, 0.2, 0.15, 0.15, 0.1, 0.05, 0.05]), None)
+    naics = np.where(prog == "food_processing",
+                     _choice(rng, FOOD_NAICS, m, [0.3, 0.2, 0.15, 0.15, 0.1, 0.05, 0.05]), None)
     return _frame({
         "application_id": apps.get_column("application_id").to_numpy()[owner],
         "noc_code": code,
@@ -407,7 +409,8 @@ def _only_generated(out_dir: Path) -> bool:
         return False
     listed = set(mark.read_text(encoding="utf-8").splitlines()[1:])
     for path in out_dir.rglob("*"):
-        if path.is_symlink() or (path.is_file() and path != mark and path.relative_to(out_dir).as_posix() not in listed):
+        if path.is_symlink() or (path.is_file() and path != mark
+                                 and path.relative_to(out_dir).as_posix() not in listed):
             return False
     return True
 

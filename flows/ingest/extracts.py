@@ -38,7 +38,8 @@ OTHER_DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
 _ACCEPTED = {  # float16/32 are never accepted: too few digits to hold an amount to the cent
     "text": {"text", "null"},
     "boolean": {"boolean", "integer", "text", "null"},  # integers: 0 and 1 only, other values reject their row
-    "integer": {"integer", "float", "decimal", "text", "null"},  # floats: integral values only, else the row is rejected
+    # floats: integral values only, else the row is rejected
+    "integer": {"integer", "float", "decimal", "text", "null"},
     "number": {"integer", "float", "decimal", "text", "null"},
     "date": {"date", "text", "null"},
     "timestamp": {"timestamp", "text", "null"},

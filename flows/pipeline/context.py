@@ -55,7 +55,8 @@ class RunContext:
         """(extract, sha256) of every input file, of the configuration, of the legal values and of the reference
         files, each read in full (a file changed in place may keep its size and modification time)."""
         found = {(e, reading.sha256(f)) for e, fs in self.files().items() for f in fs}
-        return (found | {("config", reading.sha256(self.config)), ("parameters", reading.sha256(self.parameters_file()))}
+        return (found
+                | {("config", reading.sha256(self.config)), ("parameters", reading.sha256(self.parameters_file()))}
                 | {("reference", reading.sha256(f)) for f in self.reference_files()})
 
 
@@ -141,7 +142,8 @@ def recorded_extracts(baseline_db: Path, data_dir: Path) -> tuple[str, dict[str,
             specs[kind].append(str(path))
     # the baseline is decided again with today's legal values and reference data: they must be the ones the
     # published run read, or the baseline would not be the published decisions
-    recorded = {(i["extract"], i["sha256"]) for i in target.last_run["inputs"] if i["extract"] in ("parameters", "reference")}
+    recorded = {(i["extract"], i["sha256"]) for i in target.last_run["inputs"]
+                if i["extract"] in ("parameters", "reference")}
     for kind, path in deciding_files(data_dir):
         if any(k == kind for k, _ in recorded) and (kind, reading.sha256(path)) not in recorded:
             raise InputError(f"{path}: not the file run {target.last_run['run_id']} of {baseline_db} read (SHA-256 "

@@ -249,8 +249,8 @@ def artifacts(db: Path, run: dict, report: Path | None) -> None:
     ]))
     create_table_artifact(table=report_words.headline(run), key="qcpilot-headline",
                           description="Headline counts: rows read, eligibility, selection and the ledger's movements")
-    create_table_artifact(table=report_words.caps_in_words(database.read_view(db, "cap_usage")), key="qcpilot-cap-usage",
-                          description="Selections against caps")
+    create_table_artifact(table=report_words.caps_in_words(database.read_view(db, "cap_usage")),
+                          key="qcpilot-cap-usage", description="Selections against caps")
     if report is not None:
         create_link_artifact(link=report.as_uri(), link_text=str(report), key="qcpilot-report",
                              description="The run's HTML report (a file on the machine that ran it)")

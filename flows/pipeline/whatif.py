@@ -41,7 +41,8 @@ from transforms.whatif import BASELINE, comparison_sql, side_sql
 
 
 def _side(staging: database.Staging, store: spill.Spill, dropped: pl.DataFrame, data_dir: Path, parameters: Parameters,
-          config: pl.DataFrame, run_id: str, started: dt.datetime, version: str, config_sha: str) -> tuple[dict[str, int], str]:
+          config: pl.DataFrame, run_id: str, started: dt.datetime, version: str,
+          config_sha: str) -> tuple[dict[str, int], str]:
     layout.carry_forward(staging.con, layout.Target(staging.target, None))  # an empty ledger: from scratch
     kept, rulebook_id = evaluate(staging, store, dropped, data_dir, parameters, run_id)
     rank(staging, config, run_id, started, version, config_sha)
@@ -104,7 +105,8 @@ def _whatif(specs, out: Path, data_dir: Path, baseline_config: Path, config: Pat
             log.warning("removed %s, left by a what-if that was killed", leftover.name)
         store = spill.Spill.beside(out, run_id, spill.buckets_for(files["applications"], PARTITION_ROWS))
         try:
-            with database.Staging(baseline_target, run_id) as base, database.Staging(out, run_id, mode_of=mode_of) as scen:
+            with (database.Staging(baseline_target, run_id) as base,
+                  database.Staging(out, run_id, mode_of=mode_of) as scen):
                 try:
                     ingest(files, store, started)
                     dropped = check_across_files(scen, store)
@@ -112,8 +114,8 @@ def _whatif(specs, out: Path, data_dir: Path, baseline_config: Path, config: Pat
                     _side(base, store, dropped, data_dir, base_params, base_cfg, run_id, started, version, base_sha)
                     base.con.execute("CHECKPOINT")
                     base.con.close()
-                    kept, rulebook_id = _side(scen, store, dropped, data_dir, scen_params, scen_cfg, run_id, started, version,
-                                 scen_sha)
+                    kept, rulebook_id = _side(scen, store, dropped, data_dir, scen_params, scen_cfg, run_id, started,
+                                              version, scen_sha)
                     scen.con.execute(f"ATTACH {sql_text(base.tmp)} AS {BASELINE} (READ_ONLY)")
                     for sql in comparison_sql():
                         scen.con.execute(sql)

@@ -63,7 +63,8 @@ WORDS = {
         "d_same": "  - no rule outcome or figure differs",
         "causes": "What changed since the decision: {c}.",
         "c_law": "the legal values", "c_data": "the application's data (its row or its work experience)",
-        "c_wages": "the wage data", "c_engine": "the engine (the code of the rules)", "c_none": "nothing the rules read",
+        "c_wages": "the wage data", "c_engine": "the engine (the code of the rules)",
+        "c_none": "nothing the rules read",
     },
     "fr": {
         "title": "Demande {id} - programme : {program}; volet : {stream}{sub}; présentée le {d} "
@@ -154,8 +155,8 @@ def explain(db: Path, application_id: str, lang: str = "fr") -> str:
 
 
 def _letter(lines: list[str]) -> str:
-    """The letter's lines, each shown escaped (flows/runtime/terminal.py: a value's newline or escape sequence cannot start
-    a line of its own), one per line."""
+    """The letter's lines, each shown escaped (flows/runtime/terminal.py: a value's newline or escape sequence cannot
+    start a line of its own), one per line."""
     return "\n".join(shown(line) for line in lines).rstrip() + "\n"
 
 
@@ -267,7 +268,8 @@ def _changes(con: duckdb.DuckDBPyConnection, s: dict, decided_rulebook: str, lan
         lines.append(w["d_rule"].format(id=rid, b=label(b.get("outcome"), lang) if b else w["w_none"],
                                         s=label(a.get("outcome"), lang) if a else w["w_none"]))
         if b.get("detail") != a.get("detail"):
-            lines += [w["d_then"].format(detail=b.get("detail") or "-"), w["d_now"].format(detail=a.get("detail") or "-")]
+            lines += [w["d_then"].format(detail=b.get("detail") or "-"),
+                      w["d_now"].format(detail=a.get("detail") or "-")]
     if not moved:
         lines.append(w["d_same"])
     causes = [w[f"c_{k}"] for k in ("law", "data", "wages", "engine") if c[f"{k}_changed"]]

@@ -27,7 +27,8 @@ WORDS = {
         "status_cards_note": "Selection statuses (the selections table, earlier decisions of the ledger included):",
         "eligible": "eligible", "ineligible": "ineligible", "undetermined": "undetermined (review)",
         "selected": "selected", "cap_reached": "cap reached", "cap": "cap", "no_cap": "no cap",
-        "whole_program": "whole program", "principal_applicants": "principal applicants", "applications": "applications",
+        "whole_program": "whole program", "principal_applicants": "principal applicants",
+        "applications": "applications",
         "fail": "fail", "pass": "pass", "unknown": "unknown (review)", "wage_eq_threshold": "wage = threshold",
         "threshold_axis": "threshold: mean 9th decile of the last {years} published years ($/h)",
         "wage_axis": "offered hourly wage ($/h)",
@@ -70,7 +71,8 @@ WORDS = {
     },
     "fr": {
         "title": "qcpilot - Programmes pilotes d'immigration permanente du Québec",
-        "meta": "Exécution {run}, terminée le {finished} UTC; moteur de règles {engine}; rapport produit le {generated}.",
+        "meta": "Exécution {run}, terminée le {finished} UTC; moteur de règles {engine}; "
+                "rapport produit le {generated}.",
         "cards_note": "Admissibilité de chaque demande évaluée par cette exécution (table eligibility) :",
         "status_cards_note": "Statuts de sélection (table selections, décisions antérieures du registre comprises) :",
         "eligible": "admissibles", "ineligible": "non admissibles", "undetermined": "à déterminer (examen)",
@@ -138,7 +140,8 @@ def _svg(fig) -> str:
 def _caps_chart(caps: pl.DataFrame, w: dict) -> str:
     rows = caps.filter(pl.col("selected") + pl.col("cap_reached") + pl.col("undetermined_for_review") > 0)
     labels = [
-        f"{p} · {s or w['whole_program']} · {y}" for p, s, y in rows.select("program", "stream", "selection_year").iter_rows()
+        f"{p} · {s or w['whole_program']} · {y}"
+        for p, s, y in rows.select("program", "stream", "selection_year").iter_rows()
     ]
     fig, ax = plt.subplots(figsize=(9, 0.38 * max(len(labels), 3) + 1))
     y = range(len(labels))
@@ -148,7 +151,8 @@ def _caps_chart(caps: pl.DataFrame, w: dict) -> str:
     ax.barh(y, rows.get_column("cap_reached").to_list(), left=rows.get_column("selected").to_list(), color=REACHED,
             height=0.5, label=w["cap_reached"])
     for i, (sel, cap) in enumerate(zip(rows.get_column("selected"), rows.get_column("cap"), strict=True)):
-        ax.text(max(cap or 0, sel) + 5, i, f"{sel} / {cap if cap is not None else w['no_cap']}", va="center", fontsize=8)
+        ax.text(max(cap or 0, sel) + 5, i, f"{sel} / {cap if cap is not None else w['no_cap']}", va="center",
+                fontsize=8)
     ax.set_yticks(list(y), labels, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel(w["principal_applicants"])

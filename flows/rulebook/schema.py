@@ -1,6 +1,6 @@
 """What each legal value of data/rulebook/parameters.yaml must be: its kind, range and members (checked at load,
-like the contract's columns are; flows/rulebook/parameters.py). A value that does not fit stops the run with the file, the key
-and the problem, before any rule reads it: no silent cast, no unknown key, no value outside its set."""
+like the contract's columns are; flows/rulebook/parameters.py). A value that does not fit stops the run with the file,
+the key and the problem, before any rule reads it: no silent cast, no unknown key, no value outside its set."""
 
 from __future__ import annotations
 

@@ -75,9 +75,10 @@ def staging_name(target: Path, run_id: str, kind: str = "tmp") -> Path:
 def remove_stale_staging(target: Path) -> list[Path]:
     """Remove what killed runs left beside `target`: only names of the staging pattern `.NAME.RUNID.tmp[.wal]` (the
     staging database), `.NAME.RUNID.tmp.scratch[.wal]` (the run's own tables), `.NAME.RUNID.tmp.spill` (DuckDB's
-    temporary files) and `.NAME.RUNID.spill` (the run's spill folder), RUNID being 12 hexadecimal digits. Call it while holding the target's lock, so no live run's files
-    match."""
-    pattern = re.compile(rf"^\.{re.escape(Path(target).name)}\.[0-9a-f]{{12}}\.(tmp|tmp\.wal|tmp\.spill|tmp\.scratch|tmp\.scratch\.wal|spill)$")
+    temporary files) and `.NAME.RUNID.spill` (the run's spill folder), RUNID being 12 hexadecimal digits. Call it
+    while holding the target's lock, so no live run's files match."""
+    pattern = re.compile(rf"^\.{re.escape(Path(target).name)}\.[0-9a-f]{{12}}\."
+                         r"(tmp|tmp\.wal|tmp\.spill|tmp\.scratch|tmp\.scratch\.wal|spill)$")
     removed = []
     folder = Path(target).parent
     if folder.is_dir():

@@ -9,8 +9,8 @@ was. A database from a newer release, or a DuckDB file qcpilot did not publish, 
 
 Layouts:
   1  the first published layout (no qcpilot_meta)
-  2  issues #10 and #11: `rule_results` becomes a view over `assessments` (one row per application: an outcome column per
-     rule and the typed figures); `runs` records the layout each run published and the layout it upgraded from
+  2  issues #10 and #11: `rule_results` becomes a view over `assessments` (one row per application: an outcome column
+     per rule and the typed figures); `runs` records the layout each run published and the layout it upgraded from
   3  issue #12: the rule book as cited data. `rules` gains each rule's text templates and every dated value of the
      legal parameters it read; `assessments` gains `itv_wage_years_required`; the `rule_results` view gains the
      details worded in French and English (`detail_fr`, `detail_en`). The carried tables keep their shape.
@@ -73,7 +73,8 @@ CARRIED_DDL = {
     "runs": """CREATE TABLE runs (
         run_id VARCHAR, started_at TIMESTAMP WITH TIME ZONE, finished_at TIMESTAMP WITH TIME ZONE, status VARCHAR,
         rules_version VARCHAR,
-        inputs STRUCT("extract" VARCHAR, path VARCHAR, sha256 VARCHAR, "rows" BIGINT, bytes BIGINT, modified_ns BIGINT)[],
+        inputs STRUCT("extract" VARCHAR, path VARCHAR, sha256 VARCHAR, "rows" BIGINT, bytes BIGINT, """
+        """modified_ns BIGINT)[],
         applications_read BIGINT, applications_kept BIGINT, applications_rejected BIGINT,
         experience_read BIGINT, experience_kept BIGINT, experience_rejected BIGINT,
         wages_read BIGINT, wages_kept BIGINT, wages_rejected BIGINT,
@@ -386,15 +387,16 @@ LEDGER_INVARIANTS = [
      "SELECT application_id FROM decisions d WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.run_id = d.decided_run_id) "
      "ORDER BY 1 NULLS FIRST LIMIT 1", 1, None),
     ("application", "was decided on an evaluation that the ledger does not keep",
-     "SELECT application_id FROM decisions d WHERE evaluation_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM evaluations e "
-     "WHERE e.evaluation_id = d.evaluation_id AND e.application_key = d.application_key) "
+     "SELECT application_id FROM decisions d WHERE evaluation_id IS NOT NULL AND NOT EXISTS "
+     "(SELECT 1 FROM evaluations e WHERE e.evaluation_id = d.evaluation_id AND e.application_key = d.application_key) "
      "ORDER BY 1 NULLS FIRST LIMIT 1", 5, None),
     ("evaluation", "is kept twice", "SELECT evaluation_id FROM evaluations GROUP BY ALL HAVING count(*) > 1 LIMIT 1",
      5, None),
     ("evaluation", "was made by a run that the runs history does not hold",
      "SELECT coalesce(evaluation_id::VARCHAR, '(no id)') FROM evaluations e WHERE evaluation_id IS NULL OR NOT EXISTS "
      "(SELECT 1 FROM runs r WHERE r.run_id = e.run_id) ORDER BY 1 LIMIT 1", 5, None),
-    ("run", "is in the runs history twice", "SELECT run_id FROM runs GROUP BY ALL HAVING count(*) > 1 LIMIT 1", 1, None),
+    ("run", "is in the runs history twice", "SELECT run_id FROM runs GROUP BY ALL HAVING count(*) > 1 LIMIT 1",
+     1, None),
     ("run", "lacks a value that qcpilot always writes",
      "SELECT coalesce(run_id, '(no id)') FROM runs WHERE run_id IS NULL OR started_at IS NULL OR finished_at IS NULL "
      "OR inputs IS NULL OR engine_version IS NULL OR config_sha256 IS NULL ORDER BY 1 LIMIT 1", 1, None),

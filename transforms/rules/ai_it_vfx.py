@@ -109,7 +109,8 @@ AI_FW_DIPLOMA = Rule(
     id="AI_FW_DIPLOMA", citation="art. 7 2°", program=PROGRAM, versions=VERSIONS, streams=("ai",),
     substreams=("foreign_worker",),
     text_en="The applicant holds a diploma at least equivalent to a Quebec {ai_it_vfx.foreign_worker_minimum_diploma}.",
-    text_fr="Le requérant est titulaire d'un diplôme correspondant minimalement à un {ai_it_vfx.foreign_worker_minimum_diploma} du Québec.",
+    text_fr="Le requérant est titulaire d'un diplôme correspondant minimalement à un "
+            "{ai_it_vfx.foreign_worker_minimum_diploma} du Québec.",
     condition=lambda p: diploma_at_least(p, "ai_it_vfx.foreign_worker_minimum_diploma"),
     detail_fr="format('diplôme le plus élevé : {}', qc_mot_highest_diploma(p.highest_diploma))",
     detail="format('highest diploma: {}', p.highest_diploma)",
@@ -145,9 +146,9 @@ AI_FW_EXPERIENCE = Rule(
 
 AI_JOB_TEXT_EN = ("Holds or accepted a full-time job in Quebec in artificial intelligence matching the skills profile, "
                   "outside the ineligible sectors (2023: not for an employer the applicant controls).")
-AI_JOB_TEXT_FR = ("Occupe ou a accepté un emploi à temps plein au Québec dans le secteur de l'intelligence artificielle, "
-                  "correspondant à son profil de compétences, hors des secteurs inadmissibles (2023 : pas pour une "
-                  "entreprise qu'il contrôle).")
+AI_JOB_TEXT_FR = ("Occupe ou a accepté un emploi à temps plein au Québec dans le secteur de l'intelligence "
+                  "artificielle, correspondant à son profil de compétences, hors des secteurs inadmissibles (2023 : "
+                  "pas pour une entreprise qu'il contrôle).")
 
 AI_FW_JOB = Rule(
     id="AI_FW_JOB", citation="art. 7 4° a)", program=PROGRAM, versions=VERSIONS, streams=("ai",),
@@ -176,12 +177,14 @@ AI_FW_SALARY = Rule(
     },
     detail_fr="format('salaire annuel {} $; municipalité de l''employeur {}, dans la CMM : {}; requis {} $', "
               "qc_argent(a.annual_salary_cad), qc_text(p.employer_municipality_code, 'non fournie'), "
-              "qc_oui_non(a.employer_in_cmm), CASE WHEN a.employer_in_cmm IS NULL THEN format('{} dans la CMM, {} ailleurs', "
+              "qc_oui_non(a.employer_in_cmm), CASE WHEN a.employer_in_cmm IS NULL "
+              "THEN format('{} dans la CMM, {} ailleurs', "
               "qc_argent(a.ai_fw_salary_cmm_min_cad), qc_argent(a.ai_fw_salary_elsewhere_min_cad)) "
               "ELSE qc_argent(a.ai_fw_salary_required_cad) END)",
     detail="format('annual salary {} CAD; employer municipality {}, in the CMM: {}; required {} CAD', "
            "qc_money(a.annual_salary_cad), qc_text(p.employer_municipality_code, 'not given'), "
-           "qc_yes_no(a.employer_in_cmm), CASE WHEN a.employer_in_cmm IS NULL THEN format('{} in the CMM, {} elsewhere', "
+           "qc_yes_no(a.employer_in_cmm), CASE WHEN a.employer_in_cmm IS NULL "
+           "THEN format('{} in the CMM, {} elsewhere', "
            "qc_money(a.ai_fw_salary_cmm_min_cad), qc_money(a.ai_fw_salary_elsewhere_min_cad)) "
            "ELSE qc_money(a.ai_fw_salary_required_cad) END)",
 )
@@ -190,7 +193,8 @@ AI_QG_STUDY_STAY = Rule(
     id="AI_QG_STUDY_STAY", citation="art. 9 1°", program=PROGRAM, versions=VERSIONS, streams=("ai",),
     substreams=("quebec_graduate",),
     text_en="Stayed in Quebec mainly to study for at least half of the program of study.",
-    text_fr="A séjourné au Québec dans le but principal d'y étudier pendant au moins la moitié de la durée de son programme.",
+    text_fr="A séjourné au Québec dans le but principal d'y étudier pendant au moins la moitié de la durée de son "
+            "programme.",
     condition=pl.col("half_program_in_quebec"),
     detail_fr="format('moitié du programme au Québec : {}', qc_oui_non(p.half_program_in_quebec))",
     detail="format('half of the program in Quebec: {}', qc_yes_no(p.half_program_in_quebec))",
@@ -218,9 +222,9 @@ AI_QG_DIPLOMA = Rule(
     & within_months_before(p, pl.col("diploma_obtained_on"), "ai_it_vfx.graduate_diploma_months", include_d=True),
     figures=lambda p: {"ai_qg_diploma_from": p.months_before(D, "ai_it_vfx.graduate_diploma_months"),
                        "ai_qg_diploma_to": D},
-    detail_fr="format('{} du Québec : {}, obtenu le {} (accepté du {} au {})', qc_mot_highest_diploma(p.highest_diploma), "
-              "qc_oui_non(p.diploma_from_quebec), qc_text(p.diploma_obtained_on, 'non fournie'), a.ai_qg_diploma_from, "
-              "a.ai_qg_diploma_to)",
+    detail_fr="format('{} du Québec : {}, obtenu le {} (accepté du {} au {})', "
+              "qc_mot_highest_diploma(p.highest_diploma), qc_oui_non(p.diploma_from_quebec), "
+              "qc_text(p.diploma_obtained_on, 'non fournie'), a.ai_qg_diploma_from, a.ai_qg_diploma_to)",
     detail="format('{} from Quebec {}, obtained on {} (from {} to {} accepted)', p.highest_diploma, "
            "qc_yes_no(p.diploma_from_quebec), qc_text(p.diploma_obtained_on, 'not given'), a.ai_qg_diploma_from, "
            "a.ai_qg_diploma_to)",
@@ -293,10 +297,10 @@ ITV_EXPERIENCE = Rule(
 
 ITV_JOB = Rule(
     id="ITV_JOB", citation="art. 10 4°, art. 12", program=PROGRAM, versions=VERSIONS, streams=("it_vfx",),
-    text_en="Holds or accepted a full-time job in Quebec in an eligible occupation (with its sector condition), outside the "
-            "ineligible sectors (2023: not for an employer the applicant controls).",
-    text_fr="Occupe ou a accepté un emploi admissible à temps plein au Québec (avec sa condition de secteur), hors des secteurs "
-            "inadmissibles (2023 : pas pour une entreprise qu'il contrôle).",
+    text_en="Holds or accepted a full-time job in Quebec in an eligible occupation (with its sector condition), "
+            "outside the ineligible sectors (2023: not for an employer the applicant controls).",
+    text_fr="Occupe ou a accepté un emploi admissible à temps plein au Québec (avec sa condition de secteur), hors "
+            "des secteurs inadmissibles (2023 : pas pour une entreprise qu'il contrôle).",
     condition=lambda p: p.isin(pl.col("job_status"), "ai_it_vfx.job_statuses") & pl.col("job_full_time")
     & pl.col("job_in_quebec") & job_itv_occupation(p) & ~pl.col("job_ineligible_sector")
     & not_controlled_where_excluded(p, pl.col("employer_controlled_by_applicant")),
@@ -318,8 +322,9 @@ ITV_WAGE_ABOVE_D9 = Rule(
         "itv_wage_reference_years": pl.col("itv_wage_reference_years"),
         "itv_wage_years_required": pl.lit(p.only("ai_it_vfx.wage_years"), pl.Int16)},
     # one line per NOC 2021 code the job stands for, from `wage_checks` (source `itv_wage_lines` below)
-    detail_fr="CASE WHEN itv_wage_lines.lines_fr IS NULL THEN 'aucun emploi avec un code de profession : aucun salaire à "
-              "comparer' ELSE format('salaire horaire {} $; {}', qc_fixe(a.hourly_wage_cad, 4), itv_wage_lines.lines_fr) END",
+    detail_fr="CASE WHEN itv_wage_lines.lines_fr IS NULL THEN 'aucun emploi avec un code de profession : aucun "
+              "salaire à comparer' ELSE format('salaire horaire {} $; {}', qc_fixe(a.hourly_wage_cad, 4), "
+              "itv_wage_lines.lines_fr) END",
     detail="CASE WHEN itv_wage_lines.lines IS NULL THEN 'no job with an occupation code: no wage to compare' "
            "ELSE format('hourly wage {} CAD; {}', qc_fixed(a.hourly_wage_cad, 4), itv_wage_lines.lines) END",
 )

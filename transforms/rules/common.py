@@ -13,15 +13,16 @@ V2023 = pl.col("rules_version") == "2023"
 
 
 # The wording of a job's facts, read by the job rules of several programs (SQL over `applications`, see engine).
-JOB_DETAIL = ("format('job {}: NOC {}, full-time {}, in Quebec {}, sector {}, ineligible sector {}, employer controlled "
-              "{}, skills match {}', p.job_status, qc_text(p.job_noc_code, 'not given'), qc_yes_no(p.job_full_time), "
-              "qc_yes_no(p.job_in_quebec), qc_text(p.job_sector, 'not given'), qc_yes_no(p.job_ineligible_sector), "
-              "qc_yes_no(p.employer_controlled_by_applicant), qc_yes_no(p.skills_match_job))")
-JOB_DETAIL_FR = ("format('emploi {} : CNP {}, temps plein {}, au Québec {}, secteur {}, secteur inadmissible {}, entreprise "
-                 "contrôlée {}, profil de compétences {}', qc_mot_job_status(p.job_status), qc_text(p.job_noc_code, 'non fourni'), "
-                 "qc_oui_non(p.job_full_time), qc_oui_non(p.job_in_quebec), qc_text(qc_mot_job_sector(p.job_sector), 'non fourni'), "
-                 "qc_oui_non(p.job_ineligible_sector), qc_oui_non(p.employer_controlled_by_applicant), "
-                 "qc_oui_non(p.skills_match_job))")
+JOB_DETAIL = ("format('job {}: NOC {}, full-time {}, in Quebec {}, sector {}, ineligible sector {}, employer "
+              "controlled {}, skills match {}', p.job_status, qc_text(p.job_noc_code, 'not given'), "
+              "qc_yes_no(p.job_full_time), qc_yes_no(p.job_in_quebec), qc_text(p.job_sector, 'not given'), "
+              "qc_yes_no(p.job_ineligible_sector), qc_yes_no(p.employer_controlled_by_applicant), "
+              "qc_yes_no(p.skills_match_job))")
+JOB_DETAIL_FR = ("format('emploi {} : CNP {}, temps plein {}, au Québec {}, secteur {}, secteur inadmissible {}, "
+                 "entreprise contrôlée {}, profil de compétences {}', qc_mot_job_status(p.job_status), "
+                 "qc_text(p.job_noc_code, 'non fourni'), qc_oui_non(p.job_full_time), qc_oui_non(p.job_in_quebec), "
+                 "qc_text(qc_mot_job_sector(p.job_sector), 'non fourni'), qc_oui_non(p.job_ineligible_sector), "
+                 "qc_oui_non(p.employer_controlled_by_applicant), qc_oui_non(p.skills_match_job))")
 
 
 def diploma_rank(p: Parameters) -> dict[str, int]:
@@ -46,7 +47,8 @@ def within_months_before(p: Parameters, day: pl.Expr, name: str, include_d: bool
 def not_controlled_where_excluded(p: Parameters, controlled: pl.Expr) -> pl.Expr:
     """The employer-control conditions exist from the date of ai_it_vfx.employer_control_excluded (A.M. 2023-002,
     art. 7 4°, 7.1, 9, 10.1)."""
-    return p.piecewise("ai_it_vfx.employer_control_excluded", lambda excluded: ~controlled if excluded else pl.lit(True))
+    return p.piecewise("ai_it_vfx.employer_control_excluded",
+                       lambda excluded: ~controlled if excluded else pl.lit(True))
 
 
 def occupation(p: Parameters, name: str, on: str = "", sector: pl.Expr | None = None,

@@ -74,7 +74,8 @@ FP_WORK = Rule(
     condition=lambda p: pl.col("fp_work_held_job")
     | enough("fp_work_experience", p.months_to_days("food_processing.experience_months")),
     figures=lambda p: {"fp_work_held_job": fp_work_held_job(p),
-                       **experience.figures("fp_work_experience", p.months_to_days("food_processing.experience_months"))},
+                       **experience.figures("fp_work_experience",
+                                            p.months_to_days("food_processing.experience_months"))},
     measures=lambda p: [Measure(
         "fp_work_experience", scope=(pl.col("program") == PROGRAM) & pl.col("rules_version").is_not_null(),
         window_from=p.months_before(D, "food_processing.experience_window_months"), window_to=D.dt.offset_by("-1d"),

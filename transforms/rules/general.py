@@ -37,8 +37,10 @@ GEN_AGE_18 = Rule(
 GEN_FRENCH_ORAL_7 = Rule(
     id="GEN_FRENCH_ORAL_7",
     citation="art. 6 2°; seed 002",
-    text_en="Francophone profile: oral French at level {general.french_oral_minimum_level} or higher on the Échelle québécoise.",
-    text_fr="Profil Francophone : connaissance du français à l'oral de niveau {general.french_oral_minimum_level} ou plus selon l'Échelle québécoise.",
+    text_en="Francophone profile: oral French at level {general.french_oral_minimum_level} or higher on the "
+            "Échelle québécoise.",
+    text_fr="Profil Francophone : connaissance du français à l'oral de niveau {general.french_oral_minimum_level} "
+            "ou plus selon l'Échelle québécoise.",
     applies=pl.col("profile") == "francophone",
     condition=pl.col("french_oral_level") >= pl.col("french_oral_required"),
     figures=lambda p: {"french_oral_required": p.value("general.french_oral_minimum_level", pl.Int16)},
@@ -62,17 +64,20 @@ GEN_FRANCISATION_AGREEMENT = Rule(
 GEN_SELF_SUFFICIENCY = Rule(
     id="GEN_SELF_SUFFICIENCY",
     citation="art. 6 3°; seed 002",
-    text_en="A self-sufficiency contract is signed and the funds available reach the amount of the scale (Annex C RIQ).",
-    text_fr="Un contrat d'autonomie financière est signé et les ressources financières atteignent le montant du barème (annexe C du RIQ).",
+    text_en="A self-sufficiency contract is signed and the funds available reach the amount of the scale "
+            "(Annex C RIQ).",
+    text_fr="Un contrat d'autonomie financière est signé et les ressources financières atteignent le montant du "
+            "barème (annexe C du RIQ).",
     condition=pl.col("self_sufficiency_contract_signed")
     & money_ge(pl.col("funds_available_cad"), pl.col("self_sufficiency_required_cad")),
     reads=("general.scale_maximum_adults", "general.scale_maximum_children"),  # transforms.context
     figures={"self_sufficiency_required_cad": pl.col("self_sufficiency_required_cad"),
              "self_sufficiency_scale_year": pl.col("self_sufficiency_scale_year")},
     detail_fr="format('contrat signé : {}; ressources disponibles {} $; montant requis {} $ (barème {}; {} adulte(s), "
-              "{} enfant(s) de moins de 18 ans, {} enfant(s) de 18 ans ou plus)', qc_oui_non(p.self_sufficiency_contract_signed), "
-              "qc_argent(p.funds_available_cad), qc_argent(a.self_sufficiency_required_cad), "
-              "qc_text(a.self_sufficiency_scale_year, 'aucun'), p.adults_in_family, p.children_under_18, p.children_18_plus)",
+              "{} enfant(s) de moins de 18 ans, {} enfant(s) de 18 ans ou plus)', "
+              "qc_oui_non(p.self_sufficiency_contract_signed), qc_argent(p.funds_available_cad), "
+              "qc_argent(a.self_sufficiency_required_cad), qc_text(a.self_sufficiency_scale_year, 'aucun'), "
+              "p.adults_in_family, p.children_under_18, p.children_18_plus)",
     detail="format('contract signed: {}; funds available {} CAD; amount required {} CAD (scale year {}; {} adult(s), "
            "{} child(ren) under 18, {} child(ren) 18+)', qc_yes_no(p.self_sufficiency_contract_signed), "
            "qc_money(p.funds_available_cad), qc_money(a.self_sufficiency_required_cad), "

@@ -49,8 +49,9 @@ ORD_W_DIPLOMA = Rule(
     streams=("work",),
     text_en="A diploma related to the orderly occupation, at least a {orderlies.work_minimum_diploma}, after a "
             "full-time program of at least {orderlies.minimum_program_months} months.",
-    text_fr="Un diplôme lié à la profession de préposé aux bénéficiaires, au moins un {orderlies.work_minimum_diploma}, "
-            "au terme d'un programme à temps plein d'au moins {orderlies.minimum_program_months} mois.",
+    text_fr="Un diplôme lié à la profession de préposé aux bénéficiaires, au moins un "
+            "{orderlies.work_minimum_diploma}, au terme d'un programme à temps plein d'au moins "
+            "{orderlies.minimum_program_months} mois.",
     condition=lambda p: pl.col("diploma_orderly_related") & diploma_at_least(p, "orderlies.work_minimum_diploma")
     & (pl.col("diploma_full_time_program_months") >= pl.col("ord_w_diploma_months_required")),
     figures=lambda p: {"ord_w_diploma_months_required": p.value("orderlies.minimum_program_months", pl.Int16)},
