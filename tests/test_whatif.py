@@ -141,9 +141,9 @@ def test_a_threshold_moved_by_one_cent_fails_the_application_at_the_old_threshol
     # selected per stream and year, baseline beside scenario, entering and leaving; the rule that moved; the value
     assert "<td>2024</td><td>5</td><td>4</td><td>0</td><td>1</td>" in section
     assert "<td>AI_FW_SALARY</td><td>1</td>" in section and "$100,000.01" in section
-    # the README's what-if queries answer on a scenario database
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```sql whatif\n(.*?)```", readme, flags=re.S)
+    # the documented what-if queries answer on a scenario database
+    page = (Path(__file__).resolve().parents[1] / "docs" / "whatif.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sql\n-- db: whatif[^\n]*\n(.*?)```", page, flags=re.S)
     queries = [q for b in blocks for q in b.split(";") if "SELECT" in q]
     assert len(queries) == 2
     with duckdb.connect(str(root / "cent.duckdb"), read_only=True) as con:
