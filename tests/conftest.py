@@ -17,12 +17,16 @@ def refs():
 
 
 @pytest.fixture(scope="session")
-def prefect_harness():
-    """One temporary Prefect API for the tests that run the flow in this process (it takes seconds to start)."""
-    from prefect.testing.utilities import prefect_test_harness
+def prefect_harness(prefect_api):
+    """The session's one Prefect server, for the tests that run the flow in this process too (never a temporary
+    server of Prefect's own: each costs seconds to start)."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    with prefect_test_harness():
+    from prefect.logging.handlers import APILogHandler
+
+    with temporary_settings({PREFECT_API_URL: prefect_api["PREFECT_API_URL"]}):
         yield
+        APILogHandler.flush()  # the runs' last log lines reach the server before it stops
 
 
 @pytest.fixture(scope="session")
