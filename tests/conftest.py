@@ -20,13 +20,12 @@ def refs():
 def prefect_harness(prefect_api):
     """The session's one Prefect server, for the tests that run the flow in this process too (never a temporary
     server of Prefect's own: each costs seconds to start)."""
+    from prefect.logging.handlers import APILogWorker
     from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    from prefect.logging.handlers import APILogHandler
 
     with temporary_settings({PREFECT_API_URL: prefect_api["PREFECT_API_URL"]}):
         yield
-        APILogHandler.flush()  # the runs' last log lines reach the server before it stops
+        APILogWorker.drain_all(timeout=5)  # the runs' last log lines reach the server before it stops
 
 
 @pytest.fixture(scope="session")

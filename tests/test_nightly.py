@@ -1,6 +1,8 @@
 """The nightly deployment as an operator runs it: a real `prefect server`, `qcpilot serve` on an inbox, and runs of
 the deployment read back through the server's API and Prefect's own CLI (issue #22: what Prefect shows of a night)."""
 
+import contextlib
+import datetime as dt
 import json
 import os
 import signal
@@ -31,25 +33,32 @@ class Api:
         response.raise_for_status()
         return response.json()
 
-    def deployment_id(self, timeout: float = 120) -> str:
+    def deployment_id(self, since: dt.datetime, timeout: float = 120) -> str:
+        """The nightly deployment once the serve started at `since` has registered it (a serve that stops pauses
+        it; the next one registers it again, unpaused)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            found = [d for d in self.post("/deployments/filter", {"limit": 10}) if d["name"] == "qcpilot-nightly"]
+            found = [d for d in self.post("/deployments/filter", {"limit": 10})
+                     if d["name"] == "qcpilot-nightly" and not d["paused"]
+                     and dt.datetime.fromisoformat(d["updated"]) > since]
             if found:
                 return found[0]["id"]
             time.sleep(1)
         raise AssertionError("qcpilot serve registered no deployment")
 
-    def night(self, deployment: str, timeout: float = 240) -> dict:
+    def night(self, deployment: str, timeout: float = 240, **parameters) -> dict:
         """Run the deployment now (as its schedule would) and wait for the run's final state."""
-        run = self.post(f"/deployments/{deployment}/create_flow_run")
+        return self.until(self.post(f"/deployments/{deployment}/create_flow_run", {"parameters": parameters}),
+                          ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"), timeout)
+
+    def until(self, run: dict, states: tuple[str, ...], timeout: float = 240) -> dict:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             found = self.http.get(f"/flow_runs/{run['id']}").json()
-            if found["state"]["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
+            if found["state"]["type"] in states:
                 return found
-            time.sleep(1)
-        raise AssertionError("the nightly run did not end")
+            time.sleep(0.5)
+        raise AssertionError(f"the nightly run is not {' or '.join(states)}")
 
     def logs(self, run_id: str, last: str, timeout: float = 60) -> list[str]:
         """The run's log lines, once the line holding `last` has reached the server (logs are sent in batches)."""
@@ -72,14 +81,16 @@ def served(tmp_path, prefect_api):
     env = {**prefect_api, "PREFECT_RUNNER_POLL_FREQUENCY": "1"}
     inbox, db = tmp_path / "inbox", tmp_path / "out" / "q.duckdb"
     output = tmp_path / "serve.txt"
+    since = dt.datetime.now(dt.UTC)  # the server runs on this machine, on its clock
     with open(output, "wb") as sink:
         proc = subprocess.Popen([str(QCPILOT), "serve", "--inbox", str(inbox), "--db", str(db)], env=env,
                                 stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
     api = Api(prefect_api["PREFECT_API_URL"])
     try:
-        yield api, api.deployment_id(), inbox, db, output, env
+        yield api, api.deployment_id(since), inbox, db, output, env, proc
     finally:
-        os.killpg(proc.pid, signal.SIGINT)
+        with contextlib.suppress(ProcessLookupError):  # a test may have stopped it
+            os.killpg(proc.pid, signal.SIGINT)
         try:
             proc.wait(30)
         except subprocess.TimeoutExpired:
@@ -88,7 +99,7 @@ def served(tmp_path, prefect_api):
 
 
 def test_each_night_shows_in_prefect_as_it_was(served):
-    api, deployment, inbox, db, output, env = served
+    api, deployment, inbox, db, output, env, _ = served
     good = [app(application_id=f"A{i}", person_id=f"P{i}") for i in range(20)]
 
     # a night rejecting more than 5 % of its applications: Failed, its reason in one line, no traceback anywhere
@@ -142,3 +153,27 @@ def test_each_night_shows_in_prefect_as_it_was(served):
 
     served_output = output.read_text(errors="replace")
     assert "Traceback" not in served_output and "Engine execution exited" not in served_output, served_output
+
+
+def test_stopping_serve_stops_the_night_it_runs_first(served):
+    """Found by the hostile test: serve stopped mid-night left the night Running in Prefect for good."""
+    from filelock import FileLock
+
+    from flows.store.lock import lock_path
+
+    api, deployment, inbox, db, output, env, serve = served
+    deliver(inbox, [app()])
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(lock_path(db)):  # another writer: the night waits for it, Running
+        run = api.post(f"/deployments/{deployment}/create_flow_run", {"parameters": {"wait": 600}})
+        try:
+            api.until(run, ("RUNNING",), timeout=60)
+        except AssertionError:
+            raise AssertionError(output.read_text()) from None
+        time.sleep(2)  # in the flow, waiting for the lock
+        os.killpg(serve.pid, signal.SIGTERM)
+        assert serve.wait(120) == 0
+    stopped = api.until(run, ("CRASHED", "FAILED", "CANCELLED", "COMPLETED"), timeout=30)
+    assert stopped["state"]["type"] == "CRASHED", stopped["state"]
+    assert not db.exists() and not list(db.parent.glob(".q.duckdb.*.tmp*"))
+    assert (inbox / "applications" / "a.csv").is_file()

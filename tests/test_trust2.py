@@ -425,3 +425,78 @@ def test_run_report_is_checked_before_the_run_like_report_out(tmp_path):
         refused = run(tmp_path, db, "--report", str(target))
         assert refused.exit_code == 2 and says in refused.output and not db.exists()
         assert refused.output.strip().endswith("nothing was published")
+
+
+def test_serve_refuses_folders_it_could_not_use_or_that_would_lose_a_night(tmp_path, monkeypatch):
+    """Found by the hostile test of issue #22: each of these served, then failed or misfiled every night."""
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
+    inbox, afile = tmp_path / "inbox", tmp_path / "afile"
+    afile.write_text("")
+    (tmp_path / "db").mkdir()
+    (tmp_path / "db" / "reports").write_text("")  # where the reports would go by default
+    cases = [
+        (["--inbox", str(DATA / "sample")], "holds the shipped sample"),
+        (["--inbox", str(inbox), "--processed", str(inbox / "applications" / "done")], "is inside an extract's"),
+        (["--inbox", str(inbox), "--reports", str(afile / "sub")], f"--reports {afile / 'sub'}: cannot be used"),
+        (["--inbox", str(inbox), "--processed", str(afile / "sub")], f"--processed {afile / 'sub'}: cannot be used"),
+        (["--inbox", str(inbox), "--db", str(tmp_path / "db" / "q.duckdb")], "reports: is a file; name a folder"),
+        (["--inbox", str(inbox), "--config", str(tmp_path / "none.csv")], "none.csv"),
+    ]
+    for args, says in cases:
+        result = CliRunner().invoke(cli.app, ["serve", *args])
+        assert result.exit_code == 2 and says in result.output and "serving" not in result.output, (args, result.output)
+        assert len(result.output.strip().splitlines()) == 1, result.output
+
+
+def test_the_archive_keeps_each_file_s_path_and_moves_only_what_was_read(tmp_path):
+    """Found by the hostile test: two files of one name overwrote each other, and a file replaced after it was read
+    was archived as published."""
+    import logging
+
+    from flows.ingest.reading import InputFile
+    from flows.pipeline.run import archive
+
+    inbox = tmp_path / "inbox"
+    north = write_csv([app()], APP_COLUMNS, inbox / "applications" / "north" / "apps.csv")
+    south = write_csv([app(application_id="A2")], APP_COLUMNS, inbox / "applications" / "south" / "apps.csv")
+    spells = write_csv([spell()], SPELL_COLUMNS, inbox / "experience" / "e.csv")
+    read = [InputFile.of("applications", north, 1), InputFile.of("applications", south, 1),
+            InputFile.of("experience", spells, 1)]
+    spells.write_text(spells.read_text() + "\n")  # replaced after it was read: not what was published
+    warned = []
+    log = logging.getLogger("test-archive")
+    log.warning = lambda message, *args: warned.append(message % args)
+    archive({"applications": [north, south], "experience": [spells]},
+            {"applications": [str(inbox / "applications")], "experience": [str(inbox / "experience")]}, read,
+            inbox / "processed" / "r1", log)
+    assert sorted(p.relative_to(inbox).as_posix() for p in inbox.rglob("*.csv")) == [
+        "experience/e.csv", "processed/r1/applications/north/apps.csv", "processed/r1/applications/south/apps.csv"]
+    assert (inbox / "processed/r1/applications/south/apps.csv").read_text().count("A2") == 1
+    assert warned == [f"published, but {spells} changed since it was read: left in the inbox"]
+
+
+def test_a_file_delivered_twice_does_not_dilute_the_rejection_threshold(tmp_path, prefect_harness):
+    good = [app(application_id=f"A{i}", person_id=f"P{i}") for i in range(20)]
+    extracts(tmp_path, good)
+    write_csv([app(application_id=f"B{i}", person_id=f"Q{i}", birth_date="soon") for i in (1, 2)], APP_COLUMNS,
+              tmp_path / "apps" / "b.csv")
+    # 2 of 22 rows rejected (9.1 %); the good file again adds 20 rows alike, which are no new rows (not 2 of 42)
+    (tmp_path / "apps" / "copy_of_a.csv").write_bytes((tmp_path / "apps" / "a.csv").read_bytes())
+    refused = run(tmp_path, tmp_path / "q.duckdb")
+    assert refused.exit_code == 2 and "2 of 22 rows rejected (9.1 %" in refused.output, refused.output
+
+
+def test_a_deployment_s_threshold_is_checked_and_a_failed_state_s_message_is_one_line(tmp_path, prefect_harness):
+    from flows.pipeline.run import pipeline
+
+    extracts(tmp_path)
+    kw = {"specs": {e: [str(tmp_path / d)] for e, d in (("applications", "apps"), ("experience", "exp"),
+                                                         ("wages", "wages"))},
+          "db": str(tmp_path / "q.duckdb"), "data_dir": str(DATA), "config": str(DATA / "config" / "selection.csv")}
+    state = pipeline(**kw, max_rejected=-3, return_state=True)
+    assert state.is_failed() and state.message.startswith("max_rejected must be a percentage from 0 to 100, not -3")
+    odd = tmp_path / "in box\n\x1b[31mred"
+    odd.mkdir()
+    state = pipeline(**{**kw, "specs": {**kw["specs"], "applications": [str(odd)]}}, return_state=True)
+    assert state.is_failed() and "\n" not in state.message and "\x1b" not in state.message
+    assert "\\n\\x1b[31mred" in state.message

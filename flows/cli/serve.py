@@ -12,6 +12,7 @@ from flows.cli.common import (
     DATA,
     DEFAULT_CONFIG,
     DEFAULT_DB,
+    SAMPLE,
     app,
     fail,
     out,
@@ -47,14 +48,32 @@ def serve(
         fail(f"--max-rejected must be a percentage from 0 to 100, not {max_rejected}", 2)
     if inbox.exists() and not inbox.is_dir():
         fail(f"--inbox {inbox}: is a file; name the folder that holds applications/, experience/ and wages/", 2)
-    for option, folder in (("--processed", processed), ("--reports", reports)):
-        if folder is not None and folder.exists() and not folder.is_dir():
+    here, sample = Path(os.path.realpath(inbox)), Path(os.path.realpath(SAMPLE))
+    if here == sample or here.is_relative_to(sample) or sample.is_relative_to(here):
+        fail(f"--inbox {inbox}: holds the shipped sample; serve reads real deliveries only (and moves what it "
+             "publishes): name the inbox the source systems deliver to", 2)
+    processed = processed if processed is not None else inbox / "processed"
+    reports = reports if reports is not None else Path(os.path.realpath(db)).parent / "reports"
+    archive = Path(os.path.realpath(processed))
+    if any(archive == here / e or archive.is_relative_to(here / e) for e in EXTRACTS):
+        fail(f"--processed {processed}: is inside an extract's folder of the inbox, where the next night would read "
+             "it again; name a folder beside them (default: INBOX/processed)", 2)
+    for option, folder in (("--inbox", inbox), ("--processed", processed), ("--reports", reports)):
+        try:
+            for sub in EXTRACTS if option == "--inbox" else ("",):
+                (folder / sub).mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
             fail(f"{option} {folder}: is a file; name a folder", 2)
+        except OSError as exc:
+            fail(f"{option} {folder}: cannot be used ({exc.strerror or type(exc).__name__})", 2)
+    from flows.ingest import reading
+    from flows.runtime.errors import QcpilotError
+    from schemas.config import SelectionConfig
+
     try:
-        for sub in EXTRACTS:
-            (inbox / sub).mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        fail(f"--inbox {inbox}: cannot be used ({exc.strerror or type(exc).__name__})", 2)
+        reading.read_config(config, SelectionConfig)  # read every night: a bad one would fail every night
+    except QcpilotError as exc:
+        fail(str(exc), exc.exit_code)
     from flows.pipeline.serve import serve_nightly
 
     out.print(f"serving qcpilot-nightly ({cron}, America/Toronto) from {inbox}; Ctrl-C to stop")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
+import shutil
 import traceback
 import uuid
 from dataclasses import dataclass, field
@@ -140,16 +141,19 @@ def refuse_too_many_rejected(staging: database.Staging, store: spill.Spill, max_
     (with their raw text) written beside the database for the operator, as private as it (the run's umask)."""
     con = staging.con
     counts = dict(con.sql("SELECT extract, count(*) FROM rejected GROUP BY ALL").fetchall())
-    over = [(e, counts.get(e, 0), store.read[e]) for e in EXTRACTS
-            if store.read[e] and counts.get(e, 0) * 100 > max_percent * store.read[e]]
+    # a row delivered again alike is one row: a file delivered twice does not halve the share rejected
+    repeated = dict(con.sql("SELECT extract, count(*) FROM repeated GROUP BY ALL").fetchall())
+    rows = {e: store.read[e] - repeated.get(e, 0) for e in EXTRACTS}
+    over = [(e, counts.get(e, 0), rows[e]) for e in EXTRACTS
+            if rows[e] and counts.get(e, 0) * 100 > max_percent * rows[e]]
     if not over:
         return
     extract, rejected, read = over[0]
     reasons = con.execute("""SELECT reason, count(*) AS n FROM (SELECT unnest(reasons) AS reason FROM rejected
                              WHERE extract = ?) GROUP BY ALL ORDER BY n DESC, reason LIMIT 3""", [extract]).fetchall()
     kept_for = db.with_name(f"{db.name}.rejected-{run_id}.parquet")
-    rows = con.sql("SELECT * FROM rejected ORDER BY extract, source_file, row_number").pl()
-    reading.attach_raw(rows.with_columns(pl.lit(None, pl.String).alias("raw")), MODELS).write_parquet(kept_for)
+    found = con.sql("SELECT * FROM rejected ORDER BY extract, source_file, row_number").pl()
+    reading.attach_raw(found.with_columns(pl.lit(None, pl.String).alias("raw")), MODELS).write_parquet(kept_for)
     raise InputError(f"{extract}: {rejected:,} of {read:,} rows rejected ({100 * rejected / read:.1f} %, more than "
                      f"the {max_percent:g} % allowed: --max-rejected); most frequent reasons: "
                      + "; ".join(f"{r} ({n:,})" for r, n in reasons)
@@ -236,7 +240,7 @@ def publish(staging: database.Staging, run: dict, target: layout.Target) -> None
 
 @task(cache_policy=NO_CACHE, persist_result=False)
 @contained
-def artifacts(db: Path, run: dict, report: Path | None) -> None:
+def artifacts(db: Path, run: dict, report: Path | None, first: bool) -> None:
     """What the Prefect UI shows of a published run, in words: a summary, the report's headline counts, the caps
     and the report's path."""
     progress.stage("artifacts")
@@ -244,6 +248,7 @@ def artifacts(db: Path, run: dict, report: Path | None) -> None:
     create_markdown_artifact(key="qcpilot-run-summary", description="Run summary", markdown="\n".join([
         f"# qcpilot run {run['run_id']}", "",
         f"Published to {db}.", "",
+        "The database's first run." if first else
         f"Rules {said[bool(run.get('engine_changed'))]}; configuration {said[bool(run.get('config_changed'))]}.", "",
         f"Report: {report}" if report else "No report written by this run (`qcpilot report` writes one).",
     ]))
@@ -289,11 +294,15 @@ def pipeline(specs: dict[str, list[str]], db: str, data_dir: str, config: str, f
     A refused or failed run ends in a Failed state whose message is the one-line reason (nothing is published).
     """
     terminal.escape_run_logs()  # a path or a value in a log line is shown escaped
+    run_id = uuid.uuid4().hex[:12]
+    if not 0 <= max_rejected <= 100:  # a deployment's parameter, given by hand: nan fails both
+        return failed(InputError(f"max_rejected must be a percentage from 0 to 100, not {max_rejected}; nothing "
+                                 "was published"), "run", run_id)
+    max_rejected += 0.0  # -0 is 0
     # the real file behind a symbolic link: one lock and one ledger per database, whatever the name it is given by
     ctx = RunContext(specs=specs, db=Path(os.path.realpath(db)), config=Path(config), data_dir=Path(data_dir),
                      force=force, wait=wait, max_rejected=max_rejected,
                      processed=Path(processed) if processed else None, report=report)
-    run_id = uuid.uuid4().hex[:12]
     try:
         with interrupts.noted(), lock.exclusive(ctx.db, ctx.wait), database.permissions_of(ctx.db):
             return _batch(ctx, run_id)
@@ -316,7 +325,9 @@ def failed(exc: BaseException, what: str, run_id: str) -> Failed:
             raise exc
         message, code = f"internal error ({type(exc).__name__} at {_where(exc)}); nothing was published", 1
     get_run_logger().error("%s %s: %s", what, run_id, message)
-    return Failed(message=message, data=RunFailed(RunResult(run_id, ok=False, message=message, exit_code=code)))
+    # the state's message is shown by the UI and the CLI as it is: escaped here (a path may hold a newline)
+    return Failed(message=terminal.shown(message),
+                  data=RunFailed(RunResult(run_id, ok=False, message=message, exit_code=code)))
 
 
 def _batch(ctx: RunContext, run_id: str) -> RunResult | Completed:
@@ -379,21 +390,34 @@ def _batch(ctx: RunContext, run_id: str) -> RunResult | Completed:
     counts = database.read_table(ctx.db, "runs").filter(pl.col("run_id") == run_id).row(0, named=True)
     written = night_report(ctx.db, ctx.report, run_id, log) if ctx.report else None
     try:  # published: from here on a failure must not say otherwise; artifacts are a courtesy to the UI
-        artifacts(ctx.db, counts, written)
+        artifacts(ctx.db, counts, written, first=last is None)
     except Exception as exc:
         log.warning("run %s published, but its artifacts could not be attached (%s)", run_id, type(exc).__name__)
     if ctx.processed is not None:
-        archive(files, ctx.processed / run_id, log)
+        archive(files, ctx.specs, store.files, ctx.processed / run_id, log)
     return RunResult(run_id, ok=True, db=str(ctx.db), counts=counts, report=str(written or ""))
 
 
-def archive(files: dict[str, list[Path]], folder: Path, log) -> None:
-    """Move a published run's input files out of the inbox into `folder`/EXTRACT/ (the nightly convention: what is
-    in the inbox has not been published). A file that cannot be moved stays, said in the log: the run is published."""
+def archive(files: dict[str, list[Path]], specs: dict[str, list[str]], read: list[reading.InputFile], folder: Path,
+            log) -> None:
+    """Move a published run's input files out of the inbox into `folder`/EXTRACT/, each at its path under the
+    extract's folder (the nightly convention: what is in the inbox has not been published). Only a file as it was
+    read moves: one changed since (replaced, still being copied) stays, said in the log, and so does one that cannot
+    be moved. A file already there is never replaced."""
+    digests = {(f.extract, f.path): f.sha256 for f in read}
     for extract, paths in files.items():
+        roots = [Path(spec) for spec in specs[extract] if Path(spec).is_dir()]
         for path in paths:
+            under = next((path.relative_to(r) for r in roots if path.is_relative_to(r)), Path(path.name))
+            target = folder / extract / under
             try:
-                (folder / extract).mkdir(parents=True, exist_ok=True)
-                os.replace(path, folder / extract / path.name)
+                if reading.sha256(path) != digests.get((extract, str(path))):
+                    log.warning("published, but %s changed since it was read: left in the inbox", path)
+                    continue
+                if target.exists():
+                    log.warning("published, but %s is already in %s: left in the inbox", path, target.parent)
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(path, target)  # a rename, or a copy then a removal across file systems
             except OSError as exc:
-                log.warning("published, but %s could not be moved to %s (%s)", path, folder, exc.strerror)
+                log.warning("published, but %s could not be moved to %s (%s)", path, target, exc.strerror)

@@ -7,6 +7,10 @@ DIR/wages and publishes the database; a night with nothing new is a no-op.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import time
 from pathlib import Path
 
 from prefect.schedules import Cron
@@ -44,12 +48,52 @@ def nightly_deployment(inbox: Path, db: Path, data_dir: Path, config: Path, cron
     )
 
 
+def _nights_running() -> list[int]:
+    """The process ids of the flow runs this `serve` started (`python -m prefect.engine`, its children), alive."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            state, ppid = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:2]
+            command = (entry / "cmdline").read_bytes()
+        except (OSError, ValueError):
+            continue
+        if ppid == str(os.getpid()) and state != "Z" and b"prefect.engine" in command:
+            found.append(int(entry.name))
+    return found
+
+
+def stop_nights_first(runner_class, grace: float = 300.0) -> None:
+    """On SIGTERM, serve (Prefect's runner) stops at once and the night it started dies with it, left Running in
+    Prefect with its staging files. First, the night is told to stop (SIGTERM: it removes its staging files and
+    ends Crashed, as `qcpilot run` does), and waited for; then the runner stops."""
+    stop = runner_class.handle_sigterm
+    if getattr(stop, "nights_first", False):
+        return
+
+    def handle_sigterm(self, *args, **kwargs):
+        nights = _nights_running()
+        for pid in nights:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while (nights := [pid for pid in nights if pid in _nights_running()]) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        stop(self, *args, **kwargs)
+
+    handle_sigterm.nights_first = True
+    runner_class.handle_sigterm = handle_sigterm
+
+
 def serve_nightly(inbox: Path, db: Path, data_dir: Path, config: Path, cron: str = DEFAULT_CRON,
                   max_rejected: float = MAX_REJECTED_PERCENT, processed: Path | None = None,
                   reports: Path | None = None) -> None:
     from prefect import serve
+    from prefect.runner import Runner
 
     from flows.runtime.logs import console_without_tracebacks
 
     console_without_tracebacks()
+    stop_nights_first(Runner)
+    # Ctrl-C stops serve as SIGTERM does: the running night first (its process may be in a session of its own)
+    signal.signal(signal.SIGINT, lambda *_: os.kill(os.getpid(), signal.SIGTERM))
     serve(nightly_deployment(inbox, db, data_dir, config, cron, max_rejected, processed, reports))
