@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-import html
 import io as _io
 import os
 import tempfile
 from pathlib import Path
 
 import duckdb
+import jinja2
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import polars as pl  # noqa: E402
+from markupsafe import Markup  # noqa: E402
 
 from schemas.enums import EXTRACTS
 from schemas.labels import label
@@ -196,27 +197,25 @@ def _wages_chart(w: pl.DataFrame, words: dict) -> str:
 
 
 def _cell(column: str, v, lang: str) -> str:
+    """A value of a report's table or card, worded in `lang` (escaped by the template)."""
     if v is None:
         return ""
     if isinstance(v, int) and "year" not in column:
         return f"{v:,}" if lang == "en" else f"{v:,}".replace(",", "\u202f")
     if column in ("program", "stream", "status", "extract"):
-        return html.escape(label(v, lang))
-    return html.escape(str(v))
+        return label(v, lang)
+    return str(v)
 
 
-def _table(df: pl.DataFrame, w: dict, lang: str) -> str:
-    head = "".join(f"<th>{html.escape(w.get(c, c))}</th>" for c in df.columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{_cell(c, v, lang)}</td>" for c, v in zip(df.columns, row, strict=True)) + "</tr>"
-        for row in df.iter_rows()
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+def _template(lang: str) -> jinja2.Template:
+    env = jinja2.Environment(loader=jinja2.PackageLoader("flows.readers", "templates"), autoescape=True,
+                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                             undefined=jinja2.StrictUndefined)
+    env.filters["cell"] = lambda v, column: _cell(column, v, lang)
+    return env.get_template("report.html")
 
 
 def build_report(db: Path, lang: str = "fr", whatif: Path | None = None) -> str:
-    w = WORDS[lang]
-    whatif_section = _whatif_section(whatif, w, lang) if whatif is not None else ""
     with duckdb.connect(str(db), read_only=True) as con:
         run = con.sql("SELECT * FROM runs ORDER BY finished_at DESC LIMIT 1").pl().row(0, named=True)
         caps = con.sql("SELECT * FROM cap_usage").pl()
@@ -241,74 +240,31 @@ def build_report(db: Path, lang: str = "fr", whatif: Path | None = None) -> str:
                                     AND NOT in_latest_delivery) AS not_delivered,
                                    (SELECT count(*) FROM decision_review) AS under_review
                             FROM decisions""").pl().row(0, named=True)
-    w = {k: v.replace("{years}", str(years or "N")) for k, v in w.items()}
-    summary = pl.DataFrame({
-        "extract": list(EXTRACTS),
-        "read": [run[f"{e}_read"] for e in EXTRACTS],
-        "kept": [run[f"{e}_kept"] for e in EXTRACTS],
-        "rejected": [run[f"{e}_rejected"] for e in EXTRACTS],
-    })
+    # the words are ours (trusted markup); every value from the database is escaped by the template
+    w = {k: Markup(v.replace("{years}", str(years or "N"))) for k, v in WORDS[lang].items()}
     generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    n = lambda v: _cell("n", v, lang)  # noqa: E731
-    meta = w["meta"].format(run=html.escape(run["run_id"]), finished=f"{run['finished_at']:%Y-%m-%d %H:%M}",
-                            engine=html.escape(str(run.get("engine_version"))), generated=generated)
-    return f"""<!doctype html>
-<html lang="{lang}"><head><meta charset="utf-8"><title>qcpilot - {html.escape(run['run_id'])}</title>
-<style>
- body {{ font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 2rem auto; max-width: 1000px;
-        color: #222; line-height: 1.4; padding: 0 1rem; }}
- h1 {{ font-size: 1.6rem; margin-bottom: .2rem; }} h2 {{ font-size: 1.2rem; margin-top: 2.2rem;
- border-bottom: 1px solid #ddd; padding-bottom: .2rem; }}
- .meta {{ color: #666; font-size: .9rem; }} table {{ border-collapse: collapse; font-size: .85rem; margin: .5rem 0; }}
- th, td {{ border-bottom: 1px solid #eee; padding: .25rem .7rem; text-align: right; }}
- th:first-child, td:first-child, th:nth-child(2), td:nth-child(2) {{ text-align: left; }}
- th {{ background: #f5f5f5; }} .note {{ color: #555; font-size: .85rem; }} svg {{ max-width: 100%; height: auto; }}
- .cards {{ display: flex; gap: 1rem; flex-wrap: wrap; }} .card {{ background: #f6f8f7; border-radius: 6px;
- padding: .6rem 1rem; min-width: 9rem; }} .card b {{ display: block; font-size: 1.4rem; }}
-</style></head><body>
-<h1>{w['title']}</h1>
-<p class="meta">{meta}</p>
-<p class="note">{w['cards_note']}</p>
-<div class="cards">
- <div class="card"><b>{n(run['eligible'])}</b>{w['eligible']}</div>
- <div class="card"><b>{n(run['ineligible'])}</b>{w['ineligible']}</div>
- <div class="card"><b>{n(run['undetermined'])}</b>{w['undetermined']}</div>
-</div>
-<p class="note">{w['status_cards_note']}</p>
-<div class="cards">
- <div class="card"><b>{n(run['status_selected'])}</b>{w['selected']}</div>
- <div class="card"><b>{n(run['status_cap_reached'])}</b>{w['cap_reached']}</div>
-</div>
-<h2>{w['caps_h']}</h2>
-<p class="note">{w['caps_note']}</p>
-{_caps_chart(caps, w)}
-{_table(caps.filter(pl.col("selected") + pl.col("cap_reached") + pl.col("undetermined_for_review") > 0)
-         .select("program", "stream", "selection_year", "cap", "selected", "remaining", "cap_reached",
-                 "undetermined_for_review"), w, lang)}
-<h2>{w['funnel_h']}</h2>
-<p class="note">{w['funnel_note']}</p>
-{_funnel_chart(funnel, w)}
-{_table(status, w, lang)}
-<h2>{w['wages_h']}</h2>
-<p class="note">{w['wages_note'].format(unknown=n(unknown_wages))}</p>
-{_wages_chart(wages, w)}
-<h2>{w['ledger_h']}</h2>
-<p class="note">{w['ledger_note']}</p>
-<div class="cards">
- <div class="card"><b>{n(ledger['under_review'])}</b>{w['under_review']}</div>
- <div class="card"><b>{n(ledger['promotions'])}</b>{w['promotions']}</div>
- <div class="card"><b>{n(run.get('promotions') or 0)}</b>{w['promotions_run']}</div>
- <div class="card"><b>{n(ledger['not_delivered'])}</b>{w['not_delivered']}</div>
-</div>
-{_table(pl.DataFrame({"cause": [w[k] for k in review], "decisions": list(review.values())}), w, lang)}
-{whatif_section}
-<h2>{w['inputs_h']}</h2>
-{_table(summary, w, lang)}
-</body></html>
-"""
+    return _template(lang).render(
+        lang=lang, w=w, run=run, ledger=ledger, status=status,
+        meta=w["meta"].format(run=run["run_id"], finished=f"{run['finished_at']:%Y-%m-%d %H:%M}",
+                              engine=str(run.get("engine_version")), generated=generated),
+        caps_chart=Markup(_caps_chart(caps, w)), funnel_chart=Markup(_funnel_chart(funnel, w)),
+        wages_chart=Markup(_wages_chart(wages, w)),
+        caps_rows=caps.filter(pl.col("selected") + pl.col("cap_reached") + pl.col("undetermined_for_review") > 0)
+        .select("program", "stream", "selection_year", "cap", "selected", "remaining", "cap_reached",
+                "undetermined_for_review"),
+        wages_note=w["wages_note"].format(unknown=_cell("n", unknown_wages, lang)),
+        review=pl.DataFrame({"cause": [w[k] for k in review], "decisions": list(review.values())}),
+        whatif=_whatif_section(whatif, w, lang) if whatif is not None else None,
+        summary=pl.DataFrame({
+            "extract": list(EXTRACTS),
+            "read": [run[f"{e}_read"] for e in EXTRACTS],
+            "kept": [run[f"{e}_kept"] for e in EXTRACTS],
+            "rejected": [run[f"{e}_rejected"] for e in EXTRACTS],
+        }),
+    )
 
 
-def _whatif_section(scenario: Path, w: dict, lang: str) -> str:
+def _whatif_section(scenario: Path, w: dict, lang: str) -> dict:
     """The what-if section: selected per stream and year (baseline, scenario), entering and leaving, the rules that
     changed outcome most, the legal values changed."""
     suffix = "_fr" if lang == "fr" else ""
@@ -323,14 +279,9 @@ def _whatif_section(scenario: Path, w: dict, lang: str) -> str:
                            GROUP BY ALL ORDER BY applications DESC, rule_id LIMIT 10""").pl()
         values = con.sql(f"""SELECT name, valid_from, baseline_value{suffix}, scenario_value{suffix}
                              FROM whatif_parameters ORDER BY name, valid_from""").pl()
-    parts = [f"<h2>{html.escape(w['whatif_h'].format(name=scenario.name))}</h2>",
-             f"<p class=\"note\">{w['whatif_note'].format(changes=_cell('n', changes, lang))}</p>",
-             _table(summary, w, lang)]
-    if rules.height:
-        parts += [f"<p class=\"note\">{w['whatif_rules_note']}</p>", _table(rules, w, lang)]
-    if values.height:
-        parts += [f"<p class=\"note\">{w['whatif_values_note']}</p>", _table(values, w, lang)]
-    return "\n".join(parts)
+    return {"title": w["whatif_h"].format(name=scenario.name),
+            "note": w["whatif_note"].format(changes=_cell("n", changes, lang)),
+            "summary": summary, "rules": rules, "legal_values": values}
 
 
 def headline(run: dict, lang: str = "en") -> list[dict]:
