@@ -358,8 +358,8 @@ def _batch(ctx: RunContext, run_id: str) -> RunResult | Completed:
                     last["engine_version"], version)
     config_sha = reading.sha256(ctx.config)
     store = spill.Spill.beside(ctx.db, run_id, spill.buckets_for(files["applications"], PARTITION_ROWS))
-    try:
-        with database.Staging(ctx.db, run_id) as staging:
+    try:  # DuckDB may report a full disk late, from any statement
+        with database.storage_said(ctx.db.parent), database.Staging(ctx.db, run_id) as staging:
             upgraded_from = layout.carry_forward(staging.con, target)
             if upgraded_from is not None:
                 log.info("upgrading %s from layout %d to %d: every decision and run is carried forward", ctx.db,
@@ -381,10 +381,6 @@ def _batch(ctx: RunContext, run_id: str) -> RunResult | Completed:
                 "layout_version": layout.CURRENT, "upgraded_from_layout": upgraded_from,
             }
             publish(staging, run, target)
-    except duckdb.Error as exc:  # DuckDB may report a full disk late, from any statement
-        if not database.is_storage_failure(exc):
-            raise
-        raise database.storage_error(exc, ctx.db.parent) from None
     finally:
         store.remove()
     counts = database.read_table(ctx.db, "runs").filter(pl.col("run_id") == run_id).row(0, named=True)

@@ -105,7 +105,7 @@ def _whatif(specs, out: Path, data_dir: Path, baseline_config: Path, config: Pat
             log.warning("removed %s, left by a what-if that was killed", leftover.name)
         store = spill.Spill.beside(out, run_id, spill.buckets_for(files["applications"], PARTITION_ROWS))
         try:
-            with (database.Staging(baseline_target, run_id) as base,
+            with (database.storage_said(out.parent), database.Staging(baseline_target, run_id) as base,
                   database.Staging(out, run_id, mode_of=mode_of) as scen):
                 try:
                     ingest(files, store, started)
@@ -143,10 +143,6 @@ def _whatif(specs, out: Path, data_dir: Path, baseline_config: Path, config: Pat
                     publish(scen, run, target)
                 finally:
                     base.abort()  # the baseline's staging file is never published
-        except duckdb.Error as exc:
-            if not database.is_storage_failure(exc):
-                raise
-            raise database.storage_error(exc, out.parent) from None
         finally:
             store.remove()
     with duckdb.connect(str(out), read_only=True) as con:

@@ -7,6 +7,7 @@ import contextlib
 import os
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -54,6 +55,18 @@ def is_storage_failure(exc: BaseException) -> bool:
     """A write that failed for lack of room or rights (DuckDB may report it late, as a failed commit)."""
     text = (getattr(exc, "strerror", None) or str(exc)).lower()
     return isinstance(exc, OSError | duckdb.IOException) or any(needle in text for needle in _STORAGE_REASONS)
+
+
+@contextlib.contextmanager
+def storage_said(folder: Path, also: tuple[type[BaseException], ...] = ()) -> Iterator[None]:
+    """Within: DuckDB's (or the operating system's, with `also=(OSError,)`) report of a full disk or a read-only
+    folder, whatever statement it comes from, is a StorageError naming `folder`; any other error passes as it is."""
+    try:
+        yield
+    except (duckdb.Error, *also) as exc:
+        if not is_storage_failure(exc):
+            raise
+        raise storage_error(exc, folder) from None
 
 
 def is_duckdb_file(path: Path) -> bool:
@@ -150,7 +163,7 @@ class Staging:
     def append(self, tables: dict[str, pl.DataFrame], temp: bool = False) -> None:
         """Append each frame to its table (created by the first append). `temp`: tables of the run only, created in
         the scratch database (never published)."""
-        try:
+        with storage_said(self.tmp.parent, also=(OSError,)):
             for name, df in tables.items():
                 self.con.register("__frame", df)
                 if name in self.created:
@@ -160,14 +173,10 @@ class Staging:
                     self.con.execute(f'CREATE TABLE {where}"{name}" AS SELECT * FROM __frame')
                     self.created.add(name)
                 self.con.unregister("__frame")
-        except (OSError, duckdb.Error) as exc:
-            if not is_storage_failure(exc):
-                raise
-            raise storage_error(exc, self.tmp.parent) from None
 
     def finish(self, views: list[str], before_swap=None) -> None:
         """Create the views, checkpoint, close; then `before_swap()` (which may refuse), then the atomic rename."""
-        try:
+        with storage_said(self.tmp.parent, also=(OSError,)):
             try:
                 for sql in views:
                     self.con.execute(sql)
@@ -184,10 +193,6 @@ class Staging:
                     with contextlib.suppress(PermissionError):  # only root may give a file to another owner
                         os.chown(self.tmp, old.st_uid, old.st_gid)
                 os.replace(self.tmp, self.target)
-        except (OSError, duckdb.Error) as exc:
-            if not is_storage_failure(exc):
-                raise
-            raise storage_error(exc, self.tmp.parent) from None
         self._remove_tmp()
 
     def abort(self) -> None:
