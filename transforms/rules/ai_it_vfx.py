@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from transforms import experience
 from transforms.engine import Rule
-from transforms.experience import Measure, enough
+from transforms.experience import enough
 from transforms.interpretation import money_ge
 from transforms.noc import skill_level
 from transforms.parameters import Parameters
@@ -19,7 +18,9 @@ from transforms.rules.common import (
     JOB_DETAIL_FR,
     V2023,
     D,
+    Experience,
     diploma_at_least,
+    experience_rule,
     not_controlled_where_excluded,
     occupation,
     within_months_before,
@@ -116,7 +117,7 @@ AI_FW_DIPLOMA = Rule(
     detail="format('highest diploma: {}', p.highest_diploma)",
 )
 
-AI_FW_EXPERIENCE = Rule(
+AI_FW_EXPERIENCE = experience_rule(
     id="AI_FW_EXPERIENCE", citation="art. 7 3°, art. 7 last paragraph, art. 7.1", program=PROGRAM, versions=VERSIONS,
     streams=("ai",), substreams=("foreign_worker",),
     text_en="At least {ai_it_vfx.experience_months} months of full-time experience in FEER {ai_it_vfx.qualifying_teer} "
@@ -133,15 +134,14 @@ AI_FW_EXPERIENCE = Rule(
     # an exemption that cannot be decided (no diploma date) leaves a shortfall unknown, not failed
     condition=lambda p: enough("ai_fw_experience", p.months_to_days("ai_it_vfx.experience_months"))
     | pl.when(fw_experience_exempt(p).is_null()).then(pl.lit(None, pl.Boolean)).otherwise(pl.lit(False)),
-    figures=lambda p: {**experience.figures("ai_fw_experience", p.months_to_days("ai_it_vfx.experience_months")),
-                       "ai_fw_experience_exempt": fw_experience_exempt(p)},
-    measures=lambda p: [Measure(
-        "ai_fw_experience", scope=_in_program() & (pl.col("substream") == "foreign_worker"),
-        window_from=p.months_before(D, "ai_it_vfx.experience_window_months"), window_to=D.dt.offset_by("-1d"),
-        qualifies=spell_qualifies(p) & spell_feer_0_1_2(p),
-    )],
-    detail_fr=experience.detail("ai_fw_experience", "expérience admissible", "fr"),
-    detail=experience.detail("ai_fw_experience", "qualifying experience"),
+    figures=lambda p: {"ai_fw_experience_exempt": fw_experience_exempt(p)},
+    experiences=[Experience(
+        "ai_fw_experience", "ai_it_vfx.experience_months",
+        scope=lambda p: _in_program() & (pl.col("substream") == "foreign_worker"),
+        window_from=lambda p: p.months_before(D, "ai_it_vfx.experience_window_months"),
+        window_to=lambda p: D.dt.offset_by("-1d"),
+        qualifies=lambda p: spell_qualifies(p) & spell_feer_0_1_2(p),
+        words_en="qualifying experience", words_fr="expérience admissible")],
 )
 
 AI_JOB_TEXT_EN = ("Holds or accepted a full-time job in Quebec in artificial intelligence matching the skills profile, "
@@ -230,7 +230,7 @@ AI_QG_DIPLOMA = Rule(
            "a.ai_qg_diploma_to)",
 )
 
-AI_QG_DESS_EXPERIENCE = Rule(
+AI_QG_DESS_EXPERIENCE = experience_rule(
     id="AI_QG_DESS_EXPERIENCE", citation="art. 9 4°", program=PROGRAM, versions=VERSIONS, streams=("ai",),
     substreams=("quebec_graduate",),
     text_en="With a DESS: at least {ai_it_vfx.dess_experience_months} months of full-time FEER "
@@ -240,20 +240,18 @@ AI_QG_DESS_EXPERIENCE = Rule(
             "catégorie FEER {ai_it_vfx.qualifying_teer} (2021 : niveau {ai_it_vfx.qualifying_skill_levels}), au cours "
             "des {ai_it_vfx.dess_experience_window_months} mois suivant la fin du programme d'études.",
     applies=pl.col("highest_diploma") == "dess",
-    condition=lambda p: enough("ai_qg_dess_experience", p.months_to_days("ai_it_vfx.dess_experience_months")),
-    figures=lambda p: experience.figures("ai_qg_dess_experience", p.months_to_days("ai_it_vfx.dess_experience_months")),
-    measures=lambda p: [Measure(
-        "ai_qg_dess_experience",
-        scope=_in_program() & (pl.col("substream") == "quebec_graduate") & (pl.col("highest_diploma") == "dess"),
+    experiences=[Experience(
+        "ai_qg_dess_experience", "ai_it_vfx.dess_experience_months",
+        scope=lambda p: _in_program() & (pl.col("substream") == "quebec_graduate")
+        & (pl.col("highest_diploma") == "dess"),
         # art. 9 4°: the months following the end of the program: E+1 .. E+N months, and before D
-        window_from=pl.col("diploma_program_end_on").dt.offset_by("1d"),
-        window_to=pl.min_horizontal(p.months_after(pl.col("diploma_program_end_on"),
-                                                   "ai_it_vfx.dess_experience_window_months"), D.dt.offset_by("-1d")),
-        qualifies=pl.col("full_time") & ~pl.col("ineligible_sector") & pl.col("in_quebec") & spell_feer_0_1_2(p)
-        & not_controlled_where_excluded(p, pl.col("employer_controlled_by_applicant")),
-    )],
-    detail_fr=experience.detail("ai_qg_dess_experience", "expérience au Québec après le programme", "fr"),
-    detail=experience.detail("ai_qg_dess_experience", "experience in Quebec after the program"),
+        window_from=lambda p: pl.col("diploma_program_end_on").dt.offset_by("1d"),
+        window_to=lambda p: pl.min_horizontal(p.months_after(pl.col("diploma_program_end_on"),
+                                                             "ai_it_vfx.dess_experience_window_months"),
+                                              D.dt.offset_by("-1d")),
+        qualifies=lambda p: pl.col("full_time") & ~pl.col("ineligible_sector") & pl.col("in_quebec")
+        & spell_feer_0_1_2(p) & not_controlled_where_excluded(p, pl.col("employer_controlled_by_applicant")),
+        words_en="experience in Quebec after the program", words_fr="expérience au Québec après le programme")],
 )
 
 AI_QG_JOB = Rule(
@@ -278,21 +276,18 @@ ITV_DIPLOMA = Rule(
     detail="format('highest diploma: {}', p.highest_diploma)",
 )
 
-ITV_EXPERIENCE = Rule(
+ITV_EXPERIENCE = experience_rule(
     id="ITV_EXPERIENCE", citation="art. 10 3°, art. 10.1", program=PROGRAM, versions=VERSIONS, streams=("it_vfx",),
     text_en="At least {ai_it_vfx.experience_months} months of full-time experience in eligible occupations within the "
             "{ai_it_vfx.experience_window_months} months preceding the application.",
     text_fr="Au moins {ai_it_vfx.experience_months} mois d'expérience à temps plein dans un emploi admissible au cours "
             "des {ai_it_vfx.experience_window_months} mois précédant la demande.",
-    condition=lambda p: enough("itv_experience", p.months_to_days("ai_it_vfx.experience_months")),
-    figures=lambda p: experience.figures("itv_experience", p.months_to_days("ai_it_vfx.experience_months")),
-    measures=lambda p: [Measure(
-        "itv_experience", scope=_in_program() & (pl.col("stream") == "it_vfx"),
-        window_from=p.months_before(D, "ai_it_vfx.experience_window_months"), window_to=D.dt.offset_by("-1d"),
-        qualifies=spell_qualifies(p) & spell_itv_occupation(p),
-    )],
-    detail_fr=experience.detail("itv_experience", "expérience dans des professions admissibles", "fr"),
-    detail=experience.detail("itv_experience", "experience in eligible occupations"),
+    experiences=[Experience(
+        "itv_experience", "ai_it_vfx.experience_months", scope=lambda p: _in_program() & (pl.col("stream") == "it_vfx"),
+        window_from=lambda p: p.months_before(D, "ai_it_vfx.experience_window_months"),
+        window_to=lambda p: D.dt.offset_by("-1d"),
+        qualifies=lambda p: spell_qualifies(p) & spell_itv_occupation(p),
+        words_en="experience in eligible occupations", words_fr="expérience dans des professions admissibles")],
 )
 
 ITV_JOB = Rule(

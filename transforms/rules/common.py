@@ -3,8 +3,16 @@
 
 from __future__ import annotations
 
+import functools
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import polars as pl
 
+from transforms import experience
+from transforms.engine import Rule
+from transforms.experience import Measure, enough
 from transforms.noc import list_match
 from transforms.parameters import Parameters
 
@@ -66,3 +74,48 @@ def occupation(p: Parameters, name: str, on: str = "", sector: pl.Expr | None = 
 def list_name(parameter: str, index: int) -> str:
     """The name of the occupation facts of the `index`-th dated value of an occupation-list parameter."""
     return f"{parameter}#{index}"
+
+
+Of = Callable[[Parameters], pl.Expr]  # an expression of the legal values
+
+
+@dataclass(frozen=True)
+class Experience:
+    """One experience an experience rule measures: the days of qualifying spells in a window, against a number of
+    months (a legal value), worded in each language for the letter."""
+
+    name: str  # the measure's columns: NAME_days, NAME_days_required, NAME_from, NAME_to, ...
+    months: str  # the legal value of the months required
+    scope: Of  # the applications it is measured for
+    window_from: Of
+    window_to: Of
+    qualifies: Of  # a spell that counts
+    words_en: str
+    words_fr: str
+
+
+def experience_rule(*, experiences: list[Experience], condition: Callable[[Parameters], pl.Expr] | None = None,
+                    figures: Callable[[Parameters], dict[str, pl.Expr]] | None = None, **rule) -> Rule:
+    """A rule of §2's experience shape: each experience measured, enough days of each (unless `condition` says
+    otherwise), its figures (and `figures`' own) and its worded detail; `rule`: the rest of the Rule (id, citation,
+    program, versions, streams, texts, applies)."""
+    def days(p: Parameters, e: Experience) -> pl.Expr:
+        return p.months_to_days(e.months)
+
+    def measured(p: Parameters) -> list[Measure]:
+        return [Measure(e.name, scope=e.scope(p), window_from=e.window_from(p), window_to=e.window_to(p),
+                        qualifies=e.qualifies(p)) for e in experiences]
+
+    def all_enough(p: Parameters) -> pl.Expr:
+        return functools.reduce(operator.and_, [enough(e.name, days(p, e)) for e in experiences])
+
+    def all_figures(p: Parameters) -> dict[str, pl.Expr]:
+        found = {k: v for e in experiences for k, v in experience.figures(e.name, days(p, e)).items()}
+        return {**found, **(figures(p) if figures else {})}
+
+    def worded(lang: str) -> str:
+        parts = [experience.detail(e.name, e.words_en if lang == "en" else e.words_fr, lang) for e in experiences]
+        return parts[0] if len(parts) == 1 else f"format('{'; '.join('{}' for _ in parts)}', {', '.join(parts)})"
+
+    return Rule(condition=condition or all_enough, figures=all_figures, measures=measured,
+                detail=worded("en"), detail_fr=worded("fr"), **rule)

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import polars as pl
 
-from transforms import experience
 from transforms.engine import Rule
-from transforms.experience import Measure, enough
+from transforms.experience import enough
 from transforms.parameters import Parameters
-from transforms.rules.common import D, diploma_at_least, occupation, within_months_before
+from transforms.rules.common import D, Experience, diploma_at_least, experience_rule, occupation, within_months_before
 
 PROGRAM = "orderlies"
 VERSIONS = ("2023",)
@@ -62,7 +61,7 @@ ORD_W_DIPLOMA = Rule(
            "qc_yes_no(p.diploma_orderly_related), qc_text(p.diploma_full_time_program_months, 'not given'))",
 )
 
-ORD_W_EXPERIENCE = Rule(
+ORD_W_EXPERIENCE = experience_rule(
     id="ORD_W_EXPERIENCE", citation="seed 002 Work stream, Work experience", program=PROGRAM, versions=VERSIONS,
     streams=("work",),
     text_en="Within the {orderlies.experience_window_months} months preceding the application (full-time, paid, "
@@ -76,18 +75,15 @@ ORD_W_EXPERIENCE = Rule(
     condition=lambda p: enough("ord_w_experience_quebec", p.months_to_days("orderlies.quebec_experience_months"))
     | (enough("ord_w_experience_outside", p.months_to_days("orderlies.mixed_experience_months"))
        & enough("ord_w_experience_quebec", p.months_to_days("orderlies.mixed_experience_months"))),
-    figures=lambda p: {
-        **experience.figures("ord_w_experience_quebec", p.months_to_days("orderlies.quebec_experience_months")),
-        **experience.figures("ord_w_experience_outside", p.months_to_days("orderlies.mixed_experience_months"))},
-    measures=lambda p: [
-        Measure(name, scope=_in_stream("work"), qualifies=qualifies,
-                window_from=p.months_before(D, "orderlies.experience_window_months"), window_to=D.dt.offset_by("-1d"))
-        for name, qualifies in (("ord_w_experience_quebec", spell_orderly_in_quebec(p)),
-                                ("ord_w_experience_outside", spell_health_outside_quebec(p)))],
-    detail_fr=f"format('{{}}; {{}}', {experience.detail('ord_w_experience_quebec', 'comme préposé au Québec', 'fr')}, "
-              f"{experience.detail('ord_w_experience_outside', 'en soins de santé hors du Québec', 'fr')})",
-    detail=f"format('{{}}; {{}}', {experience.detail('ord_w_experience_quebec', 'as an orderly in Quebec')}, "
-           f"{experience.detail('ord_w_experience_outside', 'in health care outside Quebec')})",
+    experiences=[
+        Experience(name, months, scope=lambda p: _in_stream("work"), qualifies=qualifies,
+                   window_from=lambda p: p.months_before(D, "orderlies.experience_window_months"),
+                   window_to=lambda p: D.dt.offset_by("-1d"), words_en=en, words_fr=fr)
+        for name, months, qualifies, en, fr in (
+            ("ord_w_experience_quebec", "orderlies.quebec_experience_months", spell_orderly_in_quebec,
+             "as an orderly in Quebec", "comme préposé au Québec"),
+            ("ord_w_experience_outside", "orderlies.mixed_experience_months", spell_health_outside_quebec,
+             "in health care outside Quebec", "en soins de santé hors du Québec"))],
 )
 
 ORD_SW_DIPLOMA = Rule(
@@ -111,23 +107,20 @@ ORD_SW_DIPLOMA = Rule(
            "qc_text(p.diploma_obtained_on, 'not given'), a.ord_sw_diploma_from, a.ord_sw_diploma_to)",
 )
 
-ORD_SW_EXPERIENCE = Rule(
+ORD_SW_EXPERIENCE = experience_rule(
     id="ORD_SW_EXPERIENCE", citation="seed 002 Work-study stream", program=PROGRAM, versions=VERSIONS,
     streams=("study_work",),
     text_en="At least {orderlies.study_work_experience_months} months of full-time, paid, legal experience as an "
             "orderly in Quebec after the end of the program of study.",
     text_fr="Au moins {orderlies.study_work_experience_months} mois d'expérience à temps plein, rémunérée et légale "
             "comme préposé aux bénéficiaires au Québec après la fin du programme.",
-    condition=lambda p: enough("ord_sw_experience", p.months_to_days("orderlies.study_work_experience_months")),
-    figures=lambda p: experience.figures("ord_sw_experience",
-                                         p.months_to_days("orderlies.study_work_experience_months")),
-    measures=lambda p: [Measure(
-        "ord_sw_experience", scope=_in_stream("study_work"), qualifies=spell_orderly_in_quebec(p),
+    experiences=[Experience(
+        "ord_sw_experience", "orderlies.study_work_experience_months", scope=lambda p: _in_stream("study_work"),
+        qualifies=spell_orderly_in_quebec,
         # days after the end of the program of study and before D
-        window_from=pl.col("diploma_program_end_on").dt.offset_by("1d"), window_to=D.dt.offset_by("-1d"),
-    )],
-    detail_fr=experience.detail("ord_sw_experience", "comme préposé au Québec après le programme", "fr"),
-    detail=experience.detail("ord_sw_experience", "as an orderly in Quebec after the program"),
+        window_from=lambda p: pl.col("diploma_program_end_on").dt.offset_by("1d"),
+        window_to=lambda p: D.dt.offset_by("-1d"),
+        words_en="as an orderly in Quebec after the program", words_fr="comme préposé au Québec après le programme")],
 )
 
 RULES = [ORD_EMPLOYER_NOT_CONTROLLED, ORD_W_DIPLOMA, ORD_W_EXPERIENCE, ORD_SW_DIPLOMA, ORD_SW_EXPERIENCE]
