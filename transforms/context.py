@@ -1,14 +1,23 @@
-"""The evaluation context: applications plus the derived columns the rules read (D, rules version, amounts ...).
+"""The evaluation context: the applications with every column the rules read (D, the rules version, amounts,
+occupation facts, experience measures, the wage verdict), pure frame -> frame functions.
 
-Pure frame -> frame functions; reference data arrives as frames.
+What depends only on the reference data and the wage extract (`RunFacts`: occupation facts of every code list, the
+wage thresholds of every code and publication date, the scale) is computed once per run; a partition of
+applications then needs joins only. Reference data arrives as frames (transforms/reference.py).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
 
+from transforms import experience
 from transforms.interpretation import local_date
+from transforms.noc import mapped_codes, noc_facts
 from transforms.parameters import Parameters
+from transforms.rules import RuleBook
+from transforms.wages import annual_salary, hourly_wage, itv_wage_above_d9, threshold_periods
 
 
 def rules_version(p: Parameters) -> pl.Expr:
@@ -91,3 +100,68 @@ def base_context(apps: pl.LazyFrame, scale: pl.DataFrame, lookup: pl.DataFrame, 
         rules_version(p).alias("rules_version")
     )
     return with_self_sufficiency(ctx, scale, lookup, p)
+
+
+APP = "application_id"
+
+
+@dataclass(frozen=True)
+class References:
+    """Reference data (data/reference/), as frames."""
+
+    scale: pl.DataFrame
+    municipalities: pl.DataFrame
+    noc2021: pl.DataFrame
+    concordance: pl.DataFrame
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What every partition of a run reads, computed once."""
+
+    scale: pl.DataFrame  # the Annex C scale (its years are the lookup's)
+    scale_lookup: pl.DataFrame
+    cmm: pl.DataFrame  # employer_municipality_code -> employer_in_cmm
+    noc: pl.DataFrame  # per NOC 2016 or 2021 code: TEER and its counts in every code list (transforms.noc)
+    mapped2021: pl.DataFrame  # per code: the NOC 2021 codes it stands for
+    wage_periods: pl.DataFrame  # per NOC 2021 code and publication date: the IT/VFX threshold (transforms.wages)
+    book: RuleBook  # the rules bound to the run's legal values
+
+
+def run_facts(refs: References, wages: pl.DataFrame, book: RuleBook) -> RunFacts:
+    p = book.parameters
+    lists = book.code_lists(refs.noc2021)
+    cmm = refs.municipalities.select(
+        pl.col("municipality_code").cast(pl.String).alias("employer_municipality_code"),
+        pl.col("in_cmm").alias("employer_in_cmm"),
+    ).unique("employer_municipality_code", keep="first").sort("employer_municipality_code")
+    return RunFacts(
+        scale=refs.scale,
+        scale_lookup=scale_lookup(refs.scale, p),
+        cmm=cmm,
+        noc=noc_facts(refs.concordance, refs.noc2021, lists),
+        mapped2021=mapped_codes(refs.concordance, refs.noc2021, "2021"),
+        wage_periods=threshold_periods(wages.lazy(), p).collect(),
+        book=book,
+    )
+
+
+def evaluation_context(apps: pl.DataFrame, spells: pl.DataFrame, facts: RunFacts) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(one row per application with every column the rules read, sorted by application_id; `wage_checks`)."""
+    p = facts.book.parameters
+    ctx = (
+        base_context(apps.lazy(), facts.scale, facts.scale_lookup, p)
+        .with_columns(annual_salary(p).alias("annual_salary_cad"), hourly_wage(p).alias("hourly_wage_cad"))
+        .join(facts.cmm.lazy(), on="employer_municipality_code", how="left")
+        .collect()
+    )
+    job_facts = facts.noc.rename({c: f"job_{c}" for c in facts.noc.columns if c != "code"})
+    ctx = ctx.join(job_facts, left_on="job_noc_code", right_on="code", how="left")
+    spells_ctx = (
+        spells.lazy().join(ctx.lazy().select(APP, "rules_version"), on=APP, how="inner")
+        .join(facts.noc.lazy(), left_on="noc_code", right_on="code", how="left")
+    )
+    ctx = ctx.join(experience.measures(ctx, spells_ctx, facts.book.measures).collect(), on=APP, how="left")
+    verdict, wage_checks = itv_wage_above_d9(ctx, facts.mapped2021, facts.wage_periods)
+    ctx = ctx.join(verdict, on=APP, how="left").sort(APP)
+    return ctx, wage_checks

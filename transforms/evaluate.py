@@ -7,7 +7,7 @@ import polars as pl
 
 from schemas import MODELS
 from transforms import engine
-from transforms.features import References, RunFacts, evaluation_context, run_facts
+from transforms.context import References, RunFacts, evaluation_context, run_facts
 from transforms.identity import with_keys
 from transforms.keep import delivery_views as _views
 from transforms.keep import digests, keep

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from transforms.features import References
+from transforms.context import References
 
 FILES = {  # file -> the columns read as a given type (the others are inferred)
     "self_sufficiency_scale.csv": {"scale_year": pl.Int64, "adults": pl.Int64, "children_under_18": pl.Int64},

@@ -14,7 +14,7 @@ from __future__ import annotations
 import polars as pl
 
 from schemas.enums import DECILES
-from transforms.interpretation import MONEY_EPS
+from transforms.interpretation import MONEY_EPS, money_gt
 from transforms.parameters import Parameters
 
 
@@ -92,3 +92,57 @@ def decile_position(wage: pl.Expr) -> pl.Expr:
     above = [(wage > pl.col(f"latest_{d}") + MONEY_EPS).cast(pl.Int8) for d in DECILES]
     any_decile = pl.any_horizontal([pl.col(f"latest_{d}").is_not_null() for d in DECILES])
     return pl.when(wage.is_not_null() & any_decile).then(pl.sum_horizontal(above) + 1).cast(pl.Int8)
+
+
+APP = "application_id"
+
+
+def itv_wage_above_d9(ctx: pl.DataFrame, mapped2021: pl.DataFrame,
+                      wage_periods: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """ITV_WAGE_ABOVE_D9's verdict and figures (the rule: transforms/rules/ai_it_vfx.py), per IT/VFX application:
+    `itv_wage_above_d9` (Kleene), `itv_wage_threshold_cad`, `itv_wage_reference_years`; and the `wage_checks` table.
+
+    A job's code stands for its NOC 2021 codes (a 2016 code through the concordance): the wage must be above the
+    threshold of every one (all / none / some, §2). A mapped code whose own answer is unknown (no threshold)
+    counts as neither: it makes neither a pass nor a fail certain (rules.md §2). The threshold shown is the highest
+    (the one a pass must clear)."""
+    jobs = (
+        ctx.lazy().filter((pl.col("job_status") != "none") & pl.col("job_noc_code").is_not_null())
+        .select(APP, pl.col("job_noc_code").alias("noc_code"), "submitted_on", "stream", "hourly_wage_cad")
+        .join(mapped2021.lazy().rename({"code": "noc_code", "mapped": "noc2021_code"}), on="noc_code",
+              how="left")
+    )
+    per_code = (
+        thresholds(jobs, wage_periods.lazy())
+        .with_columns(
+            money_gt(pl.col("hourly_wage_cad"), pl.col("threshold_hourly_cad")).alias("__above"),
+            decile_position(pl.col("hourly_wage_cad")).alias("decile_position"),
+        )
+        .collect()
+        .sort(APP, "noc2021_code", nulls_last=False)
+    )
+    verdict = (
+        per_code.filter(pl.col("stream") == "it_vfx")
+        .group_by(APP)
+        .agg(
+            pl.len().alias("__n"),
+            (pl.col("__above") == True).sum().alias("__yes"),  # noqa: E712 (Kleene: null is neither)
+            (pl.col("__above") == False).sum().alias("__no"),  # noqa: E712
+            pl.col("threshold_hourly_cad").max().alias("itv_wage_threshold_cad"),
+            pl.col("reference_years").sort_by(pl.col("threshold_hourly_cad"), descending=True, nulls_last=True)
+            .first().alias("itv_wage_reference_years"),
+        )
+        .select(
+            APP,
+            pl.when(pl.col("__yes") == pl.col("__n")).then(True).when(pl.col("__no") == pl.col("__n")).then(False)
+            .otherwise(pl.lit(None, pl.Boolean)).alias("itv_wage_above_d9"),
+            "itv_wage_threshold_cad", "itv_wage_reference_years",
+        )
+    )
+    wage_checks = per_code.select(
+        APP, "noc_code", "noc2021_code", "hourly_wage_cad",
+        pl.when(pl.col("stream") == "it_vfx").then(pl.col("threshold_hourly_cad")).alias("threshold_hourly_cad"),
+        pl.when(pl.col("stream") == "it_vfx").then(pl.col("reference_years")).alias("reference_years"),
+        "decile_position",
+    )
+    return verdict, wage_checks

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
-from transforms.features import References
+from transforms.context import References
 from transforms.reference import FILES, references
 
 

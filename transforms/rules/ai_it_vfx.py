@@ -308,7 +308,7 @@ ITV_WAGE_ABOVE_D9 = Rule(
             "{ai_it_vfx.wage_years} available years.",
     text_fr="Le salaire horaire est supérieur au neuvième décile de la moyenne du salaire horaire des "
             "{ai_it_vfx.wage_years} dernières années disponibles.",
-    # the verdict per NOC 2021 code the job stands for: transforms.features.itv_wage_above_d9
+    # the verdict per NOC 2021 code the job stands for: transforms.wages.itv_wage_above_d9
     reads=("ai_it_vfx.wage_years", "ai_it_vfx.wage_region", "general.weeks_per_year"),
     applies=pl.col("job_status") != "none",  # rules.md §4: not_applicable without a job held or accepted
     condition=pl.col("itv_wage_above_d9"),
