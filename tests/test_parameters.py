@@ -180,6 +180,8 @@ def test_an_override_names_only_existing_parameters_of_the_same_kind(tmp_path):
 
 
 SHIPPED_TEXT = SHIPPED.read_text(encoding="utf-8")
+# the line of the first value written `values: {2021-04-22: 100000}` (ai_it_vfx.salary_minimum_in_cmm)
+SALARY_LINE = next(n for n, line in enumerate(SHIPPED_TEXT.splitlines(), 1) if "values: {2021-04-22: 100000}" in line)
 
 
 @pytest.mark.parametrize(("old", "new", "message"), [
@@ -217,10 +219,18 @@ SHIPPED_TEXT = SHIPPED.read_text(encoding="utf-8")
     ("values: {2021-04-22: [held]}", "values: {2021-04-22: []}",
      "food_processing.job_statuses: on 2021-04-22: [] is not a non-empty list"),
     ("values: {2021-04-22: 100000}", "values: {2021-04-22: 100000, 2021-04-22: 5}",
-     "line 114 not valid YAML (2021-04-22 is written twice)"),
-    ("  wage_region:", "  wage_regoin:\n    description: x\n    unit: y\n    reference: z\n"
+     f"line {SALARY_LINE} not valid YAML (2021-04-22 is written twice)"),
+    ("  wage_region:", "  wage_regoin:\n    description: x\n    unit: y\n    kind: text [A-Z]{2}\n    reference: z\n"
                        "    values: {2021-04-22: QC}\n  wage_region:",
      "ai_it_vfx.wage_regoin: no such parameter (no rule reads it; a misspelt key?)"),
+    # the kind, range and members written next to the value are what is checked (issue #23)
+    ("kind: whole number 1..12", "kind: whole number 1..6",
+     "general.french_oral_minimum_level: on 2021-04-22: 7 is outside 1..6"),
+    ("kind: whole number 1..12", "kind: a level", "general.french_oral_minimum_level: kind: 'a level' is not a kind"),
+    ("kind: whole number 1..12", "kind: whole number 12..1", "kind: 'whole number 12..1': its range is empty"),
+    ("    kind: whole number 1..12\n", "", "general.french_oral_minimum_level: kind missing"),
+    ("kind: program versions\n    once: true", "kind: program versions\n    once: maybe", "program_versions: once:"),
+    ("kind: money\n", "kind: money\n    since: 2021\n", "ai_it_vfx.salary_minimum_in_cmm: unknown field(s) since"),
     ("  wage_region:", "  salary_minimum_in_cmm:\n    description: x\n    unit: y\n    reference: z\n"
                        "    values: {2021-04-22: 5}\n  wage_region:",
      "salary_minimum_in_cmm is written twice"),

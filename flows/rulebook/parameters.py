@@ -12,15 +12,16 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+import pydantic
 import yaml
 
-from flows.rulebook.schema import SCHEMA
+from flows.rulebook.schema import Check, Entry
 from flows.runtime.errors import InputError
 from transforms.parameters import Parameter, Parameters
 from transforms.rules import rulebook
 
 PARAMETERS_FILE = Path("rulebook") / "parameters.yaml"  # under the data directory
-FIELDS = ("description", "unit", "reference", "values")
+OVERRIDDEN = ("description", "unit", "reference", "values")  # what an override file may give (not the kind)
 
 
 def parameters_path(data_dir: Path) -> Path:
@@ -66,7 +67,7 @@ def _kind(value: Any) -> str:
     return {str: "text", list: "list", dict: "mapping", dt.date: "date"}.get(type(value), type(value).__name__)
 
 
-def _values(path: Path, name: str, values: Any, unit: str) -> tuple[tuple[dt.date, Any], ...]:
+def _values(path: Path, name: str, values: Any, unit: str, check: Check, once: bool) -> tuple[tuple[dt.date, Any], ...]:
     if not isinstance(values, dict) or not values:
         raise InputError(f"{path}: {name}: `values` must map dates (YYYY-MM-DD) to values")
     for since, value in values.items():
@@ -81,9 +82,6 @@ def _values(path: Path, name: str, values: Any, unit: str) -> tuple[tuple[dt.dat
     kinds = {_kind(v) for v in values.values()}
     if len(kinds) > 1:
         raise InputError(f"{path}: {name}: values of different kinds ({', '.join(sorted(kinds))})")
-    if name not in SCHEMA:
-        raise InputError(f"{path}: {name}: no such parameter (no rule reads it; a misspelt key?)")
-    check, once = SCHEMA[name]
     for since, value in values.items():
         problem = check(value)
         if problem:
@@ -91,6 +89,23 @@ def _values(path: Path, name: str, values: Any, unit: str) -> tuple[tuple[dt.dat
     if once and len(values) > 1:
         raise InputError(f"{path}: {name}: has {len(values)} dated values; it is read once per run and may have one")
     return tuple(sorted(values.items()))
+
+
+def _entry(path: Path, name: str, fields: dict) -> Entry:
+    """A parameter's fields read as an Entry (pydantic): one line naming the file, the key and the problem."""
+    try:
+        return Entry.model_validate(fields)
+    except pydantic.ValidationError as exc:
+        errors = exc.errors()
+        missing = [str(e["loc"][0]) for e in errors if e["type"] == "missing"]
+        unknown = sorted(str(e["loc"][0]) for e in errors if e["type"] == "extra_forbidden")
+        if missing:
+            raise InputError(f"{path}: {name}: {', '.join(missing)} missing") from None
+        if unknown:
+            raise InputError(f"{path}: {name}: unknown field(s) {', '.join(unknown)}") from None
+        first = errors[0]
+        problem = str(first.get("ctx", {}).get("error") or first["msg"])
+        raise InputError(f"{path}: {name}: {first['loc'][0]}: {problem}") from None
 
 
 def _entries(path: Path, data: dict):
@@ -116,39 +131,39 @@ def _usable(path: Path, p: Parameters) -> Parameters:
     return p
 
 
+def _read_by_rules(p: Parameters) -> set[str]:
+    return {name for rule in rulebook(p).rules for name in rule.parameters}
+
+
 def load(path: Path) -> Parameters:
     """The rule book's parameters, checked (InputError naming the file, key and problem)."""
     data, sha256 = _read(path)
     parameters = {}
-    for name, entry in _entries(path, data):
-        missing = [f for f in FIELDS if not entry.get(f)]
-        if missing:
-            raise InputError(f"{path}: {name}: {', '.join(missing)} missing")
-        unknown = sorted(set(entry) - set(FIELDS))
-        if unknown:
-            raise InputError(f"{path}: {name}: unknown field(s) {', '.join(map(str, unknown))}")
-        unit = str(entry["unit"])
-        parameters[name] = Parameter(name, str(entry["description"]), unit, str(entry["reference"]),
-                                     _values(path, name, entry["values"], unit))
-    missing = [n for n in SCHEMA if n not in parameters]
-    if missing:
-        raise InputError(f"{path}: {missing[0]}: missing (a rule reads it)")
-    return _usable(path, Parameters(parameters, str(path), sha256))
+    for name, fields in _entries(path, data):
+        entry = _entry(path, name, fields)
+        parameters[name] = Parameter(name, entry.description, entry.unit, entry.reference,
+                                     _values(path, name, entry.values, entry.unit, entry.check, entry.once))
+    loaded = _usable(path, Parameters(parameters, str(path), sha256))
+    unread = sorted(set(parameters) - _read_by_rules(loaded))
+    if unread:
+        raise InputError(f"{path}: {unread[0]}: no such parameter (no rule reads it; a misspelt key?)")
+    return loaded
 
 
 def load_overrides(path: Path, base: Parameters) -> tuple[Parameters, dict[str, Parameter]]:
     """`base` with the parameters an override file names replaced (their values; the other fields are the base's
     unless given): (the parameters, the overridden ones)."""
     data, sha256 = _read(path)
+    kinds = {name: _entry(Path(base.source), name, fields) for name, fields in _entries(*_read_back(base))}
     changes = {}
     for name, entry in _entries(path, data):
         if name not in base:
             raise InputError(f"{path}: {name}: no such parameter in the rule book ({base.source})")
-        unknown = sorted(set(entry) - set(FIELDS))
+        unknown = sorted(set(entry) - set(OVERRIDDEN))
         if unknown or "values" not in entry:
             raise InputError(f"{path}: {name}: expected `values` (and optionally description, unit, reference)")
         old = base.by_name[name]
-        values = _values(path, name, entry["values"], old.unit)
+        values = _values(path, name, entry["values"], old.unit, kinds[name].check, kinds[name].once)
         if _kind(values[0][1]) != _kind(old.values[0][1]):
             raise InputError(f"{path}: {name}: a {_kind(values[0][1])} where the rule book has a "
                              f"{_kind(old.values[0][1])}")
@@ -158,6 +173,11 @@ def load_overrides(path: Path, base: Parameters) -> tuple[Parameters, dict[str, 
         raise InputError(f"{path}: names no parameter")
     merged = Parameters({**base.by_name, **changes}, str(path), sha256)
     return _usable(path, merged), changes
+
+
+def _read_back(base: Parameters) -> tuple[Path, dict]:
+    """The rule book's file a Parameters was loaded from, read again (the kinds of its values)."""
+    return Path(base.source), _read(Path(base.source))[0]
 
 
 def _link(name: str) -> str:

@@ -1,6 +1,8 @@
-"""What each legal value of data/rulebook/parameters.yaml must be: its kind, range and members (checked at load,
-like the contract's columns are; flows/rulebook/parameters.py). A value that does not fit stops the run with the file,
-the key and the problem, before any rule reads it: no silent cast, no unknown key, no value outside its set."""
+"""The kinds a legal value of data/rulebook/parameters.yaml may be of. Each parameter names its kind, range or
+members there, next to its values (`kind:`), and is read as an `Entry` (pydantic); its values are checked at load
+like the contract's columns are (flows/rulebook/parameters.py). A value that does not fit stops the run with the
+file, the key and the problem, before any rule reads it: no silent cast, no unknown key, no value outside its
+set."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ import math
 import re
 from collections.abc import Callable
 from typing import Any
+
+import pydantic
 
 from schemas.enums import DIPLOMAS, JOB_STATUSES, PROGRAMS, SCHOLARSHIP, SECTORS, STAY_PURPOSES
 from transforms.noc import KINDS  # the conditions an occupation list may put on a code
@@ -46,7 +50,7 @@ def list_of(item: Check, nonempty: bool = True) -> Check:
     return check
 
 
-def text(pattern: str = r".+") -> Check:
+def text_of(pattern: str = r".+") -> Check:
     def check(v: Any) -> str | None:
         return None if isinstance(v, str) and re.fullmatch(pattern, v) else f"{v!r} is not a text of the form {pattern}"
     return check
@@ -122,61 +126,67 @@ def sectors_of_conditions(v: Any) -> str | None:
     return next((f"{k}: {p}" for k, x in v.items() if (p := list_of(one_of(SECTORS))(x))), None)
 
 
-MONEY = number(0.01, 10_000_000)
-MONTHS = number(1, 1200, integer=True)
-DIPLOMA = one_of(DIPLOMAS)
-
-# parameter -> (check of each value, read once per run: one date only)
-SCHEMA: dict[str, tuple[Check, bool]] = {
-    "general.program_versions": (program_versions, True),
-    "general.minimum_age": (number(0, 120, integer=True), False),
-    "general.french_oral_minimum_level": (number(1, 12, integer=True), False),
-    "general.days_per_month": (number(28, 31), True),
-    "general.weeks_per_year": (number(1, 53, integer=True), True),
-    "general.scale_maximum_adults": (number(1, 2, integer=True), True),
-    "general.scale_maximum_children": (number(1, 3, integer=True), True),
-    "general.diploma_order": (diploma_order, True),
-    "noc.skill_level_of_teer": (skill_of_teer, True),
-    "noc.skill_level_of_2016_code": (skill_of_2016_code, True),
-    "ai_it_vfx.qualifying_skill_levels": (list_of(one_of(SKILL_LEVELS)), True),
-    "ai_it_vfx.qualifying_teer": (list_of(number(0, 5, integer=True)), False),
-    "ai_it_vfx.employer_control_excluded": (boolean, False),
-    "ai_it_vfx.stay_purposes": (list_of(one_of(STAY_PURPOSES)), False),
-    "ai_it_vfx.job_statuses": (list_of(one_of(JOB_STATUSES)), False),
-    "ai_it_vfx.ai_job_sector": (one_of(SECTORS), False),
-    "ai_it_vfx.foreign_worker_minimum_diploma": (DIPLOMA, False),
-    "ai_it_vfx.salary_minimum_in_cmm": (MONEY, False),
-    "ai_it_vfx.salary_minimum_elsewhere": (MONEY, False),
-    "ai_it_vfx.experience_months": (MONTHS, False),
-    "ai_it_vfx.experience_window_months": (MONTHS, False),
-    "ai_it_vfx.experience_exemption_diplomas": (list_of(DIPLOMA), False),
-    "ai_it_vfx.experience_exemption_months": (MONTHS, False),
-    "ai_it_vfx.graduate_diplomas": (list_of(DIPLOMA), False),
-    "ai_it_vfx.graduate_diploma_months": (MONTHS, False),
-    "ai_it_vfx.graduate_scholarships": (list_of(one_of(SCHOLARSHIP)), False),
-    "ai_it_vfx.dess_experience_months": (MONTHS, False),
-    "ai_it_vfx.dess_experience_window_months": (MONTHS, False),
-    "ai_it_vfx.itv_diplomas": (list_of(DIPLOMA), False),
-    "ai_it_vfx.itv_minimum_diploma": (DIPLOMA, False),
-    "ai_it_vfx.itv_occupations": (occupations, False),
-    "ai_it_vfx.occupation_sectors": (sectors_of_conditions, True),
-    "ai_it_vfx.wage_years": (number(1, 10, integer=True), True),
-    "ai_it_vfx.wage_region": (text(r"[A-Z0-9]{2,4}"), True),
-    "food_processing.occupations": (occupations, False),
-    "food_processing.chicken_catcher_titles": (list_of(text(r"[a-z][a-z ]*[a-z]")), False),
-    "food_processing.naics_prefixes": (list_of(text(r"\d{2,6}")), False),
-    "food_processing.job_statuses": (list_of(one_of(JOB_STATUSES)), False),
-    "food_processing.minimum_program_months": (MONTHS, False),
-    "food_processing.experience_months": (MONTHS, False),
-    "food_processing.experience_window_months": (MONTHS, False),
-    "orderlies.orderly_occupations": (occupations, False),
-    "orderlies.health_occupations_outside_quebec": (occupations, False),
-    "orderlies.work_minimum_diploma": (DIPLOMA, False),
-    "orderlies.minimum_program_months": (MONTHS, False),
-    "orderlies.experience_window_months": (MONTHS, False),
-    "orderlies.quebec_experience_months": (MONTHS, False),
-    "orderlies.mixed_experience_months": (MONTHS, False),
-    "orderlies.study_work_diploma": (DIPLOMA, False),
-    "orderlies.study_work_diploma_months": (MONTHS, False),
-    "orderlies.study_work_experience_months": (MONTHS, False),
+# The kinds a legal value may be of, as parameters.yaml writes them next to it (`kind:`): a name, `list of KIND`,
+# `[whole] number LOW..HIGH` or `text PATTERN`.
+MEMBERS = {"diploma": DIPLOMAS, "job status": JOB_STATUSES, "sector": SECTORS, "stay purpose": STAY_PURPOSES,
+           "scholarship": SCHOLARSHIP, "skill level": SKILL_LEVELS}
+NAMED: dict[str, Check] = {
+    "money": number(0.01, 10_000_000),  # CAD
+    "months": number(1, 1200, integer=True),
+    "yes/no": boolean,
+    "occupations": occupations,
+    "program versions": program_versions,
+    "diploma order": diploma_order,
+    "skill level of TEER": skill_of_teer,
+    "skill level of 2016 code": skill_of_2016_code,
+    "sectors of conditions": sectors_of_conditions,
+    **{name: one_of(members) for name, members in MEMBERS.items()},
 }
+_RANGE = re.compile(r"(whole )?number (-?[0-9.]+)\.\.(-?[0-9.]+)")
+
+
+def kind(text: str) -> Check:
+    """The check of a kind written in parameters.yaml (ValueError: not a kind)."""
+    text = text.strip()
+    if text.startswith("list of "):
+        return list_of(kind(text.removeprefix("list of ")))
+    if text in NAMED:
+        return NAMED[text]
+    if (m := _RANGE.fullmatch(text)) is not None:
+        low, high = float(m.group(2)), float(m.group(3))
+        if low > high:
+            raise ValueError(f"{text!r}: its range is empty")
+        return number(low, high, integer=m.group(1) is not None)
+    if text.startswith("text "):
+        pattern = text.removeprefix("text ")
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"{text!r}: not a pattern ({exc.msg})") from None
+        return text_of(pattern)
+    raise ValueError(f"{text!r} is not a kind (one of {', '.join(NAMED)}; list of KIND; [whole] number LOW..HIGH; "
+                     "text PATTERN)")
+
+
+class Entry(pydantic.BaseModel):
+    """A parameter of parameters.yaml: what it is, its unit and kind (and whether it is read once per run: one date
+    only), its reference and its dated values."""
+
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+
+    description: str = pydantic.Field(min_length=1)
+    unit: str = pydantic.Field(min_length=1)
+    kind: str
+    once: bool = False  # read once per run: a single dated value
+    reference: str = pydantic.Field(min_length=1)
+    values: Any  # dated values: checked one by one against the kind (flows/rulebook/parameters.py)
+
+    @pydantic.field_validator("kind")
+    @classmethod
+    def _known(cls, text: str) -> str:
+        kind(text)
+        return text
+
+    @property
+    def check(self) -> Check:
+        return kind(self.kind)
