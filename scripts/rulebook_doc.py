@@ -13,6 +13,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from flows.rulebook.parameters import load, markdown, parameters_path  # noqa: E402
+from flows.runtime.errors import InputError  # noqa: E402
+from flows.runtime.terminal import shown  # noqa: E402
 
 TARGET = ROOT / "docs" / "rulebook.md"
 
@@ -21,7 +23,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
-    text = markdown(load(parameters_path(ROOT / "data")))
+    try:
+        text = markdown(load(parameters_path(ROOT / "data")))
+    except InputError as exc:  # the file, the key and the problem: one line, as every command says it
+        print(f"rulebook_doc: {shown(str(exc))}", file=sys.stderr)
+        return 2
     if args.check:
         stale = not TARGET.exists() or TARGET.read_text(encoding="utf-8") != text
         print(f"{TARGET.relative_to(ROOT)} is {'stale: run python scripts/rulebook_doc.py' if stale else 'current'}")

@@ -80,6 +80,7 @@ def served(tmp_path, prefect_api):
     """`qcpilot serve` on an empty inbox, its deployment registered; yields (api, deployment id, inbox, db, output)."""
     env = {**prefect_api, "PREFECT_RUNNER_POLL_FREQUENCY": "1"}
     inbox, db = tmp_path / "inbox", tmp_path / "out" / "q.duckdb"
+    inbox.mkdir()
     output = tmp_path / "serve.txt"
     since = dt.datetime.now(dt.UTC)  # the server runs on this machine, on its clock
     with open(output, "wb") as sink:

@@ -431,21 +431,27 @@ def test_serve_refuses_folders_it_could_not_use_or_that_would_lose_a_night(tmp_p
     """Found by the hostile test of issue #22: each of these served, then failed or misfiled every night."""
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
     inbox, afile = tmp_path / "inbox", tmp_path / "afile"
+    inbox.mkdir()
     afile.write_text("")
     (tmp_path / "db").mkdir()
     (tmp_path / "db" / "reports").write_text("")  # where the reports would go by default
     cases = [
         (["--inbox", str(DATA / "sample")], "holds the shipped sample"),
         (["--inbox", str(inbox), "--processed", str(inbox / "applications" / "done")], "is inside an extract's"),
-        (["--inbox", str(inbox), "--reports", str(afile / "sub")], f"--reports {afile / 'sub'}: cannot be used"),
-        (["--inbox", str(inbox), "--processed", str(afile / "sub")], f"--processed {afile / 'sub'}: cannot be used"),
+        (["--inbox", str(inbox), "--reports", str(afile / "sub")],
+         f"--reports {afile / 'sub'}: cannot be made ({afile} is a file)"),
+        (["--inbox", str(inbox), "--processed", str(afile / "sub")],
+         f"--processed {afile / 'sub'}: cannot be made ({afile} is a file)"),
         (["--inbox", str(inbox), "--db", str(tmp_path / "db" / "q.duckdb")], "reports: is a file; name a folder"),
         (["--inbox", str(inbox), "--config", str(tmp_path / "none.csv")], "none.csv"),
+        (["--inbox", str(tmp_path / "inbx")], "inbx: no such folder"),  # found by the new-user test: made, empty
+        (["--inbox", str(inbox)], "PREFECT_API_URL http://127.0.0.1:9/api: no Prefect server answers there"),
     ]
     for args, says in cases:
         result = CliRunner().invoke(cli.app, ["serve", *args])
         assert result.exit_code == 2 and says in result.output and "serving" not in result.output, (args, result.output)
         assert len(result.output.strip().splitlines()) == 1, result.output
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["afile", "db", "inbox", "reports"]  # nothing made
 
 
 def test_the_archive_keeps_each_file_s_path_and_moves_only_what_was_read(tmp_path):

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import typer
 
 from flows.cli.common import (
@@ -48,6 +49,8 @@ def serve(
         fail(f"--max-rejected must be a percentage from 0 to 100, not {max_rejected}", 2)
     if inbox.exists() and not inbox.is_dir():
         fail(f"--inbox {inbox}: is a file; name the folder that holds applications/, experience/ and wages/", 2)
+    if not inbox.is_dir():  # a misspelt inbox would be an empty one, night after night
+        fail(f"--inbox {inbox}: no such folder; name the inbox the source systems deliver to", 2)
     here, sample = Path(os.path.realpath(inbox)), Path(os.path.realpath(SAMPLE))
     if here == sample or here.is_relative_to(sample) or sample.is_relative_to(here):
         fail(f"--inbox {inbox}: holds the shipped sample; serve reads real deliveries only (and moves what it "
@@ -58,14 +61,9 @@ def serve(
     if any(archive == here / e or archive.is_relative_to(here / e) for e in EXTRACTS):
         fail(f"--processed {processed}: is inside an extract's folder of the inbox, where the next night would read "
              "it again; name a folder beside them (default: INBOX/processed)", 2)
-    for option, folder in (("--inbox", inbox), ("--processed", processed), ("--reports", reports)):
-        try:
-            for sub in EXTRACTS if option == "--inbox" else ("",):
-                (folder / sub).mkdir(parents=True, exist_ok=True)
-        except FileExistsError:
-            fail(f"{option} {folder}: is a file; name a folder", 2)
-        except OSError as exc:
-            fail(f"{option} {folder}: cannot be used ({exc.strerror or type(exc).__name__})", 2)
+    for option, folder in (("--processed", processed), ("--reports", reports)):
+        if (problem := _unusable(folder)) is not None:
+            fail(f"{option} {folder}: {problem}", 2)
     from flows.ingest import reading
     from flows.runtime.errors import QcpilotError
     from schemas.config import SelectionConfig
@@ -74,7 +72,25 @@ def serve(
         reading.read_config(config, SelectionConfig)  # read every night: a bad one would fail every night
     except QcpilotError as exc:
         fail(str(exc), exc.exit_code)
+    url = os.environ["PREFECT_API_URL"].rstrip("/")
+    try:
+        httpx.get(f"{url}/health", timeout=10).raise_for_status()
+    except httpx.HTTPError:
+        fail(f"PREFECT_API_URL {url}: no Prefect server answers there; start `prefect server start` first", 2)
+    for folder in (*(inbox / e for e in EXTRACTS), processed, reports):  # checked above: made only now
+        folder.mkdir(parents=True, exist_ok=True)
     from flows.pipeline.serve import serve_nightly
 
     out.print(f"serving qcpilot-nightly ({cron}, America/Toronto) from {inbox}; Ctrl-C to stop")
     serve_nightly(inbox, db, DATA, config, cron, max_rejected, processed, reports)
+
+
+def _unusable(folder: Path) -> str | None:
+    """Why `folder` cannot be made or written (None when it can), without making it."""
+    if folder.exists():
+        return None if folder.is_dir() and os.access(folder, os.W_OK) else (
+            "is a file; name a folder" if not folder.is_dir() else "cannot be written")
+    parent = next((p for p in folder.parents if p.exists()), None)
+    if parent is None or not parent.is_dir():
+        return f"cannot be made ({parent} is a file)"
+    return None if os.access(parent, os.W_OK) else f"cannot be made ({parent} cannot be written)"
