@@ -96,10 +96,15 @@ def damage_said(*dbs: Path) -> Iterator[None]:
         fail(str(layout.unreadable(" or ".join(str(d) for d in dbs), exc)), 2)
 
 
-def quiet_prefect_console() -> None:
-    """`qcpilot run` prints its own progress, summary or one-line reason: Prefect's console logs (and their
-    tracebacks) stay off the terminal, and still reach the Prefect API and UI. --verbose shows them."""
-    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+def prefect_environment(verbose: bool) -> None:
+    """Before a flow runs (`run`, `whatif`): Prefect logs at INFO, with no telemetry (this machine has no network
+    beyond the package registries, and a batch should not call out). The command prints its own progress, summary
+    or one-line reason: Prefect's console logs (and their tracebacks) stay off the terminal unless `verbose`, and
+    still reach the Prefect API and UI."""
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    if not verbose:
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
 
 
 def signal_of(exc: BaseException) -> str | None:

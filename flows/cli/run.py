@@ -20,7 +20,7 @@ from flows.cli.common import (
     app,
     fail,
     out,
-    quiet_prefect_console,
+    prefect_environment,
     release_and_fail,
     result_of,
     signal_of,
@@ -102,11 +102,7 @@ def run(
                 layout.check_sealed(target)  # nothing to do is said of a ledger that is as it was sealed only
                 out.print(f"nothing new since run {last_run} (same inputs, configuration and rules): {db} unchanged")
                 return
-            os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
-            # no telemetry: this machine has no network beyond the package registries, and a batch should not call out
-            os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-            if not verbose:
-                quiet_prefect_console()
+            prefect_environment(verbose)
             from flows.pipeline.run import pipeline  # prefect is imported only when a flow runs
             from flows.runtime import progress
 

@@ -17,7 +17,7 @@ from flows.cli.common import (
     app,
     fail,
     out,
-    quiet_prefect_console,
+    prefect_environment,
     release_and_fail,
     result_of,
     signal_of,
@@ -90,10 +90,7 @@ def whatif(
               f"configuration {config or baseline_config}"
               f"{f', legal values overridden by {parameters}' if parameters else ''}",
               highlight=False, soft_wrap=True)
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    if not verbose:
-        quiet_prefect_console()
+    prefect_environment(verbose)
     before = layout.identity(out_db)
     try:  # from prefect's import on (a second or two): a signal then says whether the scenario was written
         from flows.pipeline.whatif import whatif_flow

@@ -238,6 +238,20 @@ def publish(staging: database.Staging, run: dict, target: layout.Target) -> None
     get_run_logger().info("publish: %s", staging.target)
 
 
+def run_row(run_id: str, started: dt.datetime, inputs: list[reading.InputFile], store: spill.Spill,
+            kept: dict[str, int], version: str, config_sha: str, versions: dict, *, engine_changed: bool,
+            config_changed: bool, upgraded_from: int | None) -> dict:
+    """The named values of the run's row in `runs` (transforms/tables.runs_row_sql counts the rest in the staged
+    database), for a run and for a what-if alike."""
+    return {
+        "run_id": run_id, "started_at": started, "inputs": [f.record() for f in inputs],
+        **{f"{e}_read": store.read[e] for e in EXTRACTS}, **{f"{e}_kept": kept[e] for e in EXTRACTS},
+        "engine_version": version, "config_sha256": config_sha, **versions,
+        "engine_changed": engine_changed, "config_changed": config_changed,
+        "layout_version": layout.CURRENT, "upgraded_from_layout": upgraded_from,
+    }
+
+
 @task(cache_policy=NO_CACHE, persist_result=False)
 @contained
 def artifacts(db: Path, run: dict, report: Path | None, first: bool) -> None:
@@ -372,14 +386,11 @@ def _batch(ctx: RunContext, run_id: str) -> RunResult | Completed:
             inputs = [*store.files, reading.InputFile.of("config", ctx.config, selection_config.height),
                       reading.InputFile.of("parameters", ctx.parameters_file(), None),
                       *[reading.InputFile.of("reference", f, None) for f in ctx.reference_files()]]
-            run = {
-                "run_id": run_id, "started_at": started, "inputs": [f.record() for f in inputs],
-                **{f"{e}_read": store.read[e] for e in EXTRACTS}, **{f"{e}_kept": kept[e] for e in EXTRACTS},
-                "engine_version": version, "config_sha256": config_sha, **versions(ctx.data_dir, rulebook_id),
-                "engine_changed": last is not None and last["engine_version"] != version,
-                "config_changed": last is not None and last["config_sha256"] not in (None, config_sha),
-                "layout_version": layout.CURRENT, "upgraded_from_layout": upgraded_from,
-            }
+            run = run_row(run_id, started, inputs, store, kept, version, config_sha,
+                          versions(ctx.data_dir, rulebook_id),
+                          engine_changed=last is not None and last["engine_version"] != version,
+                          config_changed=last is not None and last["config_sha256"] not in (None, config_sha),
+                          upgraded_from=upgraded_from)
             publish(staging, run, target)
     finally:
         store.remove()

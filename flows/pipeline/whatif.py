@@ -29,6 +29,7 @@ from flows.pipeline.run import (
     ingest,
     publish,
     rank,
+    run_row,
 )
 from flows.rulebook.parameters import load, load_overrides, parameters_path
 from flows.runtime import interrupts, terminal
@@ -132,14 +133,9 @@ def _whatif(specs, out: Path, data_dir: Path, baseline_config: Path, config: Pat
                     })
                     inputs = [*store.files, reading.InputFile.of("config", config, scen_cfg.height),
                               reading.InputFile.of("parameters", overrides or parameters_path(data_dir), None)]
-                    run = {
-                        "run_id": run_id, "started_at": started, "inputs": [f.record() for f in inputs],
-                        **{f"{e}_read": store.read[e] for e in EXTRACTS}, **{f"{e}_kept": kept[e] for e in EXTRACTS},
-                        "engine_version": version, "config_sha256": scen_sha, "engine_changed": False,
-                        **versions(data_dir, rulebook_id),
-                        "config_changed": base_sha != scen_sha, "layout_version": layout.CURRENT,
-                        "upgraded_from_layout": None,
-                    }
+                    run = run_row(run_id, started, inputs, store, kept, version, scen_sha,
+                                  versions(data_dir, rulebook_id), engine_changed=False,
+                                  config_changed=base_sha != scen_sha, upgraded_from=None)
                     publish(scen, run, target)
                 finally:
                     base.abort()  # the baseline's staging file is never published
