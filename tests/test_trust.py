@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import time
@@ -47,12 +48,21 @@ def one_line(proc: subprocess.CompletedProcess) -> str:
     return text
 
 
-@pytest.fixture
-def base(tmp_path, prefect_api):
-    """A database published from the shipped sample."""
-    db = tmp_path / "out" / "q.duckdb"
+@pytest.fixture(scope="module")
+def published(tmp_path_factory, prefect_api):
+    """A database published from the shipped sample, once for the module."""
+    db = tmp_path_factory.mktemp("published") / "q.duckdb"
     done = qcpilot(prefect_api, "run", *extracts(SAMPLE / "applications"), "--db", str(db))
     assert done.returncode == 0, done.stdout + done.stderr
+    return db
+
+
+@pytest.fixture
+def base(published, tmp_path):
+    """A copy of the published sample database of its own, for a test that runs on it or changes it."""
+    db = tmp_path / "out" / "q.duckdb"
+    db.parent.mkdir()
+    shutil.copy2(published, db)
     return db
 
 
