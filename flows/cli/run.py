@@ -53,12 +53,8 @@ def run(
 ) -> None:
     """Ingest, validate, evaluate, rank and publish one batch. With no option at all: the shipped sample into
     data/out/qcpilot.duckdb; into another database only with --sample (a ledger is permanent)."""
-    from flows.ingest import reading
-    from flows.pipeline.context import RunContext, engine_version, unchanged
-    from flows.rulebook.parameters import load as load_parameters
+    from flows.pipeline.context import RunContext, prepare
     from flows.store import database, layout, lock
-    from schemas import MODELS
-    from schemas.config import SelectionConfig
 
     given = {"applications": applications, "experience": experience, "wages": wages}
     if any(given.values()) and not all(given.values()):
@@ -93,14 +89,12 @@ def run(
         with interrupts.raised(), lock.exclusive(db, wait):
             # everything that can refuse the run cheaply happens before Prefect starts: a plain one-line message
             database.remove_stale_staging(db)
-            reading.preflight(ctx.specs, MODELS)
-            reading.read_config(config, SelectionConfig)
-            load_parameters(ctx.parameters_file())
-            target = layout.inspect(db)
-            last_run = unchanged(target, ctx, engine_version(ctx.parameters_file()))
-            if last_run is not None:
+            prepared = prepare(ctx, headers=True)
+            target = prepared.target
+            if prepared.last_run is not None:
                 layout.check_sealed(target)  # nothing to do is said of a ledger that is as it was sealed only
-                out.print(f"nothing new since run {last_run} (same inputs, configuration and rules): {db} unchanged")
+                out.print(f"nothing new since run {prepared.last_run} (same inputs, configuration and rules): {db} "
+                          "unchanged")
                 return
             prefect_environment(verbose)
             from flows.pipeline.run import pipeline  # prefect is imported only when a flow runs

@@ -5,9 +5,12 @@ Nothing here imports Prefect: `qcpilot run` answers a run with nothing new befor
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import polars as pl
 
 from flows.ingest import extracts, reading
 from flows.rulebook.parameters import parameters_path
@@ -15,6 +18,7 @@ from flows.runtime.errors import InputError
 from flows.store import layout
 from flows.store.layout import CURRENT, Target
 from schemas.enums import EXTRACTS, MAX_REJECTED_PERCENT
+from transforms.parameters import Parameters
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -116,6 +120,44 @@ def unchanged(target: Target, ctx: RunContext, version: str) -> str | None:
         return None
     before = {(i["extract"], i["sha256"]) for i in last["inputs"]}
     return last["run_id"] if before == ctx.fingerprint() else None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What a run has checked before it reads any row: the configuration, the legal values, the target database
+    (layout, last run) and the engine's version; `nothing_new` says why there is nothing to do (None: there is)."""
+
+    selection_config: pl.DataFrame
+    parameters: Parameters
+    target: Target
+    version: str
+    nothing_new: str | None = None
+    last_run: str | None = None  # the run a no-op is the same as
+
+
+def prepare(ctx: RunContext, headers: bool = False, sealed: bool = False) -> Prepared:
+    """The checks every run makes before it reads a row, in one place: `qcpilot run` before Prefect starts
+    (`headers`: each file's columns too), the flow again once it holds the lock (`sealed`: the ledger as it was
+    sealed, before it is read). A problem is an InputError (one line, exit 2)."""
+    from flows.rulebook.parameters import load
+    from schemas import MODELS
+    from schemas.config import SelectionConfig
+
+    target = layout.inspect(ctx.db)
+    if sealed:
+        layout.check_sealed(target)
+    if headers:
+        reading.preflight(ctx.specs, MODELS)
+    config = reading.read_config(ctx.config, SelectionConfig)
+    parameters = load(ctx.parameters_file())
+    version = engine_version(ctx.parameters_file())
+    found = Prepared(config, parameters, target, version)
+    if ctx.processed is not None and not ctx.delivered():  # the nightly inbox: no delivery tonight
+        return dataclasses.replace(found, nothing_new="the inbox holds no delivery of every extract")
+    last_run = unchanged(target, ctx, version)
+    if last_run is not None:
+        return dataclasses.replace(found, nothing_new="same inputs, configuration and rules", last_run=last_run)
+    return found
 
 
 def recorded_extracts(baseline_db: Path, data_dir: Path) -> tuple[str, dict[str, list[str]], str | None]:

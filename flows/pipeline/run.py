@@ -26,14 +26,12 @@ from prefect.states import Completed, Failed
 
 from flows.ingest import reading, spill
 from flows.ingest.reference import load_references
-from flows.pipeline.context import EXTRACTS, RunContext, engine_version, unchanged, versions
+from flows.pipeline.context import EXTRACTS, RunContext, prepare, versions
 from flows.readers import report as report_words
-from flows.rulebook.parameters import load as load_parameters
 from flows.runtime import interrupts, progress, terminal
 from flows.runtime.errors import DatabaseBusy, InputError, InternalError, QcpilotError, RunFailed
 from flows.store import database, layout, lock
 from schemas import MODELS
-from schemas.config import SelectionConfig
 from schemas.enums import MAX_REJECTED_PERCENT, PROGRAMS
 from transforms import engine
 from transforms.evaluate import APPLICATION_COLUMNS, CONTRACT, evaluate_partition, reading_views, run_facts
@@ -347,25 +345,19 @@ def failed(exc: BaseException, what: str, run_id: str) -> Failed:
 def _batch(ctx: RunContext, run_id: str) -> RunResult | Completed:
     log = get_run_logger()
     started = dt.datetime.now(dt.UTC)
-    version = engine_version(ctx.parameters_file())
-    target = layout.inspect(ctx.db)
-    layout.check_sealed(target)  # before the ledger is read, by a run with nothing to do too
     for leftover in database.remove_stale_staging(ctx.db):
         log.warning("removed %s, left by a run that was killed", leftover.name)
-    selection_config = reading.read_config(ctx.config, SelectionConfig)
-    parameters = load_parameters(ctx.parameters_file())
-    if ctx.processed is not None and not ctx.delivered():  # the nightly inbox: no delivery tonight
-        log.info("nothing new: the inbox holds no delivery of every extract")
-        return Completed(name="Nothing new", message="nothing new: the inbox holds no delivery of every extract; "
-                         "nothing published", data=RunResult(run_id, ok=True, noop=True, db=str(ctx.db)))
-    files = ctx.files()
-    last_run = unchanged(target, ctx, version)
-    if last_run is not None:
-        log.info("nothing new since run %s: same inputs, configuration and rules; nothing to do", last_run)
+    # the ledger as it was sealed before it is read, by a run with nothing to do too
+    prepared = prepare(ctx, sealed=True)
+    target, version = prepared.target, prepared.version
+    selection_config, parameters = prepared.selection_config, prepared.parameters
+    if prepared.nothing_new is not None:
+        since = f" since run {prepared.last_run}" if prepared.last_run else ""
+        log.info("nothing new%s: %s; nothing to do", since, prepared.nothing_new)
         # a night with nothing new is said so in Prefect too: a Completed state named "Nothing new", with its reason
-        return Completed(name="Nothing new", message=f"nothing new since run {last_run}: same inputs, configuration "
-                         "and rules; nothing published",
-                         data=RunResult(run_id, ok=True, noop=True, db=str(ctx.db), message=last_run))
+        return Completed(name="Nothing new", message=f"nothing new{since}: {prepared.nothing_new}; nothing published",
+                         data=RunResult(run_id, ok=True, noop=True, db=str(ctx.db), message=prepared.last_run or ""))
+    files = ctx.files()
     last = target.last_run
     if last is not None and last["engine_version"] != version:
         log.warning("rules changed since run %s (engine %s -> %s): earlier decisions stand", last["run_id"],
