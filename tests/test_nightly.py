@@ -29,7 +29,11 @@ class Api:
         self.http = httpx.Client(base_url=url, timeout=30)
 
     def post(self, path: str, body: dict | None = None):
-        response = self.http.post(path, json=body or {})
+        for wait in (1, 2, 4, 8, 0):  # a server busy with its own SQLite answers 503 for a moment
+            response = self.http.post(path, json=body or {})
+            if response.status_code != 503 or not wait:
+                break
+            time.sleep(wait)
         response.raise_for_status()
         return response.json()
 
