@@ -58,8 +58,8 @@ class Api:
     def until(self, run: dict, states: tuple[str, ...], timeout: float = 240) -> dict:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            found = self.http.get(f"/flow_runs/{run['id']}").json()
-            if found["state"]["type"] in states:
+            response = self.http.get(f"/flow_runs/{run['id']}")
+            if response.status_code == 200 and (found := response.json())["state"]["type"] in states:
                 return found
             time.sleep(0.5)
         raise AssertionError(f"the nightly run is not {' or '.join(states)}")
