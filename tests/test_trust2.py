@@ -445,6 +445,9 @@ def test_serve_refuses_folders_it_could_not_use_or_that_would_lose_a_night(tmp_p
         (["--inbox", str(inbox), "--db", str(tmp_path / "db" / "q.duckdb")], "reports: is a file; name a folder"),
         (["--inbox", str(inbox), "--config", str(tmp_path / "none.csv")], "none.csv"),
         (["--inbox", str(tmp_path / "inbx")], "inbx: no such folder"),  # found by the new-user test: made, empty
+        # found by the second hostile test: a database (and its rejected rows) where a night reads its extracts
+        (["--inbox", str(inbox), "--db", str(inbox / "applications" / "q.duckdb")], "is inside an extract's folder"),
+        (["--inbox", str(inbox), "--db", str(tmp_path / "db")], "is a folder; name the database file"),
         (["--inbox", str(inbox)], "PREFECT_API_URL http://127.0.0.1:9/api: no Prefect server answers there"),
     ]
     for args, says in cases:
@@ -506,3 +509,26 @@ def test_a_deployment_s_threshold_is_checked_and_a_failed_state_s_message_is_one
     state = pipeline(**{**kw, "specs": {**kw["specs"], "applications": [str(odd)]}}, return_state=True)
     assert state.is_failed() and "\n" not in state.message and "\x1b" not in state.message
     assert "\\n\\x1b[31mred" in state.message
+
+
+def test_a_file_replaced_while_it_is_read_stops_the_run(tmp_path, prefect_harness, monkeypatch):
+    """Found by the second hostile test: the replacement was recorded (its SHA-256) and archived as what was
+    decided, though the rows decided were the first file's."""
+    from flows.ingest import reading
+
+    extracts(tmp_path, [app(application_id=f"A{i}", person_id=f"P{i}") for i in range(3)])
+    target = tmp_path / "apps" / "a.csv"
+    replacement = write_csv([app(application_id="Z1", person_id="Z1")], APP_COLUMNS, tmp_path / "z.csv")
+    batches = reading.parsed_batches
+
+    def replaced_while_read(extract, path, model):
+        for batch in batches(extract, path, model):
+            if path == target and replacement.exists():
+                os.replace(replacement, target)  # the source system delivers again while the run reads
+            yield batch
+
+    monkeypatch.setattr(reading, "parsed_batches", replaced_while_read)
+    result = run(tmp_path, tmp_path / "q.duckdb")
+    assert result.exit_code == 2 and not (tmp_path / "q.duckdb").exists()
+    assert result.output.strip() == (f"qcpilot: {target}: changed while it was read (replaced, or still being "
+                                     "written); nothing was published")

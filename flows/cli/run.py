@@ -124,6 +124,9 @@ def run(
             out.print(f"nothing new since run {result.message} (same inputs, configuration and rules): {db} "
                       "unchanged")
             return
+        if getattr(result, "stopped_by", ""):  # a signal right after the swap: published, and said so
+            release_and_fail(f"stopped by {result.stopped_by} after this run was published to {db} (its last row in "
+                             "runs)", 1)
         _summary(result)
 
 

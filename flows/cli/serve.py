@@ -57,10 +57,18 @@ def serve(
              "publishes): name the inbox the source systems deliver to", 2)
     processed = processed if processed is not None else inbox / "processed"
     reports = reports if reports is not None else Path(os.path.realpath(db)).parent / "reports"
-    archive = Path(os.path.realpath(processed))
-    if any(archive == here / e or archive.is_relative_to(here / e) for e in EXTRACTS):
+    folders = [Path(os.path.realpath(here / e)) for e in EXTRACTS]  # through links too
+    archive, target = Path(os.path.realpath(processed)), Path(os.path.realpath(db))
+    if any(archive.is_relative_to(f) for f in folders):
         fail(f"--processed {processed}: is inside an extract's folder of the inbox, where the next night would read "
              "it again; name a folder beside them (default: INBOX/processed)", 2)
+    if any(target.is_relative_to(f) for f in folders):
+        fail(f"--db {db}: is inside an extract's folder of the inbox, where a night would read what is written beside "
+             "it; name a database outside them", 2)
+    if target.is_dir():
+        fail(f"--db {db}: is a folder; name the database file", 2)
+    if (problem := _unusable(target.parent)) is not None:
+        fail(f"--db {db}: its folder {problem}", 2)
     for option, folder in (("--processed", processed), ("--reports", reports)):
         if (problem := _unusable(folder)) is not None:
             fail(f"{option} {folder}: {problem}", 2)

@@ -16,6 +16,7 @@ key used twice) run on the key columns only, in DuckDB (`cross_checks`).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import shutil
@@ -28,6 +29,7 @@ import polars as pl
 
 from flows.ingest import extracts, reading
 from flows.runtime import interrupts
+from flows.runtime.errors import InputError
 from flows.store import database
 from schemas import MODELS
 from transforms.identity import with_keys
@@ -113,6 +115,9 @@ def ingest_extract(extract: str, files: list[Path], spill: Spill, as_of: dt.date
     read = 0
     for i, path in enumerate(files):
         rows = 0
+        # the file as it is read: hashed first, and the same file (inode, size, time) once read; else the run stops
+        # (a file replaced or still being written would be recorded, and archived, as what was decided)
+        before, identity = reading.InputFile.of(extract, path, None), _identity(path)
         for j, typed in enumerate(reading.parsed_batches(extract, path, model)):
             typed = keyed(extract, typed.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64)))
             kept, rejected = split(typed, batch_reasons(extract, typed, as_of), extract)
@@ -124,9 +129,17 @@ def ingest_extract(extract: str, files: list[Path], spill: Spill, as_of: dt.date
             rows += typed.height
             if on_batch:
                 on_batch(typed.height)
-        spill.files.append(reading.InputFile.of(extract, path, rows))
+        if _identity(path) != identity:
+            raise InputError(f"{path}: changed while it was read (replaced, or still being written); nothing was "
+                             "published")
+        spill.files.append(dataclasses.replace(before, rows=rows))
         read += rows
     spill.read[extract] = read
+
+
+def _identity(path: Path) -> tuple[int, int, int]:
+    st = Path(path).stat()
+    return st.st_ino, st.st_size, st.st_mtime_ns
 
 
 def _empty_raw(dtypes: dict[str, pl.DataType]) -> pl.DataFrame:

@@ -29,7 +29,7 @@ from flows.ingest.reference import load_references
 from flows.pipeline.context import EXTRACTS, RunContext, prepare, versions
 from flows.readers import report as report_words
 from flows.runtime import interrupts, progress, terminal
-from flows.runtime.errors import DatabaseBusy, InputError, InternalError, QcpilotError, RunFailed
+from flows.runtime.errors import DatabaseBusy, InputError, InternalError, Interrupted, QcpilotError, RunFailed
 from flows.store import database, layout, lock
 from schemas import MODELS
 from schemas.enums import MAX_REJECTED_PERCENT, PROGRAMS
@@ -58,6 +58,7 @@ class RunResult:
     counts: dict = field(default_factory=dict)
     exit_code: int = 0
     report: str = ""  # the HTML report the run wrote, if any
+    stopped_by: str = ""  # a signal that came once the run was published (its report and artifacts not made)
 
 
 def transient_io_error(task, task_run, state) -> bool:
@@ -384,17 +385,34 @@ def _batch(ctx: RunContext, run_id: str) -> RunResult | Completed:
                           config_changed=last is not None and last["config_sha256"] not in (None, config_sha),
                           upgraded_from=upgraded_from)
             publish(staging, run, target)
+    except Interrupted as exc:
+        if target.unchanged_since_read():
+            raise  # nothing was published
+        stopped_by = exc.signal_name  # the signal came just after the swap: this run is published
+    else:
+        stopped_by = None
     finally:
         store.remove()
+    try:  # published: the files it read leave the inbox whatever signal comes (a signal waits for the moves)
+        with interrupts.deferred():
+            if ctx.processed is not None:
+                archive(files, ctx.specs, store.files, ctx.processed / run_id, log)
+    except Interrupted as exc:
+        stopped_by = stopped_by or exc.signal_name
     counts = database.read_table(ctx.db, "runs").filter(pl.col("run_id") == run_id).row(0, named=True)
-    written = night_report(ctx.db, ctx.report, run_id, log) if ctx.report else None
-    try:  # published: from here on a failure must not say otherwise; artifacts are a courtesy to the UI
-        artifacts(ctx.db, counts, written, first=last is None)
+    written = None
+    try:  # published: from here on a failure must not say otherwise; the report and artifacts are a courtesy
+        if stopped_by is None:
+            written = night_report(ctx.db, ctx.report, run_id, log) if ctx.report else None
+            artifacts(ctx.db, counts, written, first=last is None)
+    except Interrupted as exc:
+        stopped_by = exc.signal_name
     except Exception as exc:
         log.warning("run %s published, but its artifacts could not be attached (%s)", run_id, type(exc).__name__)
-    if ctx.processed is not None:
-        archive(files, ctx.specs, store.files, ctx.processed / run_id, log)
-    return RunResult(run_id, ok=True, db=str(ctx.db), counts=counts, report=str(written or ""))
+    if stopped_by is not None:
+        log.warning("run %s published; stopped by %s before its report and artifacts", run_id, stopped_by)
+    return RunResult(run_id, ok=True, db=str(ctx.db), counts=counts, report=str(written or ""),
+                     stopped_by=stopped_by or "")
 
 
 def archive(files: dict[str, list[Path]], specs: dict[str, list[str]], read: list[reading.InputFile], folder: Path,
