@@ -78,10 +78,39 @@ def stop_nights_first(runner_class, grace: float = 300.0) -> None:
         deadline = time.monotonic() + grace
         while (nights := [pid for pid in nights if pid in _nights_running()]) and time.monotonic() < deadline:
             time.sleep(0.2)
+        if not nights:  # every night this serve started has ended
+            _crashed_if_unsaid()
         stop(self, *args, **kwargs)
 
     handle_sigterm.nights_first = True
     runner_class.handle_sigterm = handle_sigterm
+
+
+def _crashed_if_unsaid() -> None:
+    """A night stopped before it could say so itself (in its first seconds, before its handlers are in place) is
+    left Pending or Running by Prefect, holding the deployment's one slot: once every night this serve started has
+    ended, one of its deployment still Pending or Running is said Crashed (only this serve runs it: one slot)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterName,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.states import Crashed
+
+    unsaid = FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(
+        any_=[StateType.PENDING, StateType.RUNNING])))
+    try:
+        with get_client(sync_client=True) as client:
+            for run in client.read_flow_runs(flow_run_filter=unsaid, deployment_filter=DeploymentFilter(
+                    name=DeploymentFilterName(any_=[DEPLOYMENT_NAME]))):
+                client.set_flow_run_state(run.id, Crashed(message="stopped with `qcpilot serve` before it could say "
+                                                          "how it ended"), force=True)
+    except Exception:  # the server may be gone too: the night then times out as its heartbeat says
+        pass
 
 
 def serve_nightly(inbox: Path, db: Path, data_dir: Path, config: Path, cron: str = DEFAULT_CRON,
