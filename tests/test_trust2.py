@@ -411,6 +411,11 @@ def test_a_published_night_moves_its_files_out_of_the_inbox_and_a_refused_one_le
         f"processed/{run_id}/wages/w.csv"]
     empty = pipeline(**kw, return_state=True)  # the next night, nothing delivered
     assert empty.is_completed() and empty.name == "Nothing new" and "no delivery" in empty.message
+    for extract, name in (("applications", "a.csv"), ("experience", "e.csv"), ("wages", "w.csv")):  # delivered again
+        (inbox / extract / name).write_bytes((inbox / "processed" / run_id / extract / name).read_bytes())
+    again = pipeline(**kw, return_state=True)  # found by the second hostile test: it stayed in the inbox for good
+    assert again.is_completed() and again.name == "Nothing new" and f"since run {run_id}" in again.message
+    assert not list((inbox / "applications").glob("*.csv")) and len(list(inbox.rglob("processed/*/wages/w.csv"))) == 2
     bad = write_csv([app()], [c for c in APP_COLUMNS if c != "profile"], inbox / "applications" / "b.csv")
     write_csv([spell()], SPELL_COLUMNS, inbox / "experience" / "e.csv")
     write_csv([wage()], WAGE_COLUMNS, inbox / "wages" / "w.csv")

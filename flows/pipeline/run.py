@@ -355,6 +355,13 @@ def _batch(ctx: RunContext, run_id: str) -> RunResult | Completed:
     if prepared.nothing_new is not None:
         since = f" since run {prepared.last_run}" if prepared.last_run else ""
         log.info("nothing new%s: %s; nothing to do", since, prepared.nothing_new)
+        if ctx.processed is not None and prepared.last_run is not None:
+            # the same files again (a source system that delivered twice): what they hold is published, so they
+            # leave the inbox too, each only as the last run read it
+            read = [reading.InputFile(i["extract"], i["path"], i["sha256"], i["rows"])
+                    for i in target.last_run["inputs"] if i["extract"] in EXTRACTS]
+            with interrupts.deferred():
+                archive(ctx.files(), ctx.specs, read, ctx.processed / run_id, log)
         # a night with nothing new is said so in Prefect too: a Completed state named "Nothing new", with its reason
         return Completed(name="Nothing new", message=f"nothing new{since}: {prepared.nothing_new}; nothing published",
                          data=RunResult(run_id, ok=True, noop=True, db=str(ctx.db), message=prepared.last_run or ""))
