@@ -119,20 +119,15 @@ def _entries(path: Path, data: dict):
             yield name, entry
 
 
-def _usable(path: Path, p: Parameters) -> Parameters:
+def _usable(path: Path, p: Parameters) -> set[str]:
     """The rules can be bound to `p`: every parameter they read is there, and those read once per run have one
-    date (Parameters.only)."""
+    date (Parameters.only). Returns the names of the parameters the rules read."""
     try:
-        rulebook(p)
+        return {name for rule in rulebook(p).rules for name in rule.parameters}
     except KeyError as exc:
         raise InputError(f"{path}: {exc.args[0]}: missing (a rule reads it)") from None
     except ValueError as exc:
         raise InputError(f"{path}: {exc}") from None
-    return p
-
-
-def _read_by_rules(p: Parameters) -> set[str]:
-    return {name for rule in rulebook(p).rules for name in rule.parameters}
 
 
 def load(path: Path) -> Parameters:
@@ -143,8 +138,8 @@ def load(path: Path) -> Parameters:
         entry = _entry(path, name, fields)
         parameters[name] = Parameter(name, entry.description, entry.unit, entry.reference,
                                      _values(path, name, entry.values, entry.unit, entry.check, entry.once))
-    loaded = _usable(path, Parameters(parameters, str(path), sha256))
-    unread = sorted(set(parameters) - _read_by_rules(loaded))
+    loaded = Parameters(parameters, str(path), sha256)
+    unread = sorted(set(parameters) - _usable(path, loaded))
     if unread:
         raise InputError(f"{path}: {unread[0]}: no such parameter (no rule reads it; a misspelt key?)")
     return loaded
@@ -172,7 +167,8 @@ def load_overrides(path: Path, base: Parameters) -> tuple[Parameters, dict[str, 
     if not changes:
         raise InputError(f"{path}: names no parameter")
     merged = Parameters({**base.by_name, **changes}, str(path), sha256)
-    return _usable(path, merged), changes
+    _usable(path, merged)
+    return merged, changes
 
 
 def _read_back(base: Parameters) -> tuple[Path, dict]:
