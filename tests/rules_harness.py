@@ -54,7 +54,7 @@ def with_views(out: dict, p=None) -> dict:
             con.register("__frame", frame)
             con.execute(f"CREATE TABLE {name} AS SELECT * FROM __frame")
             con.unregister("__frame")
-        for sql in delivery_views(con) + reading_views():
+        for sql in delivery_views(con) + reading_views(con):
             con.execute(sql)
         return {**out,
                 "eligibility": con.sql("SELECT * FROM eligibility ORDER BY application_id").pl(),

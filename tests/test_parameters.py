@@ -18,6 +18,7 @@ from schemas.labels import fill_from_rows
 from tests.conftest import DATA
 from tests.factories import app
 from tests.rules_harness import evaluate_rows, outcome, parameters
+from transforms import wording
 from transforms.rules import RULES, rulebook
 
 SHIPPED = parameters_path(DATA)
@@ -46,14 +47,14 @@ def test_a_value_changed_in_one_place_moves_the_outcome_and_every_text_together(
     after = evaluate_rows([row], p=raised)
     assert outcome(after, "A1", "AI_FW_SALARY") == "fail"  # one cent short
     rule = _rule(after, "AI_FW_SALARY")
-    assert "$120,000.01" in rule["text_en"] and "120 000,01 $" in rule["text_fr"]
-    assert "100 000" not in rule["text_fr"] and "$100,000" not in rule["text_en"]
+    assert "$120,000.01" in rule["text_en"] and "120\u00a0000,01\u00a0$" in rule["text_fr"]
+    assert "100\u00a0000" not in rule["text_fr"] and "$100,000" not in rule["text_en"]
     detail = after["rule_results"].filter((after["rule_results"]["application_id"] == "A1")
                                           & (after["rule_results"]["rule_id"] == "AI_FW_SALARY"))["detail"][0]
     assert "required 120000.01 CAD" in detail
     # the letter fills the template from the values recorded with the rule, on the application's date
     letter = fill_from_rows(rule["template_fr"], rule["parameters"], "fr", date(2024, 3, 15))
-    assert "120 000,01 $" in letter
+    assert "120\u00a0000,01\u00a0$" in letter
 
 
 def test_a_dated_value_applies_from_its_date_only(tmp_path):
@@ -101,7 +102,11 @@ def test_every_rule_states_its_versions_texts_in_both_languages_and_the_paramete
     for r in book.rules:
         assert r.program is None or r.versions, r.id
         assert r.text_fr != r.text_en, r.id
-        assert (r.detail == "NULL") == (r.detail_fr == "NULL"), f"{r.id}: a detail in one language only"
+        assert r.detail_en and r.detail_fr and r.detail_en != r.detail_fr, f"{r.id}: a detail in both languages"
+        # both languages word the same figures
+        def named(template: str) -> set[str]:
+            return {name.removesuffix("_fr") for name in wording.fields(template)}
+        assert named(r.detail_en) == named(r.detail_fr), r.id
     read = {n for r in book.rules for n in r.parameters}
     assert read == set(parameters().by_name), f"parameters no rule reads: {set(parameters().by_name) - read}"
     assert len(book.rules) == len(RULES)

@@ -103,33 +103,3 @@ def test_decision_review_lists_a_published_decision_todays_evaluation_no_longer_
     # its data moved (the row as read), nothing else; the rule whose outcome moved is named
     assert review == [("A1", "ai_it_vfx", "ai", 2024, "selected", "eligible", "ineligible", ["GEN_FRENCH_ORAL_7"], [],
                        False, True, False, False, ["GEN_FRENCH_ORAL_7"])]
-
-
-# -- the words of the French details (macros persisted with the views) ------------------------------------------------
-
-@pytest.mark.parametrize(("sql", "expected"), [
-    ("qc_argent(92900)", "92 900,00"),
-    ("qc_argent(1234567.891)", "1 234 567,8910"),  # a fraction of a cent is shown: it is what the rule compared
-    ("qc_argent(0.5)", "0,50"),
-    ("qc_argent(-0.5)", "-0,50"),  # (no amount of the contract is negative; a what-if's difference may be)
-    ("qc_money(-0.5)", "-0.50"),
-    ("qc_money(-1234.005)", "-1234.0050"),
-    ("qc_argent(999.99)", "999,99"),
-    ("qc_argent(1000)", "1 000,00"),
-    ("qc_argent(NULL)", "inconnu"),
-    ("qc_fixe(62.51666, 4)", "62,5167"),
-    ("qc_mot_highest_diploma('master')", "maîtrise"),
-    ("qc_mot_job_status('none')", "aucun"),  # a column's own word before the shared one ('aucune')
-    ("qc_mot_return_scholarship('none')", "aucune"),
-    ("qc_mot_job_sector('food_processing')", "transformation alimentaire"),
-    ("qc_mot_job_sector('something new')", "something new"),  # a value without a word is shown as it is
-    ("qc_mot_job_sector(NULL)", None),
-])
-def test_french_numbers_and_words(sql, expected):
-    from transforms.engine import MACROS_SQL
-    from transforms.sqlfiles import statements
-
-    con = duckdb.connect()
-    for statement in statements(MACROS_SQL):
-        con.execute(statement)
-    assert con.sql(f"SELECT {sql}").fetchall()[0][0] == expected

@@ -1,8 +1,9 @@
 """The rule engine: every rule is a polars expression evaluated over all applications at once.
 
 A rule gives a Kleene condition (true = pass, false = fail, null = unknown), an optional `applies` condition
-(false -> not_applicable), the typed `figures` behind its outcome, and a `detail`: the SQL that words those figures
-on read. Its scope (program, streams, substreams, versions) makes it not_applicable elsewhere.
+(false -> not_applicable), the typed `figures` behind its outcome, and a `detail` per language: a template naming
+those figures, compiled to SQL that words them on read (transforms.wording). Its scope (program, streams,
+substreams, versions) makes it not_applicable elsewhere.
 
 The evaluation is columnar to the core: `assessments` holds one row per application with one enum column per rule
 (named by its id) and the figures as typed columns. The long `rule_results` (application x rule, with a text detail)
@@ -12,17 +13,15 @@ is a view over it, so millions of detail strings are never built at run time (RE
 from __future__ import annotations
 
 import dataclasses
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
 
-from schemas.enums import DIPLOMAS, JOB_STATUSES, RULE_OUTCOMES, SCHOLARSHIP, SECTORS, STAY_PURPOSES
 from schemas.enums import ELIGIBILITY as ELIGIBILITY_NAMES
-from schemas.labels import LABELS
-from transforms.sqlfiles import sql_text
+from schemas.enums import RULE_OUTCOMES
+from transforms.wording import compile_detail
 
 PASS, FAIL, NA, UNKNOWN = RULE_OUTCOMES
 OUTCOMES = RULE_OUTCOMES
@@ -50,8 +49,9 @@ class Rule:
     text_en: str
     text_fr: str
     condition: pl.Expr | Callable[[Any], pl.Expr]
-    detail: str = "NULL"  # SQL over the columns of `assessments` (a.) and `applications` (p.), see detail_sql
-    detail_fr: str = "NULL"  # the same figures worded in French
+    # the figures in words, a template per language (transforms.wording): `{name}` a column of the evaluation
+    detail_en: str | None = None
+    detail_fr: str | None = None
     # typed columns of `assessments`, that conditions read
     figures: dict[str, pl.Expr] | Callable[[Any], dict[str, pl.Expr]] = field(default_factory=dict)
     applies: pl.Expr | Callable[[Any], pl.Expr] | None = None
@@ -205,75 +205,21 @@ def rules_table(rules: list[Rule], p: Any) -> pl.DataFrame:
 
 # -- reading: the long table and its details, formatted on read -------------------------------------------------
 
-# The contract's coded columns a French detail words (schemas.labels: a `column.value` label first).
-WORDED = {"highest_diploma": DIPLOMAS, "job_status": JOB_STATUSES, "return_scholarship": SCHOLARSHIP,
-          "job_sector": SECTORS, "quebec_stay_purpose": STAY_PURPOSES}
-
-
-def _words_macros(lang: str) -> str:
-    """One small macro per coded column, `qc_mot_<column>(x)`: the word of each of its values in `lang`, else the
-    value as it is. (A CASE per column: one map of every label, expanded in every detail, made the rule_results
-    view three times slower to bind.)"""
-    def word(column: str, value: str) -> str:
-        return LABELS[lang].get(f"{column}.{value}", LABELS[lang].get(value, value))
-
-    return "\n".join(
-        f"CREATE OR REPLACE MACRO qc_mot_{column}(x) AS CASE x "
-        + " ".join(f"WHEN {sql_text(v)} THEN {sql_text(word(column, v))}" for v in values) + " ELSE x END;"
-        for column, values in WORDED.items())
-
-
-# Macros the details use (persisted in the database with the view, so any DuckDB client can read it).
-MACROS_SQL = "-- the French word of a value of a coded column\n" + _words_macros("fr") + """
--- Each number macro reads its argument once, through a lambda: a macro's argument is copied wherever it appears,
--- and six copies of qc_money's text in qc_decimal_fr made the rule_results view three times slower to bind.
-CREATE OR REPLACE MACRO qc_fixed(x, places) AS list_transform([x], lambda f: CASE WHEN f IS NULL THEN 'unknown'
-    WHEN abs(f) >= 1e15 THEN printf('%.' || places || 'f', f) ELSE
-    (CASE WHEN round_even(f * 10 ** places, 0) < 0 THEN '-' ELSE '' END)
-    || format('{}.{}', (abs(round_even(f * 10 ** places, 0))::BIGINT // (10 ** places)::BIGINT),
-              lpad((abs(round_even(f * 10 ** places, 0))::BIGINT % (10 ** places)::BIGINT)::VARCHAR, places, '0'))
-    END)[1];
--- an amount in cents shows its cents, one with a fraction of a cent shows it (it is what the rule compared)
-CREATE OR REPLACE MACRO qc_money(x) AS list_transform([x], lambda m: CASE WHEN abs(m * 100 - round(m * 100)) > 1e-6
-    THEN qc_fixed(m, 4) ELSE qc_fixed(m, 2) END)[1];
--- a number as qc_fixed or qc_money writes it, the French way: 92 900,00
-CREATE OR REPLACE MACRO qc_decimal_fr(s) AS list_transform([s], lambda v: CASE WHEN v IS NULL OR v = 'unknown'
-    THEN 'inconnu' ELSE (CASE WHEN starts_with(v, '-') THEN '-' ELSE '' END)
-    || replace(format('{:,}', split_part(ltrim(v, '-'), '.', 1)::HUGEINT), ',', ' ')
-    || CASE WHEN contains(v, '.') THEN ',' || split_part(v, '.', 2) ELSE '' END END)[1];
-CREATE OR REPLACE MACRO qc_argent(x) AS qc_decimal_fr(qc_money(x));
-CREATE OR REPLACE MACRO qc_fixe(x, places) AS qc_decimal_fr(qc_fixed(x, places));
-CREATE OR REPLACE MACRO qc_text(x, missing) AS coalesce(CAST(x AS VARCHAR), missing);
-CREATE OR REPLACE MACRO qc_yes_no(x) AS CASE WHEN x IS NULL THEN 'unknown' WHEN x THEN 'yes' ELSE 'no' END;
-CREATE OR REPLACE MACRO qc_oui_non(x) AS CASE WHEN x IS NULL THEN 'inconnu' WHEN x THEN 'oui' ELSE 'non' END;
-CREATE OR REPLACE MACRO qc_days(what, days, uncertain, required, d_from, d_to) AS
-    format('{}: {} days counted of {} required, in {}..{}{}', what, days, required,
-           qc_text(d_from, '?'), qc_text(d_to, '?'),
-           CASE WHEN uncertain > 0 THEN format(' (+{} days in spells whose occupation is uncertain)', uncertain)
-                ELSE '' END);
-CREATE OR REPLACE MACRO qc_jours(what, days, uncertain, required, d_from, d_to) AS
-    format('{} : {} jours comptés sur {} requis, du {} au {}{}', what, days, required,
-           qc_text(d_from, '?'), qc_text(d_to, '?'),
-           CASE WHEN uncertain > 0 THEN format(' (+{} jours de périodes dont la profession est incertaine)', uncertain)
-                ELSE '' END);
-"""
-
-
-def rule_results_sql(rules: list[Rule], sources: dict[str, str] | None = None) -> list[str]:
+def rule_results_sql(rules: list[Rule], types: Mapping[str, str], sources: dict[str, str] | None = None) -> list[str]:
     """The views of the rules' outcomes, one row per evaluation (or application) x rule of its program, with the
     `citation` and the `detail` worded from the typed figures (null when not_applicable): `detail` and `detail_en`
     in English, `detail_fr` in French.
 
     `evaluation_results` reads every kept evaluation (a decision's grounds: flows/readers/explain.py reads one by its
-    `evaluation_id`); `rule_results` is the latest delivery's. A detail reads the evaluation's figures (`a.`) and
-    the application's columns (`p.`, the same evaluation's row). `sources`: more relations a detail reads (name ->
+    `evaluation_id`); `rule_results` is the latest delivery's. A detail's template reads the columns of the
+    evaluation's row (`types`: column -> DuckDB type of `evaluations`) and `sources`: more relations (name ->
     SELECT with one row per evaluation_id), left-joined."""
     sources = sources or {}
     ids = ", ".join(f'"{r.id}"' for r in rules)
 
     def cases(lang: str) -> str:
-        return "\n".join(f"            WHEN '{r.id}' THEN {_on_evaluation(r.detail if lang == 'en' else r.detail_fr)}"
-                         for r in rules)
+        return "\n".join(f"            WHEN '{r.id}' THEN {compile_detail(getattr(r, 'detail_' + lang), lang, types)}"
+                          for r in rules)
 
     ctes = "".join(f",\n{name} AS (\n{sql}\n)" for name, sql in sources.items())
     joins = "".join(f"\nLEFT JOIN {name} USING (evaluation_id)" for name in sources)
@@ -300,7 +246,3 @@ SELECT d.application_id, r.rule_id, r.outcome, r.citation, r.detail, r.detail_en
 FROM deliveries d JOIN evaluation_results r USING (evaluation_id)
 """]
 
-
-def _on_evaluation(detail: str) -> str:
-    """A detail reads the application's columns as `p.` and the figures as `a.`: both are the evaluation's row."""
-    return re.sub(r"\bp\.(?=[a-z_])", "a.", detail)

@@ -6,7 +6,7 @@ import duckdb
 import polars as pl
 
 from schemas import MODELS
-from transforms import engine
+from transforms import engine, wording
 from transforms.context import References, RunFacts, evaluation_context, run_facts
 from transforms.identity import with_keys
 from transforms.keep import delivery_views as _views
@@ -73,8 +73,9 @@ def delivery_views(con) -> list[str]:
     return _views(con, APPLICATION_COLUMNS)
 
 
-def reading_views() -> list[str]:
-    """The views that read the kept evaluations: `evaluation_results` and `rule_results` with the macros their
-    details use, and `eligibility` (ids and details hold no legal value: the rules as written serve)."""
-    return [*statements(engine.MACROS_SQL), engine.eligibility_sql(RULES),
-            *engine.rule_results_sql(RULES, DETAIL_SOURCES)]
+def reading_views(con) -> list[str]:
+    """The views that read the kept evaluations (`con` holds them): `evaluation_results` and `rule_results` with the
+    macros their details use, and `eligibility` (ids and details hold no legal value: the rules as written serve)."""
+    types = dict(con.sql("SELECT column_name, column_type FROM (DESCRIBE evaluations)").fetchall())
+    return [*statements(wording.MACROS_SQL), engine.eligibility_sql(RULES),
+            *engine.rule_results_sql(RULES, types, DETAIL_SOURCES)]

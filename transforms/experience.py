@@ -115,6 +115,11 @@ def figures(prefix: str, required_days: pl.Expr) -> dict[str, pl.Expr]:
 
 
 def detail(prefix: str, what: str, lang: str = "en") -> str:
-    """The SQL wording of an experience rule's figures (`qc_days`, `qc_jours`: transforms.engine.MACROS_SQL)."""
-    return (f"{'qc_days' if lang == 'en' else 'qc_jours'}('{what}', a.{prefix}_days, a.{prefix}_days_uncertain, "
-            f"a.{prefix}_days_required, a.{prefix}_from, a.{prefix}_to)")
+    """The detail template of an experience's figures (transforms.wording), `what` naming the experience."""
+    if lang == "en":
+        return (f"{what}: {{{prefix}_days}} days counted of {{{prefix}_days_required}} required, in "
+                f"{{{prefix}_from|?}}..{{{prefix}_to|?}}{{if {prefix}_days_uncertain > 0: "
+                f"(+{{{prefix}_days_uncertain}} days in spells whose occupation is uncertain)}}")
+    return (f"{what} : {{{prefix}_days}} jours comptés sur {{{prefix}_days_required}} requis, du "
+            f"{{{prefix}_from|?}} au {{{prefix}_to|?}}{{if {prefix}_days_uncertain > 0: "
+            f"(+{{{prefix}_days_uncertain}} jours de périodes dont la profession est incertaine)}}")

@@ -20,6 +20,7 @@ from typing import Any
 import polars as pl
 
 from schemas.labels import PLACEHOLDER, label
+from transforms import wording
 
 D = pl.col("submitted_on")
 
@@ -127,8 +128,7 @@ class Parameters:
         if isinstance(value, bool):
             return label(value, lang)
         if isinstance(value, int | float) and unit.startswith("CAD"):
-            amount = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
-            return f"${amount}" if lang == "en" else amount.replace(",", " ").replace(".", ",") + " $"
+            return wording.money(value, lang)
         if isinstance(value, list):
             words = [" = ".join(label(v, lang) for v in item) if isinstance(item, list) else label(item, lang)
                      for item in value]
@@ -138,6 +138,6 @@ class Parameters:
         if isinstance(value, dict):
             return "; ".join(f"{k}: {self.show(name, v, lang) if isinstance(v, list | dict) else v}"
                              for k, v in value.items())
-        if isinstance(value, float) and lang == "fr":
-            return str(value).replace(".", ",")
+        if isinstance(value, float):
+            return wording.number(value, lang)
         return label(value, lang)

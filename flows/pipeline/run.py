@@ -184,7 +184,7 @@ def evaluate(staging: database.Staging, store: spill.Spill, dropped: pl.DataFram
     keep(staging.con, run_id, APPLICATION_COLUMNS)
     staging.append({"rules": engine.rules_table(book.rules, parameters)})  # the views read it
     rulebook_id = keep_rulebook(staging.con)
-    for sql in reading_views():
+    for sql in reading_views(staging.con):
         staging.con.execute(sql)
     counts = dict(staging.con.sql("SELECT outcome, count(*) FROM eligibility GROUP BY ALL ORDER BY 1").fetchall())
     log.info("evaluate: %d applications in %d partition(s), outcomes %s", kept["applications"], store.buckets, counts)

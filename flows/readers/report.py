@@ -19,6 +19,7 @@ from markupsafe import Markup  # noqa: E402
 
 from schemas.enums import EXTRACTS
 from schemas.labels import label
+from transforms import wording
 
 WORDS = {
     "en": {
@@ -201,7 +202,7 @@ def _cell(column: str, v, lang: str) -> str:
     if v is None:
         return ""
     if isinstance(v, int) and "year" not in column:
-        return f"{v:,}" if lang == "en" else f"{v:,}".replace(",", "\u202f")
+        return wording.number(v, lang)
     if column in ("program", "stream", "status", "extract"):
         return label(v, lang)
     return str(v)

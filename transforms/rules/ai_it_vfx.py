@@ -14,7 +14,7 @@ from transforms.interpretation import money_ge
 from transforms.noc import skill_level
 from transforms.parameters import Parameters
 from transforms.rules.common import (
-    JOB_DETAIL,
+    JOB_DETAIL_EN,
     JOB_DETAIL_FR,
     V2023,
     D,
@@ -85,9 +85,8 @@ def _in_program() -> pl.Expr:
 
 STAY_TEXT_EN = "Any stay in Quebec had {ai_it_vfx.stay_purposes} as its main purpose."
 STAY_TEXT_FR = "Le cas échéant, le séjour au Québec avait pour but principal : {ai_it_vfx.stay_purposes}."
-STAY_DETAIL = "format('main purpose of the stay in Quebec: {}', qc_text(p.quebec_stay_purpose, 'no stay'))"
-STAY_DETAIL_FR = ("format('but principal du séjour au Québec : {}', "
-                  "qc_text(qc_mot_quebec_stay_purpose(p.quebec_stay_purpose), 'aucun séjour'))")
+STAY_DETAIL_EN = "main purpose of the stay in Quebec: {quebec_stay_purpose|no stay}"
+STAY_DETAIL_FR = "but principal du séjour au Québec : {quebec_stay_purpose|aucun séjour}"
 
 
 def stay_purpose_accepted(p: Parameters) -> pl.Expr:
@@ -102,7 +101,7 @@ NOT_OPEN_PERMIT_SPOUSE = ~pl.col("spouse_open_work_permit")
 AI_FW_STAY_PURPOSE = Rule(
     id="AI_FW_STAY_PURPOSE", citation="art. 7 1°, art. 8", program=PROGRAM, versions=VERSIONS,
     streams=("ai",), substreams=("foreign_worker",), text_en=STAY_TEXT_EN, text_fr=STAY_TEXT_FR,
-    applies=NOT_OPEN_PERMIT_SPOUSE, condition=stay_purpose_accepted, detail=STAY_DETAIL,
+    applies=NOT_OPEN_PERMIT_SPOUSE, condition=stay_purpose_accepted, detail_en=STAY_DETAIL_EN,
     detail_fr=STAY_DETAIL_FR,
 )
 
@@ -113,8 +112,7 @@ AI_FW_DIPLOMA = Rule(
     text_fr="Le requérant est titulaire d'un diplôme correspondant minimalement à un "
             "{ai_it_vfx.foreign_worker_minimum_diploma} du Québec.",
     condition=lambda p: diploma_at_least(p, "ai_it_vfx.foreign_worker_minimum_diploma"),
-    detail_fr="format('diplôme le plus élevé : {}', qc_mot_highest_diploma(p.highest_diploma))",
-    detail="format('highest diploma: {}', p.highest_diploma)",
+    detail_en="highest diploma: {highest_diploma}", detail_fr="diplôme le plus élevé : {highest_diploma}",
 )
 
 AI_FW_EXPERIENCE = experience_rule(
@@ -153,7 +151,7 @@ AI_JOB_TEXT_FR = ("Occupe ou a accepté un emploi à temps plein au Québec dans
 AI_FW_JOB = Rule(
     id="AI_FW_JOB", citation="art. 7 4° a)", program=PROGRAM, versions=VERSIONS, streams=("ai",),
     substreams=("foreign_worker",), text_en=AI_JOB_TEXT_EN, text_fr=AI_JOB_TEXT_FR, condition=ai_job,
-    detail=JOB_DETAIL, detail_fr=JOB_DETAIL_FR,
+    detail_en=JOB_DETAIL_EN, detail_fr=JOB_DETAIL_FR,
 )
 
 _in_cmm = pl.col("employer_in_cmm")
@@ -175,18 +173,13 @@ AI_FW_SALARY = Rule(
         "ai_fw_salary_required_cad": pl.when(_in_cmm).then(p.value("ai_it_vfx.salary_minimum_in_cmm", pl.Float64))
         .when(~_in_cmm).then(p.value("ai_it_vfx.salary_minimum_elsewhere", pl.Float64)),
     },
-    detail_fr="format('salaire annuel {} $; municipalité de l''employeur {}, dans la CMM : {}; requis {} $', "
-              "qc_argent(a.annual_salary_cad), qc_text(p.employer_municipality_code, 'non fournie'), "
-              "qc_oui_non(a.employer_in_cmm), CASE WHEN a.employer_in_cmm IS NULL "
-              "THEN format('{} dans la CMM, {} ailleurs', "
-              "qc_argent(a.ai_fw_salary_cmm_min_cad), qc_argent(a.ai_fw_salary_elsewhere_min_cad)) "
-              "ELSE qc_argent(a.ai_fw_salary_required_cad) END)",
-    detail="format('annual salary {} CAD; employer municipality {}, in the CMM: {}; required {} CAD', "
-           "qc_money(a.annual_salary_cad), qc_text(p.employer_municipality_code, 'not given'), "
-           "qc_yes_no(a.employer_in_cmm), CASE WHEN a.employer_in_cmm IS NULL "
-           "THEN format('{} in the CMM, {} elsewhere', "
-           "qc_money(a.ai_fw_salary_cmm_min_cad), qc_money(a.ai_fw_salary_elsewhere_min_cad)) "
-           "ELSE qc_money(a.ai_fw_salary_required_cad) END)",
+    detail_fr="salaire annuel {annual_salary_cad}; municipalité de l'employeur "
+              "{employer_municipality_code|non fournie}, dans la CMM : {employer_in_cmm}; requis "
+              "{if employer_in_cmm is unknown:{ai_fw_salary_cmm_min_cad} dans la CMM, {ai_fw_salary_elsewhere_min_cad} "
+              "ailleurs}{else:{ai_fw_salary_required_cad}}",
+    detail_en="annual salary {annual_salary_cad}; employer municipality {employer_municipality_code|not given}, in "
+              "the CMM: {employer_in_cmm}; required {if employer_in_cmm is unknown:{ai_fw_salary_cmm_min_cad} in the "
+              "CMM, {ai_fw_salary_elsewhere_min_cad} elsewhere}{else:{ai_fw_salary_required_cad}}",
 )
 
 AI_QG_STUDY_STAY = Rule(
@@ -196,8 +189,8 @@ AI_QG_STUDY_STAY = Rule(
     text_fr="A séjourné au Québec dans le but principal d'y étudier pendant au moins la moitié de la durée de son "
             "programme.",
     condition=pl.col("half_program_in_quebec"),
-    detail_fr="format('moitié du programme au Québec : {}', qc_oui_non(p.half_program_in_quebec))",
-    detail="format('half of the program in Quebec: {}', qc_yes_no(p.half_program_in_quebec))",
+    detail_fr="moitié du programme au Québec : {half_program_in_quebec}",
+    detail_en="half of the program in Quebec: {half_program_in_quebec}",
 )
 
 AI_QG_SCHOLARSHIP = Rule(
@@ -206,8 +199,8 @@ AI_QG_SCHOLARSHIP = Rule(
     text_en="No scholarship with a return-to-country condition, or the condition was fulfilled.",
     text_fr="N'est pas titulaire d'une bourse imposant un retour dans son pays, ou s'est conformé à cette condition.",
     condition=lambda p: p.isin(pl.col("return_scholarship"), "ai_it_vfx.graduate_scholarships"),
-    detail_fr="format('bourse avec obligation de retour : {}', qc_mot_return_scholarship(p.return_scholarship))",
-    detail="format('return scholarship: {}', p.return_scholarship)",
+    detail_fr="bourse avec obligation de retour : {return_scholarship}",
+    detail_en="return scholarship: {return_scholarship}",
 )
 
 AI_QG_DIPLOMA = Rule(
@@ -222,12 +215,10 @@ AI_QG_DIPLOMA = Rule(
     & within_months_before(p, pl.col("diploma_obtained_on"), "ai_it_vfx.graduate_diploma_months", include_d=True),
     figures=lambda p: {"ai_qg_diploma_from": p.months_before(D, "ai_it_vfx.graduate_diploma_months"),
                        "ai_qg_diploma_to": D},
-    detail_fr="format('{} du Québec : {}, obtenu le {} (accepté du {} au {})', "
-              "qc_mot_highest_diploma(p.highest_diploma), qc_oui_non(p.diploma_from_quebec), "
-              "qc_text(p.diploma_obtained_on, 'non fournie'), a.ai_qg_diploma_from, a.ai_qg_diploma_to)",
-    detail="format('{} from Quebec {}, obtained on {} (from {} to {} accepted)', p.highest_diploma, "
-           "qc_yes_no(p.diploma_from_quebec), qc_text(p.diploma_obtained_on, 'not given'), a.ai_qg_diploma_from, "
-           "a.ai_qg_diploma_to)",
+    detail_fr="{highest_diploma} du Québec : {diploma_from_quebec}, obtenu le {diploma_obtained_on|non fournie} "
+              "(accepté du {ai_qg_diploma_from} au {ai_qg_diploma_to})",
+    detail_en="{highest_diploma} from Quebec {diploma_from_quebec}, obtained on {diploma_obtained_on|not given} (from "
+              "{ai_qg_diploma_from} to {ai_qg_diploma_to} accepted)",
 )
 
 AI_QG_DESS_EXPERIENCE = experience_rule(
@@ -257,13 +248,13 @@ AI_QG_DESS_EXPERIENCE = experience_rule(
 AI_QG_JOB = Rule(
     id="AI_QG_JOB", citation="art. 9 5°", program=PROGRAM, versions=VERSIONS, streams=("ai",),
     substreams=("quebec_graduate",), text_en=AI_JOB_TEXT_EN, text_fr=AI_JOB_TEXT_FR, condition=ai_job,
-    detail=JOB_DETAIL, detail_fr=JOB_DETAIL_FR,
+    detail_en=JOB_DETAIL_EN, detail_fr=JOB_DETAIL_FR,
 )
 
 ITV_STAY_PURPOSE = Rule(
     id="ITV_STAY_PURPOSE", citation="art. 10 1°, art. 11", program=PROGRAM, versions=VERSIONS, streams=("it_vfx",),
     text_en=STAY_TEXT_EN, text_fr=STAY_TEXT_FR, applies=NOT_OPEN_PERMIT_SPOUSE, condition=stay_purpose_accepted,
-    detail=STAY_DETAIL, detail_fr=STAY_DETAIL_FR,
+    detail_en=STAY_DETAIL_EN, detail_fr=STAY_DETAIL_FR,
 )
 
 ITV_DIPLOMA = Rule(
@@ -272,8 +263,7 @@ ITV_DIPLOMA = Rule(
     text_fr="Un {ai_it_vfx.itv_diplomas} du Québec ou au moins un {ai_it_vfx.itv_minimum_diploma}.",
     condition=lambda p: p.isin(pl.col("highest_diploma"), "ai_it_vfx.itv_diplomas")
     | diploma_at_least(p, "ai_it_vfx.itv_minimum_diploma"),
-    detail_fr="format('diplôme le plus élevé : {}', qc_mot_highest_diploma(p.highest_diploma))",
-    detail="format('highest diploma: {}', p.highest_diploma)",
+    detail_en="highest diploma: {highest_diploma}", detail_fr="diplôme le plus élevé : {highest_diploma}",
 )
 
 ITV_EXPERIENCE = experience_rule(
@@ -299,7 +289,7 @@ ITV_JOB = Rule(
     condition=lambda p: p.isin(pl.col("job_status"), "ai_it_vfx.job_statuses") & pl.col("job_full_time")
     & pl.col("job_in_quebec") & job_itv_occupation(p) & ~pl.col("job_ineligible_sector")
     & not_controlled_where_excluded(p, pl.col("employer_controlled_by_applicant")),
-    detail=JOB_DETAIL, detail_fr=JOB_DETAIL_FR,
+    detail_en=JOB_DETAIL_EN, detail_fr=JOB_DETAIL_FR,
 )
 
 ITV_WAGE_ABOVE_D9 = Rule(
@@ -317,11 +307,10 @@ ITV_WAGE_ABOVE_D9 = Rule(
         "itv_wage_reference_years": pl.col("itv_wage_reference_years"),
         "itv_wage_years_required": pl.lit(p.only("ai_it_vfx.wage_years"), pl.Int16)},
     # one line per NOC 2021 code the job stands for, from `wage_checks` (source `itv_wage_lines` below)
-    detail_fr="CASE WHEN itv_wage_lines.lines_fr IS NULL THEN 'aucun emploi avec un code de profession : aucun "
-              "salaire à comparer' ELSE format('salaire horaire {} $; {}', qc_fixe(a.hourly_wage_cad, 4), "
-              "itv_wage_lines.lines_fr) END",
-    detail="CASE WHEN itv_wage_lines.lines IS NULL THEN 'no job with an occupation code: no wage to compare' "
-           "ELSE format('hourly wage {} CAD; {}', qc_fixed(a.hourly_wage_cad, 4), itv_wage_lines.lines) END",
+    detail_fr="{if itv_wage_lines.lines_fr is unknown:aucun emploi avec un code de profession : aucun salaire à "
+              "comparer}{else:salaire horaire {hourly_wage_cad:4}; {itv_wage_lines.lines_fr}}",
+    detail_en="{if itv_wage_lines.lines is unknown:no job with an occupation code: no wage to compare}{else:hourly "
+              "wage {hourly_wage_cad:4}; {itv_wage_lines.lines}}",
 )
 
 # The wording of ITV_WAGE_ABOVE_D9's figures, per NOC 2021 code the job stands for (one row per application).
@@ -330,15 +319,15 @@ DETAIL_SOURCES = {"itv_wage_lines": """
         WHEN w.noc2021_code IS NULL THEN format('code {} has no NOC 2021 equivalent', w.noc_code)
         WHEN w.threshold_hourly_cad IS NULL THEN format('NOC {}: {} of {} reference years published by {}',
             w.noc2021_code, coalesce(len(w.reference_years), 0), x.itv_wage_years_required, x.submitted_on)
-        ELSE format('NOC {}: threshold {} CAD (mean 9th decile of {})', w.noc2021_code,
-            qc_fixed(w.threshold_hourly_cad, 4), array_to_string(w.reference_years, ', '))
+        ELSE format('NOC {}: threshold {} (mean 9th decile of {})', w.noc2021_code,
+            qc_money_en_places(w.threshold_hourly_cad, 4), array_to_string(w.reference_years, ', '))
         END, '; ' ORDER BY w.noc2021_code NULLS FIRST) AS lines,
         string_agg(CASE
         WHEN w.noc2021_code IS NULL THEN format('le code {} n''a pas d''équivalent CNP 2021', w.noc_code)
         WHEN w.threshold_hourly_cad IS NULL THEN format('CNP {} : {} des {} années de référence publiées au {}',
             w.noc2021_code, coalesce(len(w.reference_years), 0), x.itv_wage_years_required, x.submitted_on)
-        ELSE format('CNP {} : seuil {} $ (moyenne du 9e décile de {})', w.noc2021_code,
-            qc_fixe(w.threshold_hourly_cad, 4), array_to_string(w.reference_years, ', '))
+        ELSE format('CNP {} : seuil {} (moyenne du 9e décile de {})', w.noc2021_code,
+            qc_money_fr_places(w.threshold_hourly_cad, 4), array_to_string(w.reference_years, ', '))
         END, '; ' ORDER BY w.noc2021_code NULLS FIRST) AS lines_fr
     FROM evaluation_wages w JOIN evaluations x USING (evaluation_id)
     WHERE x.stream = 'it_vfx'

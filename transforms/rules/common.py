@@ -20,17 +20,13 @@ D = pl.col("submitted_on")
 V2023 = pl.col("rules_version") == "2023"
 
 
-# The wording of a job's facts, read by the job rules of several programs (SQL over `applications`, see engine).
-JOB_DETAIL = ("format('job {}: NOC {}, full-time {}, in Quebec {}, sector {}, ineligible sector {}, employer "
-              "controlled {}, skills match {}', p.job_status, qc_text(p.job_noc_code, 'not given'), "
-              "qc_yes_no(p.job_full_time), qc_yes_no(p.job_in_quebec), qc_text(p.job_sector, 'not given'), "
-              "qc_yes_no(p.job_ineligible_sector), qc_yes_no(p.employer_controlled_by_applicant), "
-              "qc_yes_no(p.skills_match_job))")
-JOB_DETAIL_FR = ("format('emploi {} : CNP {}, temps plein {}, au Québec {}, secteur {}, secteur inadmissible {}, "
-                 "entreprise contrôlée {}, profil de compétences {}', qc_mot_job_status(p.job_status), "
-                 "qc_text(p.job_noc_code, 'non fourni'), qc_oui_non(p.job_full_time), qc_oui_non(p.job_in_quebec), "
-                 "qc_text(qc_mot_job_sector(p.job_sector), 'non fourni'), qc_oui_non(p.job_ineligible_sector), "
-                 "qc_oui_non(p.employer_controlled_by_applicant), qc_oui_non(p.skills_match_job))")
+# The wording of a job's facts, read by the job rules of several programs (templates: transforms.wording).
+JOB_DETAIL_EN = ("job {job_status}: NOC {job_noc_code|not given}, full-time {job_full_time}, in Quebec "
+                 "{job_in_quebec}, sector {job_sector|not given}, ineligible sector {job_ineligible_sector}, "
+                 "employer controlled {employer_controlled_by_applicant}, skills match {skills_match_job}")
+JOB_DETAIL_FR = ("emploi {job_status} : CNP {job_noc_code|non fourni}, temps plein {job_full_time}, au Québec "
+                 "{job_in_quebec}, secteur {job_sector|non fourni}, secteur inadmissible {job_ineligible_sector}, "
+                 "entreprise contrôlée {employer_controlled_by_applicant}, profil de compétences {skills_match_job}")
 
 
 def diploma_rank(p: Parameters) -> dict[str, int]:
@@ -114,8 +110,8 @@ def experience_rule(*, experiences: list[Experience], condition: Callable[[Param
         return {**found, **(figures(p) if figures else {})}
 
     def worded(lang: str) -> str:
-        parts = [experience.detail(e.name, e.words_en if lang == "en" else e.words_fr, lang) for e in experiences]
-        return parts[0] if len(parts) == 1 else f"format('{'; '.join('{}' for _ in parts)}', {', '.join(parts)})"
+        return "; ".join(experience.detail(e.name, e.words_en if lang == "en" else e.words_fr, lang)
+                         for e in experiences)
 
     return Rule(condition=condition or all_enough, figures=all_figures, measures=measured,
-                detail=worded("en"), detail_fr=worded("fr"), **rule)
+                detail_en=worded("en"), detail_fr=worded("fr"), **rule)

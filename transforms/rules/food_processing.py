@@ -55,11 +55,10 @@ FP_DIPLOMA = Rule(
     # every diploma of the contract ranks at least `secondary`: the program length decides
     condition=pl.col("diploma_full_time_program_months") >= pl.col("fp_diploma_months_required"),
     figures=lambda p: {"fp_diploma_months_required": p.value("food_processing.minimum_program_months", pl.Int16)},
-    detail_fr="format('{} au terme d''un programme à temps plein de {} mois ({} requis)', "
-              "qc_mot_highest_diploma(p.highest_diploma), "
-              "qc_text(p.diploma_full_time_program_months, 'non fourni'), a.fp_diploma_months_required)",
-    detail="format('{} after a full-time program of {} months ({} required)', p.highest_diploma, "
-           "qc_text(p.diploma_full_time_program_months, 'not given'), a.fp_diploma_months_required)",
+    detail_fr="{highest_diploma} au terme d'un programme à temps plein de "
+              "{diploma_full_time_program_months|non fourni} mois ({fp_diploma_months_required} requis)",
+    detail_en="{highest_diploma} after a full-time program of {diploma_full_time_program_months|not given} months "
+              "({fp_diploma_months_required} required)",
 )
 
 FP_WORK = Rule(
@@ -82,12 +81,10 @@ FP_WORK = Rule(
         qualifies=pl.col("full_time") & pl.col("paid") & pl.col("legally_obtained") & pl.col("in_quebec")
         & spell_food_occupation(p) & naics_eligible(p, pl.col("naics_code")),
     )],
-    detail_fr="format('emploi actuel admissible : {} (CNP {}, SCIAN {}); {}', qc_oui_non(a.fp_work_held_job), "
-              "qc_text(p.job_noc_code, 'non fourni'), qc_text(p.job_naics_code, 'non fourni'), "
-              f"{experience.detail('fp_work_experience', 'expérience', 'fr')})",
-    detail="format('current job qualifies: {} (NOC {}, NAICS {}); {}', qc_yes_no(a.fp_work_held_job), "
-           "qc_text(p.job_noc_code, 'not given'), qc_text(p.job_naics_code, 'not given'), "
-           f"{experience.detail('fp_work_experience', 'experience')})",
+    detail_fr="emploi actuel admissible : {fp_work_held_job} (CNP {job_noc_code|non fourni}, SCIAN "
+              "{job_naics_code|non fourni}); " + experience.detail("fp_work_experience", "expérience", "fr"),
+    detail_en="current job qualifies: {fp_work_held_job} (NOC {job_noc_code|not given}, NAICS "
+              "{job_naics_code|not given}); " + experience.detail("fp_work_experience", "experience"),
 )
 
 RULES = [FP_DIPLOMA, FP_WORK]

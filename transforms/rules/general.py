@@ -15,10 +15,8 @@ GEN_PROGRAM_IN_FORCE = Rule(
     text_fr="La demande a été présentée pendant qu'une version du programme était en vigueur.",
     reads=("general.program_versions",),  # transforms.context.rules_version
     condition=pl.col("rules_version").is_not_null(),
-    detail_fr="format('présentée le {} (date locale); version des règles {}', p.submitted_on, "
-              "qc_text(p.rules_version, 'aucune en vigueur'))",
-    detail="format('submitted on {} (local date); rules version {}', p.submitted_on, "
-           "qc_text(p.rules_version, 'none in force'))",
+    detail_fr="présentée le {submitted_on} (date locale); version des règles {rules_version|aucune en vigueur}",
+    detail_en="submitted on {submitted_on} (local date); rules version {rules_version|none in force}",
 )
 
 
@@ -30,8 +28,8 @@ GEN_AGE_18 = Rule(
     # the birthday on D counts; the figure the letter prints is the one the rule compares
     condition=pl.col("age_on_d") >= pl.col("age_required"),
     figures=lambda p: {"age_on_d": age_on_d(), "age_required": p.value("general.minimum_age", pl.Int16)},
-    detail_fr="format('âge le {} : {} ans ({} requis)', p.submitted_on, a.age_on_d, a.age_required)",
-    detail="format('age on {}: {} years ({} required)', p.submitted_on, a.age_on_d, a.age_required)",
+    detail_fr="âge le {submitted_on} : {age_on_d} ans ({age_required} requis)",
+    detail_en="age on {submitted_on}: {age_on_d} years ({age_required} required)",
 )
 
 GEN_FRENCH_ORAL_7 = Rule(
@@ -44,10 +42,8 @@ GEN_FRENCH_ORAL_7 = Rule(
     applies=pl.col("profile") == "francophone",
     condition=pl.col("french_oral_level") >= pl.col("french_oral_required"),
     figures=lambda p: {"french_oral_required": p.value("general.french_oral_minimum_level", pl.Int16)},
-    detail_fr="format('niveau de français oral {} ({} requis)', qc_text(p.french_oral_level, 'non fourni'), "
-              "a.french_oral_required)",
-    detail="format('oral French level {} ({} required)', qc_text(p.french_oral_level, 'not given'), "
-           "a.french_oral_required)",
+    detail_fr="niveau de français oral {french_oral_level|non fourni} ({french_oral_required} requis)",
+    detail_en="oral French level {french_oral_level|not given} ({french_oral_required} required)",
 )
 
 GEN_FRANCISATION_AGREEMENT = Rule(
@@ -57,8 +53,8 @@ GEN_FRANCISATION_AGREEMENT = Rule(
     text_fr="Profil Francisation : une entente de francisation est signée.",
     applies=pl.col("profile") == "francisation",
     condition=pl.col("francisation_agreement_signed"),
-    detail_fr="format('entente de francisation signée : {}', qc_oui_non(p.francisation_agreement_signed))",
-    detail="format('francisation agreement signed: {}', qc_text(p.francisation_agreement_signed, 'not given'))",
+    detail_fr="entente de francisation signée : {francisation_agreement_signed}",
+    detail_en="francisation agreement signed: {francisation_agreement_signed|not given}",
 )
 
 GEN_SELF_SUFFICIENCY = Rule(
@@ -73,16 +69,14 @@ GEN_SELF_SUFFICIENCY = Rule(
     reads=("general.scale_maximum_adults", "general.scale_maximum_children"),  # transforms.context
     figures={"self_sufficiency_required_cad": pl.col("self_sufficiency_required_cad"),
              "self_sufficiency_scale_year": pl.col("self_sufficiency_scale_year")},
-    detail_fr="format('contrat signé : {}; ressources disponibles {} $; montant requis {} $ (barème {}; {} adulte(s), "
-              "{} enfant(s) de moins de 18 ans, {} enfant(s) de 18 ans ou plus)', "
-              "qc_oui_non(p.self_sufficiency_contract_signed), qc_argent(p.funds_available_cad), "
-              "qc_argent(a.self_sufficiency_required_cad), qc_text(a.self_sufficiency_scale_year, 'aucun'), "
-              "p.adults_in_family, p.children_under_18, p.children_18_plus)",
-    detail="format('contract signed: {}; funds available {} CAD; amount required {} CAD (scale year {}; {} adult(s), "
-           "{} child(ren) under 18, {} child(ren) 18+)', qc_yes_no(p.self_sufficiency_contract_signed), "
-           "qc_money(p.funds_available_cad), qc_money(a.self_sufficiency_required_cad), "
-           "qc_text(a.self_sufficiency_scale_year, 'none'), p.adults_in_family, p.children_under_18, "
-           "p.children_18_plus)",
+    detail_fr="contrat signé : {self_sufficiency_contract_signed}; ressources disponibles {funds_available_cad}; "
+              "montant requis {self_sufficiency_required_cad} (barème {self_sufficiency_scale_year|aucun}; "
+              "{adults_in_family} adulte(s), {children_under_18} enfant(s) de moins de 18 ans, {children_18_plus} "
+              "enfant(s) de 18 ans ou plus)",
+    detail_en="contract signed: {self_sufficiency_contract_signed}; funds available {funds_available_cad}; amount "
+              "required {self_sufficiency_required_cad} (scale year {self_sufficiency_scale_year|none}; "
+              "{adults_in_family} adult(s), {children_under_18} child(ren) under 18, {children_18_plus} child(ren) "
+              "18+)",
 )
 
 GEN_STAY_CONDITIONS = Rule(
@@ -91,9 +85,9 @@ GEN_STAY_CONDITIONS = Rule(
     text_en="The applicant met the conditions of any stay in Quebec.",
     text_fr="Le requérant a respecté les conditions de son séjour au Québec, le cas échéant.",
     condition=pl.col("stay_conditions_met").fill_null(True),
-    detail_fr="CASE WHEN p.stay_conditions_met IS NULL THEN 'aucun séjour au Québec' "
-              "ELSE format('conditions de séjour respectées : {}', qc_oui_non(p.stay_conditions_met)) END",
-    detail="format('stay conditions met: {}', qc_text(p.stay_conditions_met, 'no stay in Quebec'))",
+    detail_fr="{if stay_conditions_met is unknown:aucun séjour au Québec}{else:conditions de séjour respectées : "
+              "{stay_conditions_met}}",
+    detail_en="stay conditions met: {stay_conditions_met|no stay in Quebec}",
 )
 
 GEN_INTENT_TO_SETTLE = Rule(
@@ -102,8 +96,8 @@ GEN_INTENT_TO_SETTLE = Rule(
     text_en="The applicant intends to settle in Quebec.",
     text_fr="Le requérant a l'intention de s'établir au Québec.",
     condition=pl.col("intends_to_settle_in_quebec"),
-    detail_fr="format('intention de s''établir au Québec : {}', qc_oui_non(p.intends_to_settle_in_quebec))",
-    detail="format('intends to settle in Quebec: {}', p.intends_to_settle_in_quebec)",
+    detail_fr="intention de s'établir au Québec : {intends_to_settle_in_quebec}",
+    detail_en="intends to settle in Quebec: {intends_to_settle_in_quebec}",
 )
 
 RULES = [

@@ -37,10 +37,8 @@ ORD_EMPLOYER_NOT_CONTROLLED = Rule(
     text_en="The current or accepted job, if any, is not for an employer the applicant controls.",
     text_fr="L'emploi occupé ou accepté, le cas échéant, n'est pas pour une entreprise que le requérant contrôle.",
     condition=(pl.col("job_status") == "none") | ~pl.col("employer_controlled_by_applicant"),
-    detail_fr="format('emploi {}; entreprise contrôlée par le requérant : {}', qc_mot_job_status(p.job_status), "
-              "qc_oui_non(p.employer_controlled_by_applicant))",
-    detail="format('job {}; employer controlled by the applicant: {}', p.job_status, "
-           "qc_yes_no(p.employer_controlled_by_applicant))",
+    detail_fr="emploi {job_status}; entreprise contrôlée par le requérant : {employer_controlled_by_applicant}",
+    detail_en="job {job_status}; employer controlled by the applicant: {employer_controlled_by_applicant}",
 )
 
 ORD_W_DIPLOMA = Rule(
@@ -54,11 +52,10 @@ ORD_W_DIPLOMA = Rule(
     condition=lambda p: pl.col("diploma_orderly_related") & diploma_at_least(p, "orderlies.work_minimum_diploma")
     & (pl.col("diploma_full_time_program_months") >= pl.col("ord_w_diploma_months_required")),
     figures=lambda p: {"ord_w_diploma_months_required": p.value("orderlies.minimum_program_months", pl.Int16)},
-    detail_fr="format('{} lié à la profession de préposé : {}; programme à temps plein de {} mois', "
-              "qc_mot_highest_diploma(p.highest_diploma), "
-              "qc_oui_non(p.diploma_orderly_related), qc_text(p.diploma_full_time_program_months, 'non fourni'))",
-    detail="format('{} related to the orderly occupation: {}; full-time program of {} months', p.highest_diploma, "
-           "qc_yes_no(p.diploma_orderly_related), qc_text(p.diploma_full_time_program_months, 'not given'))",
+    detail_fr="{highest_diploma} lié à la profession de préposé : {diploma_orderly_related}; programme à temps plein "
+              "de {diploma_full_time_program_months|non fourni} mois",
+    detail_en="{highest_diploma} related to the orderly occupation: {diploma_orderly_related}; full-time program of "
+              "{diploma_full_time_program_months|not given} months",
 )
 
 ORD_W_EXPERIENCE = experience_rule(
@@ -98,13 +95,10 @@ ORD_SW_DIPLOMA = Rule(
     & within_months_before(p, pl.col("diploma_obtained_on"), "orderlies.study_work_diploma_months"),
     figures=lambda p: {"ord_sw_diploma_from": p.months_before(D, "orderlies.study_work_diploma_months"),
                        "ord_sw_diploma_to": D},
-    detail_fr="format('{} du Québec : {}, lié : {}, obtenu le {} (du {} à la veille du {})', "
-              "qc_mot_highest_diploma(p.highest_diploma), "
-              "qc_oui_non(p.diploma_from_quebec), qc_oui_non(p.diploma_orderly_related), "
-              "qc_text(p.diploma_obtained_on, 'non fournie'), a.ord_sw_diploma_from, a.ord_sw_diploma_to)",
-    detail="format('{} from Quebec {}, related {}, obtained on {} (from {} to the day before {})', p.highest_diploma, "
-           "qc_yes_no(p.diploma_from_quebec), qc_yes_no(p.diploma_orderly_related), "
-           "qc_text(p.diploma_obtained_on, 'not given'), a.ord_sw_diploma_from, a.ord_sw_diploma_to)",
+    detail_fr="{highest_diploma} du Québec : {diploma_from_quebec}, lié : {diploma_orderly_related}, obtenu le "
+              "{diploma_obtained_on|non fournie} (du {ord_sw_diploma_from} à la veille du {ord_sw_diploma_to})",
+    detail_en="{highest_diploma} from Quebec {diploma_from_quebec}, related {diploma_orderly_related}, obtained on "
+              "{diploma_obtained_on|not given} (from {ord_sw_diploma_from} to the day before {ord_sw_diploma_to})",
 )
 
 ORD_SW_EXPERIENCE = experience_rule(
