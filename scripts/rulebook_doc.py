@@ -1,7 +1,7 @@
 """Write docs/rulebook.md from the rules (transforms/rules/) and the parameters file (data/rulebook/parameters.yaml).
 
     python scripts/rulebook_doc.py            # rewrite docs/rulebook.md
-    python scripts/rulebook_doc.py --check    # exit 1 if it is stale (tests/test_rulebook_doc.py does the same)
+    python scripts/rulebook_doc.py --check    # exit 1 if stale (tests/rulebook/test_rulebook_doc.py does the same)
 """
 
 from __future__ import annotations

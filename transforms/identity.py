@@ -8,8 +8,9 @@ space, invisible format characters (category Cf) and the other characters Unicod
 are different characters: the key does not guess they are one. The raw id is kept and shown; the key decides.
 
 polars lower-cases with the full Unicode lower-case mapping; case folding differs from it for the characters of
-`CASEFOLD_AFTER_LOWER`, folded after lower-casing (generated from Python's unicodedata; tests/test_identity.py
-checks, for every assigned character, that the expressions give what Python's `casefold` gives).
+`CASEFOLD_AFTER_LOWER`, folded after lower-casing (generated from Python's unicodedata;
+tests/transforms/test_identity.py checks, for every assigned character, that the expressions give what Python's
+`casefold` gives).
 """
 
 from __future__ import annotations

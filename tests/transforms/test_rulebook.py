@@ -14,7 +14,7 @@ import yaml
 from tests.factories import app, spell, wage
 from tests.rules_harness import detail, evaluate_rows, outcome
 
-CASES = Path(__file__).parent / "cases"
+CASES = Path(__file__).resolve().parents[1] / "cases"
 
 
 def _load():

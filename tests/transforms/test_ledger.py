@@ -5,7 +5,7 @@ import datetime as dt
 import polars as pl
 from polars.testing import assert_frame_equal
 
-from tests.test_selection import CONFIG, frames
+from tests.transforms.test_selection import CONFIG, frames
 from transforms.selection import selections_and_ledger
 
 T1 = dt.datetime(2024, 6, 1, tzinfo=dt.UTC)

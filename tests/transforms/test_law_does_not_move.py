@@ -16,7 +16,7 @@ from flows import cli
 from flows.dev.generate import write_extracts
 from tests.conftest import DATA
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 COLUMNS = ["application_id", "outcome", "failed_rules", "unknown_rules", "status", "rank_in_stream",
            "rank_in_program", "cap_applied"]
 

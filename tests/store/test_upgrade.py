@@ -24,8 +24,8 @@ from flows.store import layout
 from tests.conftest import DATA
 from tests.factories import APP_COLUMNS, SPELL_COLUMNS, app, spell, write_csv
 
-FIXTURES = Path(__file__).parent / "fixtures"
-README = Path(__file__).resolve().parents[1] / "README.md"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+README = Path(__file__).resolve().parents[2] / "README.md"
 OLDER = ["layout1", "layout2", "layout3", "layout4"]  # fixtures published by releases of an older layout than this one
 PUBLISHED = [*OLDER, "layout5"]  # ... and by this layout's first release: the next change of layout starts from it
 

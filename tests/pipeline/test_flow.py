@@ -30,7 +30,7 @@ def extracts(tmp_path):
 
 
 def invoke(extracts, db, apps_dir="apps"):
-    # these extracts reject 1 row of 3 on purpose: above the 5 % that stops a night (tests/test_trust2.py has it)
+    # these extracts reject 1 row of 3 on purpose: above the 5 % that stops a night (tests/store/test_trust2.py has it)
     return CliRunner().invoke(cli.app, [
         "run", "--applications", str(extracts / apps_dir), "--experience", str(extracts / "exp"),
         "--wages", str(extracts / "wages"), "--db", str(db), "--max-rejected", "100",

@@ -142,7 +142,7 @@ def test_a_threshold_moved_by_one_cent_fails_the_application_at_the_old_threshol
     assert "<td>2024</td><td>5</td><td>4</td><td>0</td><td>1</td>" in section
     assert "<td>AI_FW_SALARY</td><td>1</td>" in section and "$100,000.01" in section
     # the documented what-if queries answer on a scenario database
-    page = (Path(__file__).resolve().parents[1] / "docs" / "whatif.md").read_text(encoding="utf-8")
+    page = (Path(__file__).resolve().parents[2] / "docs" / "whatif.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```sql\n-- db: whatif[^\n]*\n(.*?)```", page, flags=re.S)
     queries = [q for b in blocks for q in b.split(";") if "SELECT" in q]
     assert len(queries) == 2

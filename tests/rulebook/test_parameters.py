@@ -22,7 +22,7 @@ from transforms import wording
 from transforms.rules import RULES, rulebook
 
 SHIPPED = parameters_path(DATA)
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _copy_with(tmp_path: Path, section: str, key: str, values: dict) -> Path:

@@ -8,7 +8,7 @@ from flows.rulebook.parameters import markdown
 from tests.rules_harness import parameters
 from transforms.rules import RULES
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "rulebook.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "rulebook.md"
 
 
 def test_the_rulebook_document_is_current():

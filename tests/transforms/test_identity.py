@@ -43,7 +43,7 @@ def test_application_ids_in_nfc_and_nfd_are_one_application_and_different_ids_st
 
 
 def test_clones_of_a_person_through_look_alike_ids_are_duplicates_not_four_selections():
-    from tests.test_selection import statuses
+    from tests.transforms.test_selection import statuses
 
     rows = [("A1", "P123", "ai_it_vfx", "ai", "2024-02-10 15:00", "eligible")]
     rows += [(f"A{i}", person, "ai_it_vfx", "ai", f"2024-02-1{i} 15:00", "eligible")

@@ -1,0 +1,1 @@
+"""Tests of flows/runtime/: signals held during a swap or a cleanup."""
