@@ -130,7 +130,7 @@ def test_a_threshold_moved_by_one_cent_fails_the_application_at_the_old_threshol
     assert roles["parameters_override"] == digest(override)
     fr = CliRunner().invoke(cli.app, ["explain", "A4", "--whatif", str(root / "cent.duckdb")])
     assert "AI_FW_SALARY (art. 7 4° b)) : satisfaite -> non satisfaite" in fr.output
-    assert "au moins 100 000,01 $" in fr.output and "requis 100 000,01 $" in fr.output
+    assert "au moins 100\u00a0000,01\u00a0$" in fr.output and "requis 100\u00a0000,01\u00a0$" in fr.output
     report = root / "report.html"
     made = CliRunner().invoke(cli.app, ["report", "--db", str(db), "--whatif", str(root / "cent.duckdb"), "--out",
                                         str(report), "--lang", "en"])
