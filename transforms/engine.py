@@ -217,9 +217,14 @@ def rule_results_sql(rules: list[Rule], types: Mapping[str, str], sources: dict[
     sources = sources or {}
     ids = ", ".join(f'"{r.id}"' for r in rules)
 
+    def compiled(r: Rule, lang: str) -> str:
+        try:
+            return compile_detail(getattr(r, f"detail_{lang}"), lang, types, tuple(sources))
+        except ValueError as exc:
+            raise ValueError(f"{r.id}, detail_{lang}: {exc}") from None
+
     def cases(lang: str) -> str:
-        return "\n".join(f"            WHEN '{r.id}' THEN {compile_detail(getattr(r, 'detail_' + lang), lang, types)}"
-                          for r in rules)
+        return "\n".join(f"            WHEN '{r.id}' THEN {compiled(r, lang)}" for r in rules)
 
     ctes = "".join(f",\n{name} AS (\n{sql}\n)" for name, sql in sources.items())
     joins = "".join(f"\nLEFT JOIN {name} USING (evaluation_id)" for name in sources)

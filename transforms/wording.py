@@ -4,12 +4,12 @@ CLDR data), in the view's macros and in the rule book's texts alike.
 
 A detail template is text with fields between braces (docs/changing-the-rules.md):
 - `{name}`: a column of the evaluation (a figure of the rule or a column of the application), worded by its type:
-  money (a name ending in `_cad`: cents, or four places when the amount has a fraction of a cent), yes/no
-  (a boolean), the language's word of a coded value (`highest_diploma`, ...), else the value as it is (dates ISO);
-  an unknown value is "unknown" / "inconnu";
-- `{name:4}`: money with that many places; `{name|not given}`: these words when the value is missing;
+  money (a name ending in `_cad`: in cents, or with every place it has, at least four, when it holds a fraction of
+  a cent: it is what the rule compared), yes/no (a boolean), the language's word of a coded value
+  (`highest_diploma`, ...), else the value as it is (dates ISO); a missing value is "unknown" / "inconnu";
+- `{name:4}`: money with that many places (1 to 9); `{name|not given}`: these words when the value is missing;
 - `{source.column}`: a column of a relation the detail reads besides the evaluation (rules.DETAIL_SOURCES), as is;
-- `{{` and `}}`: a brace as text;
+- `{{` and `}}`: a brace as text (not inside a condition);
 - `{if name is unknown:...}`, `{if name is known:...}`, `{if name > 0:...}`, optionally followed by `{else:...}`:
   a part worded only when the condition holds (fields may be nested in it).
 """
@@ -83,7 +83,7 @@ def _affixes(lang: str) -> tuple[str, str, bool]:
     """The currency prefix and suffix of a detail's money in `lang`, and whether it groups thousands."""
     pattern = parse_pattern(DETAIL_MONEY[lang])
     grouping = pattern.grouping[0]
-    if grouping not in (3, 1000):  # DuckDB's {:,} groups by three; no locale here groups otherwise
+    if grouping not in (3, 1000):  # the macros group by three; no locale here groups otherwise
         raise ValueError(f"{DETAIL_MONEY[lang]}: groups of {grouping} digits are not supported")
 
     def currency(affix: str) -> str:
@@ -97,8 +97,9 @@ def _macros(lang: str) -> str:
     prefix, suffix, grouped = _affixes(lang)
     unknown, yes, no = sql_text(UNKNOWN[lang]), sql_text(LABELS[lang]["yes"]), sql_text(LABELS[lang]["no"])
     integer = "split_part(ltrim(v, '-'), '.', 1)"
-    if grouped:
-        integer = f"replace(format('{{:,}}', {integer}::HUGEINT), ',', {sql_text(get_group_symbol(locale))})"
+    if grouped:  # groups of three digits from the right, whatever the length (no integer type holds them all)
+        integer = (f"replace(reverse(rtrim(regexp_replace(reverse({integer}), '([0-9]{{3}})', '\\1,', 'g'), ',')), "
+                   f"',', {sql_text(get_group_symbol(locale))})")
     return f"""
 -- a number as qc_fixed or qc_money writes it (-1234.50), as {locale} writes it (Babel's CLDR data)
 CREATE OR REPLACE MACRO qc_decimal_{lang}(s) AS list_transform([s], lambda v: CASE WHEN v IS NULL OR v = 'unknown'
@@ -116,37 +117,45 @@ CREATE OR REPLACE MACRO qc_yes_no_{lang}(x) AS CASE WHEN x IS NULL THEN {unknown
 
 
 def _words(lang: str) -> str:
-    """One small macro per coded column, `qc_mot_<column>(x)`: the word of each of its values in `lang`, else the
-    value as it is. (A CASE per column: one map of every label, expanded in every detail, made the rule_results
-    view three times slower to bind.)"""
+    """One small macro per coded column and language, `qc_word_<lang>_<column>(x)`: the word of each of its values
+    in `lang`, else the value as it is. (A CASE per column: one map of every label, expanded in every detail, made
+    the rule_results view three times slower to bind.)"""
     def word(column: str, value: str) -> str:
         return LABELS[lang].get(f"{column}.{value}", LABELS[lang].get(value, value))
 
     return "\n".join(
-        f"CREATE OR REPLACE MACRO qc_mot_{column}(x) AS CASE x "
+        f"CREATE OR REPLACE MACRO qc_word_{lang}_{column}(x) AS CASE x "
         + " ".join(f"WHEN {sql_text(v)} THEN {sql_text(word(column, v))}" for v in values) + " ELSE x END;"
         for column, values in WORDED.items())
 
 
 # Macros the details use (persisted in the database with the view, so any DuckDB client can read it).
-MACROS_SQL = "-- the French word of a value of a coded column\n" + _words("fr") + """
+MACROS_SQL = "-- the word of a value of a coded column\n" + "\n".join(_words(lang) for lang in LANGUAGES) + """
 -- Each number macro reads its argument once, through a lambda: a macro's argument is copied wherever it appears,
 -- and six copies of a money macro's text made the rule_results view three times slower to bind.
--- qc_fixed: a number with `places` places, rounded half to even, the plain way (-1234.50); an amount (DECIMAL) in
--- exact decimal arithmetic, a measure (DOUBLE) as the double it is
+-- qc_fixed: a number with `places` places, rounded half to even, the plain way (-1234.50): an amount (DECIMAL) in
+-- exact decimal arithmetic; a measure (DOUBLE) as the double it is, through its own decimal expansion once the
+-- product by 10^places is past the integers a double holds exactly (2^52)
 CREATE OR REPLACE MACRO qc_fixed(x, places) AS list_transform([x], lambda f: CASE WHEN f IS NULL THEN 'unknown'
-    WHEN typeof(f) LIKE 'DECIMAL%'
+    WHEN typeof(f) LIKE 'DECIMAL%' AND abs(f) < 1e27
     THEN list_transform([CAST(round_even(CAST(f AS DECIMAL(38, 10)), places) AS VARCHAR)], lambda v:
-        split_part(v, '.', 1) || CASE WHEN places > 0
-                                      THEN '.' || left(split_part(v, '.', 2) || repeat('0', places), places)
-                                      ELSE '' END)[1]
-    WHEN abs(f) >= 1e15 THEN printf('%.' || places || 'f', f) ELSE
+        split_part(v, '.', 1) || '.' || left(split_part(v, '.', 2) || repeat('0', places), places))[1]
+    WHEN abs(f) * 10 ** places >= 4503599627370496 THEN printf('%.' || places || 'f', f) ELSE
     (CASE WHEN round_even(f * 10 ** places, 0) < 0 THEN '-' ELSE '' END)
     || format('{}.{}', (abs(round_even(f * 10 ** places, 0))::BIGINT // (10 ** places)::BIGINT),
               lpad((abs(round_even(f * 10 ** places, 0))::BIGINT % (10 ** places)::BIGINT)::VARCHAR, places, '0'))
     END)[1];
-CREATE OR REPLACE MACRO qc_money(x) AS list_transform([x], lambda m: CASE WHEN abs(m * 100 - round(m * 100)) > 1e-6
-    THEN qc_fixed(m, 4) ELSE qc_fixed(m, 2) END)[1];
+-- an amount: in cents, or, when it holds a fraction of a cent (beyond a double's own error), with the places it
+-- has (at least four): it is what the rule compared
+-- an amount with every place it has: a decimal's own, a double's shortest form that reads back as the same double
+CREATE OR REPLACE MACRO qc_places(m) AS CASE WHEN typeof(m) LIKE 'DECIMAL%' THEN rtrim(CAST(m AS VARCHAR), '0')
+    WHEN contains(CAST(m AS VARCHAR), 'e') THEN rtrim(printf('%.10f', m), '0') ELSE CAST(m AS VARCHAR) END;
+CREATE OR REPLACE MACRO qc_money(x) AS list_transform([x], lambda m: CASE
+    WHEN abs(m * 100 - round(m * 100))
+         <= CASE WHEN typeof(m) LIKE 'DECIMAL%' THEN 0 ELSE greatest(1e-6, abs(m * 100) * 1e-14) END
+    THEN qc_fixed(m, 2)
+    WHEN regexp_full_match(qc_places(m), '-?[0-9]+[.][0-9]{5,}') THEN qc_places(m)
+    ELSE qc_fixed(m, 4) END)[1];
 """ + "".join(_macros(lang) for lang in LANGUAGES)
 
 
@@ -167,27 +176,35 @@ class Condition:
     otherwise: list = field(default_factory=list)
 
 
-FIELD = re.compile(r"\{([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)?)(?::(\d))?(?:\|([^{}]*))?\}")
+NAME = r"[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)?"
+FIELD = re.compile(rf"\{{({NAME})(?::([1-9]))?(?:\|([^{{}}]*))?\}}")
 OPENING = re.compile(r"\{(if|else)\b([^:{}]*):")
+CONDITION = re.compile(rf"\s*({NAME}) (is unknown|is known|> 0)\s*")
 TESTS = {"is unknown": "{} IS NULL", "is known": "{} IS NOT NULL", "> 0": "{} > 0"}
+NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
+           "FLOAT", "DOUBLE", "DECIMAL")
 
 
 def parse(template: str) -> list:
-    """A detail template's parts: text, `Field`s and `Condition`s (ValueError saying where it cannot be read)."""
-    parts, end = _parse(template, 0, nested=False)
+    """A detail template's parts: text, `Field`s and `Condition`s (ValueError saying what and where it cannot
+    read)."""
+    parts, _ = _parse(template, 0, opened=None)
     return parts
 
 
-def _parse(t: str, i: int, nested: bool) -> tuple[list, int]:
+def _parse(t: str, i: int, opened: int | None) -> tuple[list, int]:
+    """Parts from character `i` to the end, or (`opened`: where the condition began) to the brace closing it."""
     parts: list = []
     text = ""
     while i < len(t):
-        if t.startswith("{{", i) or (t.startswith("}}", i) and not nested):  # a brace as text
+        if t.startswith(("{{", "}}"), i):  # a brace as text
+            if opened is not None:
+                raise ValueError(f"a brace as text ({t[i:i + 2]}) inside {{if ...}} at character {i + 1}")
             text += t[i]
             i += 2
             continue
         if t[i] == "}":
-            if not nested:
+            if opened is None:
                 raise ValueError(f"a '}}' closes nothing at character {i + 1}")
             break
         if t[i] != "{":
@@ -199,26 +216,28 @@ def _parse(t: str, i: int, nested: bool) -> tuple[list, int]:
             text = ""
         opening = OPENING.match(t, i)
         if opening:
-            body, i = _parse(t, opening.end(), nested=True)
+            body, i = _parse(t, opening.end(), opened=i)
             i += 1
             if opening[1] == "else":
-                if not parts or not isinstance(parts[-1], Condition) or parts[-1].otherwise:
+                if opening[2].strip() or not parts or not isinstance(parts[-1], Condition) or parts[-1].otherwise:
                     raise ValueError(f"an {{else:...}} follows no {{if ...:...}} at character {opening.start() + 1}")
                 parts[-1].otherwise = body
                 continue
-            condition = opening[2].strip()
-            test = next((t_ for t_ in TESTS if condition.endswith(" " + t_)), None)
-            if test is None:
-                raise ValueError(f"{{if {condition}:...}}: the condition must be NAME {', NAME '.join(TESTS)}")
-            parts.append(Condition(condition[: -len(test)].strip(), test, body))
+            condition = CONDITION.fullmatch(opening[2])
+            if condition is None:
+                raise ValueError(f"{{if{opening[2]}:...}} at character {opening.start() + 1}: the condition must be "
+                                 f"NAME {' or NAME '.join(TESTS)}")
+            parts.append(Condition(condition[1], condition[2], body))
             continue
         m = FIELD.match(t, i)
         if not m:
             raise ValueError(f"cannot read the field at character {i + 1}: {t[i:i + 30]!r}")
+        if m[2] and not m[1].endswith("_cad"):
+            raise ValueError(f"{{{m[1]}:{m[2]}}} at character {i + 1}: places are for money (a name ending in _cad)")
         parts.append(Field(m[1], int(m[2]) if m[2] else None, m[3]))
         i = m.end()
-    if nested and i >= len(t):
-        raise ValueError("a '{' is never closed")
+    if opened is not None and i >= len(t):
+        raise ValueError(f"the '{{' at character {opened + 1} is never closed")
     if text:
         parts.append(text)
     return parts, i
@@ -240,52 +259,59 @@ def fields(template: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def compile_detail(template: str | None, lang: str, types: Mapping[str, str]) -> str:
+def compile_detail(template: str | None, lang: str, types: Mapping[str, str], sources: tuple[str, ...] = ()) -> str:
     """The SQL of a detail template in `lang` over the evaluation's row `a.` (`types`: its column -> DuckDB type)
-    and the detail sources (`source.column`); NULL without a template."""
+    and the relations of `sources` (`source.column`); NULL without a template. ValueError naming the problem."""
     if template is None:
         return "NULL"
-    return _sql(parse(template), lang, types)
+    return _Compiler(lang, types, sources).sql(parse(template))
 
 
-def _sql(parts: list, lang: str, types: Mapping[str, str]) -> str:
-    pattern, args = "", []
-    for part in parts:
-        if isinstance(part, str):
-            pattern += part.replace("{", "{{").replace("}", "}}")  # format()'s own escape
-            continue
-        pattern += "{}"
-        if isinstance(part, Condition):
-            otherwise = _sql(part.otherwise, lang, types) if part.otherwise else "''"
-            args.append(f"CASE WHEN {TESTS[part.test].format(_column(part.name, types))} "
-                        f"THEN {_sql(part.then, lang, types)} ELSE {otherwise} END")
+@dataclass(frozen=True)
+class _Compiler:
+    lang: str
+    types: Mapping[str, str]
+    sources: tuple[str, ...]
+
+    def sql(self, parts: list) -> str:
+        pattern, args = "", []
+        for part in parts:
+            if isinstance(part, str):
+                pattern += part.replace("{", "{{").replace("}", "}}")  # format()'s own escape
+                continue
+            pattern += "{}"
+            args.append(self.condition(part) if isinstance(part, Condition) else self.value(part))
+        if not args:
+            return sql_text("".join(parts))
+        return f"format({sql_text(pattern)}, {', '.join(args)})"
+
+    def condition(self, c: Condition) -> str:
+        column = self.column(c.name)
+        if c.test == "> 0" and ("." in c.name or not self.types[c.name].startswith(NUMERIC)):
+            raise ValueError(f"{{if {c.name} > 0:...}}: {c.name} is not a number")
+        otherwise = self.sql(c.otherwise) if c.otherwise else "''"
+        return f"CASE WHEN {TESTS[c.test].format(column)} THEN {self.sql(c.then)} ELSE {otherwise} END"
+
+    def column(self, name: str) -> str:
+        if "." in name:
+            if name.split(".")[0] not in self.sources:
+                raise ValueError(f"{{{name}}}: {name.split('.')[0]} is not a relation the details read")
+            return name
+        if name not in self.types:
+            raise ValueError(f"{{{name}}} is not a column of the evaluation")
+        return f"a.{name}"
+
+    def value(self, f: Field) -> str:
+        """A field's words: a missing value is the template's words for it, else unknown (never a blank detail)."""
+        column = self.column(f.name)
+        if f.name.endswith("_cad"):
+            value = (f"qc_money_{self.lang}({column})" if f.places is None
+                     else f"qc_money_{self.lang}_places({column}, {f.places})")
+        elif "." not in f.name and self.types[f.name] == "BOOLEAN":
+            value = f"qc_yes_no_{self.lang}({column})"
+        elif f.name in WORDED:
+            value = f"qc_word_{self.lang}_{f.name}({column})"
         else:
-            args.append(_value(part, lang, types))
-    if not args:
-        return sql_text("".join(parts))
-    return f"format({sql_text(pattern)}, {', '.join(args)})"
-
-
-def _column(name: str, types: Mapping[str, str]) -> str:
-    if "." in name:
-        return name
-    if name not in types:
-        raise ValueError(f"{{{name}}} is not a column of the evaluation")
-    return f"a.{name}"
-
-
-def _value(f: Field, lang: str, types: Mapping[str, str]) -> str:
-    column = _column(f.name, types)
-    if "." in f.name:
-        value = column
-    elif f.name.endswith("_cad"):
-        value = f"qc_money_{lang}({column})" if f.places is None else f"qc_money_{lang}_places({column}, {f.places})"
-    elif types[f.name] == "BOOLEAN":
-        value = f"qc_yes_no_{lang}({column})"
-    elif lang == "fr" and f.name in WORDED:
-        value = f"qc_mot_{f.name}({column})"
-    else:
-        value = column
-    if f.missing is None:
-        return value
-    return f"CASE WHEN {column} IS NULL THEN {sql_text(f.missing)} ELSE CAST({value} AS VARCHAR) END"
+            value = column
+        missing = sql_text(UNKNOWN[self.lang] if f.missing is None else f.missing)
+        return f"CASE WHEN {column} IS NULL THEN {missing} ELSE CAST({value} AS VARCHAR) END"

@@ -53,7 +53,7 @@ GEN_FRANCISATION_AGREEMENT = Rule(
     text_fr="Profil Francisation : une entente de francisation est signée.",
     applies=pl.col("profile") == "francisation",
     condition=pl.col("francisation_agreement_signed"),
-    detail_fr="entente de francisation signée : {francisation_agreement_signed}",
+    detail_fr="entente de francisation signée : {francisation_agreement_signed|non fournie}",
     detail_en="francisation agreement signed: {francisation_agreement_signed|not given}",
 )
 
