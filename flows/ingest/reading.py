@@ -59,6 +59,13 @@ def preflight(specs: dict[str, list[str]], models: dict) -> dict[str, list[Path]
     return files
 
 
+def raw_batches(extract: str, path: Path, model) -> Iterator[pl.DataFrame]:
+    """One file of an extract as stored, `BATCH_ROWS` rows at a time, with FILE and LINE (parse_model parses them).
+    InputError naming the file (and the column or line) when it cannot be read as the contract says."""
+    f = extracts.open_file(extract, path, model_dtypes(model))
+    yield from extracts.batches(f, BATCH_ROWS)
+
+
 def parsed_batches(extract: str, path: Path, model) -> Iterator[pl.DataFrame]:
     """One file of an extract, parsed to the contract's dtypes `BATCH_ROWS` rows at a time (with FILE, LINE and the
     parse errors of each row). InputError naming the file (and the column or line) when it cannot be read as the

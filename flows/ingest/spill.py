@@ -3,11 +3,13 @@ Parquet in a run-scoped folder beside the staging database. Memory is bounded by
 
 Layout of the spill folder (`.NAME.RUNID.spill/`, removed on success, on failure and by the next run):
 
-    kept/applications/b0007/f00002-00003.parquet   valid rows of bucket 7 (hash of application_id), file 2, batch 3
-    kept/experience/b0007/...                       spells, bucketed by the same hash of their application_id
-    kept/wages/f00000-00000.parquet                 wage rows (not bucketed: every partition reads them all)
-    keys/{extract}/...                              the key columns of every row read (cross-file checks)
-    rejected/{extract}-f00002-00003.parquet         rows rejected in their batch, with every reason
+    kept/applications/b0007/p000003.parquet   valid rows of bucket 7 (hash of application_id), parsed batch 3
+    kept/experience/b0007/...                  spells, bucketed by the same hash of their application_id
+    kept/wages/p000000.parquet                 wage rows (not bucketed: every partition reads them all)
+    keys/{extract}/...                         the key columns of every row read (cross-file checks)
+    rejected/{extract}-p000003.parquet         rows rejected in their batch, with every reason
+
+A parsed batch holds up to BATCH_ROWS rows of one file or of several (small files are parsed together).
 
 A partition of applications is a bucket: its applications and all their spells, whatever files they came from.
 The checks that span files (an application_id used twice, a spell whose application is missing or rejected, a wage
@@ -112,28 +114,47 @@ def ingest_extract(extract: str, files: list[Path], spill: Spill, as_of: dt.date
     empty.select(*KEYS[extract], FILE, LINE).write_parquet(_mkdir(spill.root / "keys" / extract) / "empty.parquet")
     pl.DataFrame(schema=REJECTED_COLUMNS_IN_BATCH).write_parquet(
         _mkdir(spill.root / "rejected") / f"{extract}-empty.parquet")
+    # Raw batches of several files are parsed and spilled together (many small files cost what one file does):
+    # pending raw batches by their columns' types, parsed and written once they hold BATCH_ROWS rows in all.
+    pending: dict[tuple, list[pl.DataFrame]] = {}
+    written = [0]
+
+    def flush(schema: tuple) -> None:
+        raw = pending.pop(schema, [])
+        if not raw:
+            return
+        typed = parse_model(pl.concat(raw, how="vertical").lazy(), model).collect()
+        typed = keyed(extract, typed.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64)))
+        kept, rejected = split(typed, batch_reasons(extract, typed, as_of), extract)
+        tag = f"p{written[0]:06d}"
+        written[0] += 1
+        _write_kept(extract, kept.drop(ROW), spill, tag)
+        rejected.drop("raw").write_parquet(spill.root / "rejected" / f"{extract}-{tag}.parquet")
+        typed.select(*KEYS[extract], FILE, LINE).write_parquet(
+            _mkdir(spill.root / "keys" / extract) / f"{tag}.parquet")
+        if on_batch:
+            on_batch(typed.height)
+
     read = 0
-    for i, path in enumerate(files):
+    for path in files:
         rows = 0
         # the file as it is read: hashed first, and the same file (inode, size, time) once read; else the run stops
         # (a file replaced or still being written would be recorded, and archived, as what was decided)
         before, identity = reading.InputFile.of(extract, path, None), _identity(path)
-        for j, typed in enumerate(reading.parsed_batches(extract, path, model)):
-            typed = keyed(extract, typed.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64)))
-            kept, rejected = split(typed, batch_reasons(extract, typed, as_of), extract)
-            tag = f"f{i:05d}-{j:05d}"
-            _write_kept(extract, kept.drop(ROW), spill, tag)
-            rejected.drop("raw").write_parquet(spill.root / "rejected" / f"{extract}-{tag}.parquet")
-            typed.select(*KEYS[extract], FILE, LINE).write_parquet(
-                _mkdir(spill.root / "keys" / extract) / f"{tag}.parquet")
-            rows += typed.height
-            if on_batch:
-                on_batch(typed.height)
+        for raw in reading.raw_batches(extract, path, model):
+            schema = tuple(raw.schema.items())
+            pending.setdefault(schema, []).append(raw)
+            rows += raw.height
+            if sum(b.height for batches in pending.values() for b in batches) >= reading.BATCH_ROWS:
+                for held in list(pending):
+                    flush(held)
         if _identity(path) != identity:
             raise InputError(f"{path}: changed while it was read (replaced, or still being written); nothing was "
                              "published")
         spill.files.append(dataclasses.replace(before, rows=rows))
         read += rows
+    for schema in list(pending):
+        flush(schema)
     spill.read[extract] = read
 
 

@@ -524,7 +524,7 @@ def test_a_file_replaced_while_it_is_read_stops_the_run(tmp_path, prefect_harnes
     extracts(tmp_path, [app(application_id=f"A{i}", person_id=f"P{i}") for i in range(3)])
     target = tmp_path / "apps" / "a.csv"
     replacement = write_csv([app(application_id="Z1", person_id="Z1")], APP_COLUMNS, tmp_path / "z.csv")
-    batches = reading.parsed_batches
+    batches = reading.raw_batches
 
     def replaced_while_read(extract, path, model):
         for batch in batches(extract, path, model):
@@ -532,7 +532,7 @@ def test_a_file_replaced_while_it_is_read_stops_the_run(tmp_path, prefect_harnes
                 os.replace(replacement, target)  # the source system delivers again while the run reads
             yield batch
 
-    monkeypatch.setattr(reading, "parsed_batches", replaced_while_read)
+    monkeypatch.setattr(reading, "raw_batches", replaced_while_read)
     result = run(tmp_path, tmp_path / "q.duckdb")
     assert result.exit_code == 2 and not (tmp_path / "q.duckdb").exists()
     assert result.output.strip() == (f"qcpilot: {target}: changed while it was read (replaced, or still being "
