@@ -63,6 +63,31 @@ def generate(n: int, fmt: str, seed: int) -> Path:
     return out
 
 
+def split_files(data: Path, per_file: int) -> tuple[Path, Path]:
+    """The same rows twice: each extract in one file (one/), and the applications in files of `per_file` rows with
+    their spells beside them (many/; wages in one file), for the cost of many small files (issue #24)."""
+    import polars as pl
+
+    one, many = data.with_name(data.name + "-one"), data.with_name(data.name + f"-many{per_file}")
+    if (many / "applications").exists() and (one / "applications").exists():
+        return one, many
+    frames = {e: pl.concat([pl.read_parquet(f) for f in sorted((data / e).glob("*.parquet"))], how="vertical_relaxed")
+              for e in EXTRACTS}
+    for e, df in frames.items():
+        (one / e).mkdir(parents=True, exist_ok=True)
+        df.write_parquet(one / e / f"{e}.parquet")
+    (many / "wages").mkdir(parents=True, exist_ok=True)
+    frames["wages"].write_parquet(many / "wages" / "wages.parquet")
+    apps = frames["applications"].with_row_index("__i").with_columns((pl.col("__i") // per_file).alias("__file"))
+    spells = frames["experience"].join(apps.select("application_id", "__file").unique("application_id"),
+                                       on="application_id", how="left").with_columns(pl.col("__file").fill_null(0))
+    for e, df in (("applications", apps.drop("__i")), ("experience", spells)):
+        (many / e).mkdir(parents=True, exist_ok=True)
+        for (k,), part in df.partition_by("__file", as_dict=True, maintain_order=True).items():
+            part.drop("__file").write_parquet(many / e / f"{e}_{k:06d}.parquet")
+    return one, many
+
+
 def size_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
 
@@ -148,10 +173,13 @@ def explain(db: Path, env: dict) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="10000,100000,1000000,10000000")
-    ap.add_argument("--csv-at", type=int, default=1_000_000)
+    ap.add_argument("--csv-at", type=int, default=1_000_000, help="0: none")
     ap.add_argument("--temporary-at", default="10000,1000000")
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--whatif-at", default="1000000")
+    ap.add_argument("--small-files-at", default="1000000", help="the same rows in one file per extract and in files "
+                    "of --per-file applications (with their spells), at these sizes")
+    ap.add_argument("--per-file", type=int, default=100)
     args = ap.parse_args()
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
@@ -166,7 +194,8 @@ def main() -> None:
               + " | pipeline / floor | with a temporary server s | what-if s | what-if / run | explain s"
               + " | second run s | database MB after it | growth | nothing new s |")
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
-    print(header, flush=True)
+    if runs:
+        print(header, flush=True)
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     with tempfile.TemporaryDirectory(prefix="qcpilot-bench-prefect-") as home, \
             prefect_server(Path(home) / "server") as server:
@@ -198,6 +227,20 @@ def main() -> None:
             lines.append(row)
             print(row, flush=True)
             for f in [*out.glob(f"*-{fmt}-{n}.duckdb"), *out.glob(f"*-{fmt}-{n}*.yaml")]:
+                f.unlink()
+        small = [int(n) for n in args.small_files_at.split(",") if n]
+        if small:
+            header = "| applications | files of applications | one file per extract s | many files s | many / one |"
+            lines += ["", header, "|---|---|---|---|---|"]
+            print(header, flush=True)
+        for n in small:
+            one, many = split_files(generate(n, "parquet", args.seed), args.per_file)
+            walls = [pipeline(data, out / f"files-{data.name}.duckdb", served)["wall"] for data in (one, many)]
+            files = len(list((many / "applications").glob("*.parquet")))
+            row = f"| {n:,} | {files:,} | {walls[0]:.1f} | {walls[1]:.1f} | {walls[1] / walls[0]:.2f} |"
+            lines.append(row)
+            print(row, flush=True)
+            for f in out.glob("files-*.duckdb"):
                 f.unlink()
     (out / "results.md").write_text("\n".join(lines) + "\n")
 

@@ -145,8 +145,28 @@ class ExtractFile:
 
 
 def open_file(extract: str, path: Path, contract: dict[str, pl.DataType]) -> ExtractFile:
-    """Check a file's header or schema against the contract; InputError naming the file and column if it fails."""
+    """Check a file's header or schema against the contract; InputError naming the file and column if it fails.
+    A file checked before (the preflight) and unchanged since (the same inode, size and time) is not read again."""
     path = Path(path)
+    try:
+        st = path.stat()
+        key = (extract, str(path), st.st_ino, st.st_size, st.st_mtime_ns, tuple(contract.items()))
+    except OSError:
+        key = None
+    if key is not None and key in _OPENED:
+        return _OPENED[key]
+    opened = _open_file(extract, path, contract)
+    if key is not None:
+        if len(_OPENED) > 100_000:
+            _OPENED.clear()
+        _OPENED[key] = opened
+    return opened
+
+
+_OPENED: dict[tuple, ExtractFile] = {}
+
+
+def _open_file(extract: str, path: Path, contract: dict[str, pl.DataType]) -> ExtractFile:
     if path.suffix.lower() in CSV_SUFFIXES:
         names = csv_header(path)
         _check_names(extract, path, names, contract)
@@ -268,6 +288,12 @@ def batches(f: ExtractFile, rows: int) -> Iterator[pl.DataFrame]:
 def _parquet_batches(f: ExtractFile, rows: int) -> Iterator[pl.DataFrame]:
     try:
         pf = pq.ParquetFile(f.path)
+        if pf.metadata.num_rows <= rows:  # a small file in one read (many small files cost little more than one)
+            table = pf.read(columns=list(f.source), use_threads=False)  # threads cost more than they save here
+            for b in table.to_batches():
+                _check_utf8(f, b)
+            yield _frame(_normalized(table, f.path), f.path)
+            return
         for b in pf.iter_batches(batch_size=rows, columns=list(f.source)):
             _check_utf8(f, b)
             yield _frame(_normalized(pa.Table.from_batches([b]), f.path), f.path)

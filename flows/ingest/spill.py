@@ -117,12 +117,13 @@ def ingest_extract(extract: str, files: list[Path], spill: Spill, as_of: dt.date
     # Raw batches of several files are parsed and spilled together (many small files cost what one file does):
     # pending raw batches by their columns' types, parsed and written once they hold BATCH_ROWS rows in all.
     pending: dict[tuple, list[pl.DataFrame]] = {}
-    written = [0]
+    written, held = [0], [0]  # batches written; rows pending
 
     def flush(schema: tuple) -> None:
         raw = pending.pop(schema, [])
         if not raw:
             return
+        held[0] -= sum(b.height for b in raw)
         typed = parse_model(pl.concat(raw, how="vertical").lazy(), model).collect()
         typed = keyed(extract, typed.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64)))
         kept, rejected = split(typed, batch_reasons(extract, typed, as_of), extract)
@@ -145,9 +146,10 @@ def ingest_extract(extract: str, files: list[Path], spill: Spill, as_of: dt.date
             schema = tuple(raw.schema.items())
             pending.setdefault(schema, []).append(raw)
             rows += raw.height
-            if sum(b.height for batches in pending.values() for b in batches) >= reading.BATCH_ROWS:
-                for held in list(pending):
-                    flush(held)
+            held[0] += raw.height
+            if held[0] >= reading.BATCH_ROWS:
+                for waiting in list(pending):
+                    flush(waiting)
         if _identity(path) != identity:
             raise InputError(f"{path}: changed while it was read (replaced, or still being written); nothing was "
                              "published")
