@@ -41,9 +41,9 @@ CURRENCY = "CAD"
 # A detail's money. English keeps the figure as the rule compared it, ungrouped, with the ISO code
 # (92900.00 CAD: a figure reads back as it was compared); French is written as fr_CA writes it (92 900,00 $).
 DETAIL_MONEY = {"en": "0.00 ¤¤", "fr": "#,##0.00\u00a0¤"}
-# The coded columns a French detail words (schemas.labels: a `column.value` label first).
 # a value the detail cannot state (an outcome's "unknown" is another word in French: indéterminée)
 UNKNOWN = {"en": "unknown", "fr": "inconnu"}
+# The coded columns a detail words in each language (schemas.labels: a `column.value` label first).
 WORDED = {"highest_diploma": DIPLOMAS, "job_status": JOB_STATUSES, "return_scholarship": SCHOLARSHIP,
           "job_sector": SECTORS, "quebec_stay_purpose": STAY_PURPOSES}
 
