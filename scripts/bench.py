@@ -172,14 +172,16 @@ def explain(db: Path, env: dict) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--sizes", default="10000,100000,1000000,10000000")
-    ap.add_argument("--csv-at", type=int, default=1_000_000, help="0: none")
-    ap.add_argument("--temporary-at", default="10000,1000000")
-    ap.add_argument("--seed", type=int, default=11)
-    ap.add_argument("--whatif-at", default="1000000")
+    ap.add_argument("--sizes", default="10000,100000,1000000,10000000", help="applications per Parquet set, "
+                    "comma-separated ('' for none)")
+    ap.add_argument("--csv-at", type=int, default=1_000_000, help="a size also run from CSV (0: none)")
+    ap.add_argument("--temporary-at", default="10000,1000000", help="sizes also run with Prefect's temporary "
+                    "server ('' for none)")
+    ap.add_argument("--seed", type=int, default=11, help="the generator's seed (the same seed, the same files)")
+    ap.add_argument("--whatif-at", default="1000000", help="sizes at which `qcpilot whatif` is timed ('' for none)")
     ap.add_argument("--small-files-at", default="1000000", help="the same rows in one file per extract and in files "
                     "of --per-file applications (with their spells), at these sizes")
-    ap.add_argument("--per-file", type=int, default=100)
+    ap.add_argument("--per-file", type=int, default=100, help="applications per file of the many-files set")
     args = ap.parse_args()
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
