@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from babel import Locale
 from babel.numbers import (
     format_currency,
     format_decimal,
@@ -53,9 +54,9 @@ WORDED = {"highest_diploma": DIPLOMAS, "job_status": JOB_STATUSES, "return_schol
 def money(value: float | int | Decimal, lang: str) -> str:
     """A legal amount in a text, as the locale writes it: whole dollars without cents ($100,000 / 100 000 $),
     else with them ($120,000.01 / 120 000,01 $)."""
-    pattern = parse_pattern(_locale_currency(lang))
+    pattern = Locale.parse(LOCALES[lang]).currency_formats["standard"].pattern
     if float(value).is_integer():
-        pattern = parse_pattern(_locale_currency(lang).replace(".00", ""))
+        pattern = pattern.replace(".00", "")
     return format_currency(Decimal(str(value)), CURRENCY, format=pattern, locale=LOCALES[lang],
                            currency_digits=False)
 
@@ -71,10 +72,6 @@ def detail_money(value: Decimal | float, lang: str, places: int = 2) -> str:
     return format_currency(Decimal(str(value)), CURRENCY, format=pattern, locale=LOCALES[lang],
                            currency_digits=False)
 
-
-def _locale_currency(lang: str) -> str:
-    from babel import Locale
-    return Locale.parse(LOCALES[lang]).currency_formats["standard"].pattern
 
 
 # -- SQL: the macros the details use -----------------------------------------------------------------------------

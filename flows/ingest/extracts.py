@@ -13,6 +13,7 @@ quote a row, so it is never shown.
 from __future__ import annotations
 
 import csv
+import functools
 import glob
 import sys
 from collections import Counter
@@ -150,20 +151,14 @@ def open_file(extract: str, path: Path, contract: dict[str, pl.DataType]) -> Ext
     path = Path(path)
     try:
         st = path.stat()
-        key = (extract, str(path), st.st_ino, st.st_size, st.st_mtime_ns, tuple(contract.items()))
     except OSError:
-        key = None
-    if key is not None and key in _OPENED:
-        return _OPENED[key]
-    opened = _open_file(extract, path, contract)
-    if key is not None:
-        if len(_OPENED) > 100_000:
-            _OPENED.clear()
-        _OPENED[key] = opened
-    return opened
+        return _open_file(extract, path, contract)  # says why it cannot be read
+    return _checked(extract, str(path), st.st_ino, st.st_size, st.st_mtime_ns, tuple(contract.items()))
 
 
-_OPENED: dict[tuple, ExtractFile] = {}
+@functools.lru_cache(maxsize=1 << 16)  # a refusal is raised, never kept: a file is checked again until it passes
+def _checked(extract: str, path: str, _inode: int, _size: int, _mtime_ns: int, contract: tuple) -> ExtractFile:
+    return _open_file(extract, Path(path), dict(contract))
 
 
 def _open_file(extract: str, path: Path, contract: dict[str, pl.DataType]) -> ExtractFile:

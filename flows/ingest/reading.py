@@ -70,8 +70,7 @@ def parsed_batches(extract: str, path: Path, model) -> Iterator[pl.DataFrame]:
     """One file of an extract, parsed to the contract's dtypes `BATCH_ROWS` rows at a time (with FILE, LINE and the
     parse errors of each row). InputError naming the file (and the column or line) when it cannot be read as the
     contract says."""
-    f = extracts.open_file(extract, path, model_dtypes(model))
-    for batch in extracts.batches(f, BATCH_ROWS):
+    for batch in raw_batches(extract, path, model):
         yield parse_model(batch.lazy(), model).collect()
 
 

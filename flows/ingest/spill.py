@@ -117,18 +117,19 @@ def ingest_extract(extract: str, files: list[Path], spill: Spill, as_of: dt.date
     # Raw batches of several files are parsed and spilled together (many small files cost what one file does):
     # pending raw batches by their columns' types, parsed and written once they hold BATCH_ROWS rows in all.
     pending: dict[tuple, list[pl.DataFrame]] = {}
-    written, held = [0], [0]  # batches written; rows pending
+    written = held = 0  # batches written; rows pending
 
     def flush(schema: tuple) -> None:
+        nonlocal written, held
         raw = pending.pop(schema, [])
         if not raw:
             return
-        held[0] -= sum(b.height for b in raw)
+        held -= sum(b.height for b in raw)
         typed = parse_model(pl.concat(raw, how="vertical").lazy(), model).collect()
         typed = keyed(extract, typed.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64)))
         kept, rejected = split(typed, batch_reasons(extract, typed, as_of), extract)
-        tag = f"p{written[0]:06d}"
-        written[0] += 1
+        tag = f"p{written:06d}"
+        written += 1
         _write_kept(extract, kept.drop(ROW), spill, tag)
         rejected.drop("raw").write_parquet(spill.root / "rejected" / f"{extract}-{tag}.parquet")
         typed.select(*KEYS[extract], FILE, LINE).write_parquet(
@@ -146,8 +147,8 @@ def ingest_extract(extract: str, files: list[Path], spill: Spill, as_of: dt.date
             schema = tuple(raw.schema.items())
             pending.setdefault(schema, []).append(raw)
             rows += raw.height
-            held[0] += raw.height
-            if held[0] >= reading.BATCH_ROWS:
+            held += raw.height
+            if held >= reading.BATCH_ROWS:
                 for waiting in list(pending):
                     flush(waiting)
         if _identity(path) != identity:
