@@ -24,7 +24,7 @@ DEFAULT_DB = DATA / "out" / "qcpilot.duckdb"
 DEFAULT_CONFIG = DATA / "config" / "selection.csv"
 
 app = typer.Typer(
-    add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+    add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
     help="Quebec pilot programs: eligibility and capped selection.",
 )
 # no console markup: paths and ids are printed as they are (a folder named `[x]` is a name, not a style)
@@ -41,7 +41,16 @@ class RunResultLike(Protocol):
     exit_code: int
 
 
-PathsOpt = Annotated[list[str] | None, typer.Option(help="File, directory or glob; repeatable; CSV and Parquet.")]
+def db_option(help_text: str) -> typer.models.OptionInfo:
+    """`--db`: a database file, its default shown relative to the project."""
+    return typer.Option(metavar="FILE", show_default=False,
+                        help=f"{help_text}  [default: data/out/qcpilot.duckdb]")
+
+
+ConfigOpt = Annotated[Path, typer.Option(metavar="FILE", show_default=False,
+                                         help="Intake windows and caps (CSV).  [default: data/config/selection.csv]")]
+PathsOpt = Annotated[list[str] | None, typer.Option(metavar="PATH",
+                                                    help="File, directory or glob; repeatable; CSV and Parquet.")]
 
 
 def fail(message: str, code: int) -> None:

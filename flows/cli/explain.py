@@ -11,6 +11,7 @@ from flows.cli.common import (
     DEFAULT_DB,
     app,
     damage_said,
+    db_option,
     fail,
     out,
     require_published,
@@ -19,14 +20,17 @@ from flows.cli.common import (
 
 @app.command()
 def explain(
-    application_id: Annotated[str, typer.Argument(help="The application to explain.")],
-    lang: Annotated[str, typer.Option(help="fr (default) or en: the whole letter in that language.")] = "fr",
-    db: Annotated[Path, typer.Option(help="Published DuckDB file.")] = DEFAULT_DB,
-    whatif: Annotated[Path | None, typer.Option(help="A what-if scenario database (qcpilot whatif --out): what the "
+    application_id: Annotated[str, typer.Argument(metavar="APPLICATION_ID", show_default=False, hidden=True)],
+    lang: Annotated[str, typer.Option(metavar="fr|en",
+                                      help="fr (default) or en: the whole letter in that language.")] = "fr",
+    db: Annotated[Path, db_option("Published DuckDB file.")] = DEFAULT_DB,
+    whatif: Annotated[Path | None, typer.Option(metavar="FILE",
+                                                help="A what-if scenario database (qcpilot whatif --out): what the "
                                                      "decision would become there, and why.")] = None,
 ) -> None:
-    """The decision on one application, each failed or unknown rule with its article and figures (a rejected
-    row's id: where it was read and why it was rejected)."""
+    """The decision on one application (APPLICATION_ID as the extract spells it, or any spelling of the same id),
+    each failed or unknown rule with its article and figures (a rejected row's id: where it was read and why it was
+    rejected)."""
     from flows.readers.explain import UnknownApplication, explain_whatif
     from flows.readers.explain import explain as letter
 

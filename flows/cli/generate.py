@@ -18,11 +18,15 @@ from flows.runtime.errors import QcpilotError
 
 @app.command()
 def generate(
-    out_dir: Annotated[Path, typer.Option("--out", help="Output directory (the shipped sample: data/sample).")] = (
+    out_dir: Annotated[Path, typer.Option("--out", metavar="DIR", show_default=False,
+                                          help="Output directory (the shipped sample: data/sample).  "
+                                               "[default: data/out/generated]")] = (
         DATA / "out" / "generated"),
-    applications: Annotated[int, typer.Option("--applications", help="Number of applications (at least 1).")] = 3000,
-    seed: Annotated[int, typer.Option(help="Random seed (same seed, same files).")] = 20261121,
-    fmt: Annotated[str, typer.Option("--format", help="sample (CSV + Parquet mix), csv or parquet.")] = "sample",
+    applications: Annotated[int, typer.Option("--applications", metavar="N",
+                                              help="Number of applications (at least 1).")] = 3000,
+    seed: Annotated[int, typer.Option(metavar="SEED", help="Random seed (same seed, same files).")] = 20261121,
+    fmt: Annotated[str, typer.Option("--format", metavar="sample|csv|parquet",
+                                     help="sample (CSV + Parquet mix), csv or parquet.")] = "sample",
     replace: Annotated[bool, typer.Option("--replace", help="Write over a folder generate did not write.")] = False,
 ) -> None:
     """Write seeded, realistic extracts (applications, experience, wages) with a few bad rows of each kind.

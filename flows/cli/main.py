@@ -6,12 +6,31 @@ import importlib
 import os
 import sys
 import warnings
+from typing import Annotated
 
 import typer
 
 from flows.cli.common import app, err, out, say_and_silence
 from flows.runtime import interrupts
 from flows.runtime.errors import Interrupted
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import version
+
+        from flows.store.layout import CURRENT
+
+        out.print(f"qcpilot {version('qcpilot')} (database layout {CURRENT}, DuckDB {version('duckdb')})",
+                  highlight=False)
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_print_version,
+                                                help="Print the version and exit.")] = False) -> None:
+    """Quebec pilot programs: eligibility and capped selection."""
+
 
 # each module registers its command, in this order
 COMMANDS = ("run", "generate", "serve", "whatif", "report", "explain")

@@ -13,6 +13,7 @@ from flows.cli.common import (
     DEFAULT_DB,
     app,
     damage_said,
+    db_option,
     fail,
     out,
     require_published,
@@ -21,10 +22,14 @@ from flows.cli.common import (
 
 @app.command()
 def report(
-    db: Annotated[Path, typer.Option(help="Published DuckDB file.")] = DEFAULT_DB,
-    out_file: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = DATA / "out" / "report.html",
-    lang: Annotated[str, typer.Option(help="fr (default) or en: the whole report in that language.")] = "fr",
-    whatif: Annotated[Path | None, typer.Option(help="Add the section of a what-if scenario database.")] = None,
+    db: Annotated[Path, db_option("Published DuckDB file.")] = DEFAULT_DB,
+    out_file: Annotated[Path, typer.Option("--out", metavar="FILE", show_default=False,
+                                           help="HTML file to write.  [default: data/out/report.html]")] = (
+        DATA / "out" / "report.html"),
+    lang: Annotated[str, typer.Option(metavar="fr|en",
+                                      help="fr (default) or en: the whole report in that language.")] = "fr",
+    whatif: Annotated[Path | None, typer.Option(metavar="FILE",
+                                                help="Add the section of a what-if scenario database.")] = None,
 ) -> None:
     """One self-contained HTML report: caps, the eligibility funnel, IT/VFX wages against thresholds (and a
     what-if scenario beside its baseline)."""

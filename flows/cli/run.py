@@ -16,6 +16,7 @@ from flows.cli.common import (
     DEFAULT_CONFIG,
     DEFAULT_DB,
     SAMPLE,
+    ConfigOpt,
     PathsOpt,
     app,
     fail,
@@ -37,17 +38,21 @@ def run(
     applications: PathsOpt = None,
     experience: PathsOpt = None,
     wages: PathsOpt = None,
-    db: Annotated[Path | None, typer.Option(help="DuckDB file to publish (default: data/out/qcpilot.duckdb, "
+    db: Annotated[Path | None, typer.Option(metavar="FILE",
+                                            help="DuckDB file to publish (default: data/out/qcpilot.duckdb, "
                                                  "with the shipped sample when no extract is given).")] = None,
-    config: Annotated[Path, typer.Option(help="Intake windows and caps (CSV).")] = DEFAULT_CONFIG,
+    config: ConfigOpt = DEFAULT_CONFIG,
     sample: Annotated[bool, typer.Option("--sample", help="Read the shipped sample (its 3,000 fictitious "
                                                           "applications) into --db, on purpose.")] = False,
-    max_rejected: Annotated[float, typer.Option("--max-rejected", help="Percent of an extract's rows that may be "
+    max_rejected: Annotated[float, typer.Option("--max-rejected", metavar="PERCENT",
+                                                help="Percent of an extract's rows that may be "
                                                 "rejected; above it nothing is published.")] = MAX_REJECTED_PERCENT,
     force: Annotated[bool, typer.Option(help="Run even when inputs, configuration and rules are unchanged.")] = False,
-    wait: Annotated[float, typer.Option(help="Seconds to wait when another run holds the database (default: "
+    wait: Annotated[float, typer.Option(metavar="SECONDS",
+                                        help="Seconds to wait when another run holds the database (default: "
                                               "refuse at once).")] = 0.0,
-    report: Annotated[Path | None, typer.Option(help="HTML report (in French) to write once the run is published; "
+    report: Annotated[Path | None, typer.Option(metavar="FILE",
+                                                help="HTML report (in French) to write once the run is published; "
                                                      "`qcpilot report` writes one at any time.")] = None,
     verbose: Annotated[bool, typer.Option(help="Show Prefect's own log lines on the terminal.")] = False,
 ) -> None:

@@ -14,7 +14,9 @@ from flows.cli.common import (
     DEFAULT_CONFIG,
     DEFAULT_DB,
     SAMPLE,
+    ConfigOpt,
     app,
+    db_option,
     fail,
     out,
 )
@@ -23,16 +25,19 @@ from schemas.enums import EXTRACTS, MAX_REJECTED_PERCENT
 
 @app.command()
 def serve(
-    inbox: Annotated[Path, typer.Option(help="Directory with applications/, experience/ and wages/ subfolders.")],
-    cron: Annotated[str, typer.Option(help="Cron schedule, America/Toronto time.")] = "0 2 * * *",
-    db: Annotated[Path, typer.Option(help="DuckDB file to publish.")] = DEFAULT_DB,
-    config: Annotated[Path, typer.Option(help="Intake windows and caps (CSV).")] = DEFAULT_CONFIG,
-    max_rejected: Annotated[float, typer.Option("--max-rejected", help="Percent of an extract's rows that may be "
+    inbox: Annotated[Path, typer.Option(metavar="DIR",
+                                        help="Directory with applications/, experience/ and wages/ subfolders.")],
+    cron: Annotated[str, typer.Option(metavar="CRON", help="Cron schedule, America/Toronto time.")] = "0 2 * * *",
+    db: Annotated[Path, db_option("DuckDB file to publish.")] = DEFAULT_DB,
+    config: ConfigOpt = DEFAULT_CONFIG,
+    max_rejected: Annotated[float, typer.Option("--max-rejected", metavar="PERCENT",
+                                                help="Percent of an extract's rows that may be "
                                                 "rejected; above it a night publishes "
                                                 "nothing.")] = MAX_REJECTED_PERCENT,
-    processed: Annotated[Path | None, typer.Option(help="Where a published night's files are moved (RUN_ID/ in it; "
+    processed: Annotated[Path | None, typer.Option(metavar="DIR",
+                                                   help="Where a published night's files are moved (RUN_ID/ in it; "
                                                         "default: INBOX/processed).")] = None,
-    reports: Annotated[Path | None, typer.Option(help="Where each published night's HTML report is kept "
+    reports: Annotated[Path | None, typer.Option(metavar="DIR", help="Where each published night's HTML report is kept "
                                                       "(report-RUN_ID.html; default: reports/ beside --db).")] = None,
 ) -> None:
     """Register the nightly run with a Prefect server and serve it (needs `prefect server start`)."""

@@ -15,6 +15,7 @@ from flows.cli.common import (
     DEFAULT_DB,
     PathsOpt,
     app,
+    db_option,
     fail,
     out,
     prefect_environment,
@@ -28,14 +29,16 @@ from flows.runtime.errors import QcpilotError
 
 @app.command()
 def whatif(
-    config: Annotated[Path | None, typer.Option(help="A whole selection configuration (the format of "
+    config: Annotated[Path | None, typer.Option(metavar="FILE", help="A whole selection configuration (the format of "
                                                       "data/config/selection.csv) replacing the baseline's.")] = None,
-    parameters: Annotated[Path | None, typer.Option(help="Legal values to override, in the format of "
+    parameters: Annotated[Path | None, typer.Option(metavar="FILE", help="Legal values to override, in the format of "
                                                           "data/rulebook/parameters.yaml (only the keys it "
                                                           "names).")] = None,
-    db: Annotated[Path, typer.Option(help="Baseline database: its last run's extracts and "
+    db: Annotated[Path, db_option("Baseline database: its last run's extracts and "
                                           "configuration.")] = DEFAULT_DB,
-    out_db: Annotated[Path, typer.Option("--out", help="Scenario database to write.")] = DATA / "out" / "whatif.duckdb",
+    out_db: Annotated[Path, typer.Option("--out", metavar="FILE", show_default=False,
+                                         help="Scenario database to write.  [default: data/out/whatif.duckdb]")] = (
+        DATA / "out" / "whatif.duckdb"),
     applications: PathsOpt = None,
     experience: PathsOpt = None,
     wages: PathsOpt = None,
