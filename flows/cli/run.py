@@ -59,7 +59,7 @@ def run(
     """Ingest, validate, evaluate, rank and publish one batch. With no option at all: the shipped sample into
     data/out/qcpilot.duckdb; into another database only with --sample (a ledger is permanent)."""
     from flows.pipeline.context import RunContext, prepare
-    from flows.store import database, layout, lock
+    from flows.store import analytics, database, layout, lock
 
     given = {"applications": applications, "experience": experience, "wages": wages}
     if any(given.values()) and not all(given.values()):
@@ -94,6 +94,7 @@ def run(
         with interrupts.raised(), lock.exclusive(db, wait):
             # everything that can refuse the run cheaply happens before Prefect starts: a plain one-line message
             database.remove_stale_staging(db)
+            analytics.pseudonym_key(db)  # a key that is not one refuses the run before it starts
             prepared = prepare(ctx, headers=True)
             target = prepared.target
             if prepared.last_run is not None:

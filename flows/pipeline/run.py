@@ -30,7 +30,7 @@ from flows.pipeline.context import EXTRACTS, RunContext, prepare, versions
 from flows.readers import report as report_words
 from flows.runtime import interrupts, progress, terminal
 from flows.runtime.errors import DatabaseBusy, InputError, InternalError, Interrupted, QcpilotError, RunFailed
-from flows.store import database, layout, lock
+from flows.store import analytics, database, layout, lock
 from schemas import MODELS
 from schemas.enums import MAX_REJECTED_PERCENT, PROGRAMS
 from transforms import engine
@@ -233,8 +233,8 @@ def publish(staging: database.Staging, run: dict, target: layout.Target) -> None
             raise DatabaseBusy(f"{target.path}: was replaced by another writer during this run; nothing was "
                                "published")
 
-    staging.finish([], before_swap=guard)
-    get_run_logger().info("publish: %s", staging.target)
+    staging.finish([], before_swap=guard, beside=analytics.beside(staging.target, run["run_id"]))
+    get_run_logger().info("publish: %s and %s", staging.target, analytics.target_of(staging.target))
 
 
 def run_row(run_id: str, started: dt.datetime, inputs: list[reading.InputFile], store: spill.Spill,

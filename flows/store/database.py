@@ -7,6 +7,7 @@ import contextlib
 import os
 import re
 import shutil
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -85,12 +86,20 @@ def staging_name(target: Path, run_id: str, kind: str = "tmp") -> Path:
     return Path(target).with_name(f".{Path(target).name}.{run_id}.{kind}")
 
 
+def analytics_target(db: Path) -> Path:
+    """Where the analysts' database of `db` is published (flows/store/analytics.py): `NAME-analytics.duckdb` beside
+    `NAME.duckdb`."""
+    db = Path(db)
+    return db.with_name(f"{db.stem}-analytics{db.suffix or '.duckdb'}")
+
+
 def remove_stale_staging(target: Path) -> list[Path]:
     """Remove what killed runs left beside `target`: only names of the staging pattern `.NAME.RUNID.tmp[.wal]` (the
     staging database), `.NAME.RUNID.tmp.scratch[.wal]` (the run's own tables), `.NAME.RUNID.tmp.spill` (DuckDB's
     temporary files) and `.NAME.RUNID.spill` (the run's spill folder), RUNID being 12 hexadecimal digits. Call it
-    while holding the target's lock, so no live run's files match."""
-    pattern = re.compile(rf"^\.{re.escape(Path(target).name)}\.[0-9a-f]{{12}}\."
+    while holding the target's lock, so no live run's files match. The same beside its analysts' database."""
+    names = "|".join(re.escape(Path(t).name) for t in (target, analytics_target(target)))
+    pattern = re.compile(rf"^\.({names})\.[0-9a-f]{{12}}\."
                          r"(tmp|tmp\.wal|tmp\.spill|tmp\.scratch|tmp\.scratch\.wal|spill)$")
     removed = []
     folder = Path(target).parent
@@ -109,16 +118,22 @@ def remove_stale_staging(target: Path) -> list[Path]:
 @contextlib.contextmanager
 def permissions_of(target: Path):
     """Within: every file created (the spill, the staging database, the next database) is readable by no more than
-    who may read `target` now (it holds personal data); folders stay traversable by their owner. Without a target
-    yet, the process's own umask stands."""
-    if not Path(target).is_file():
-        yield
-        return
-    previous = os.umask(0o666 & ~(Path(target).stat().st_mode & 0o666))
+    who may read `target` now (it holds personal data), or, without a target yet, than the database it will be
+    (new_database_mode); folders stay traversable by their owner."""
+    mode = Path(target).stat().st_mode if Path(target).is_file() else new_database_mode(target)
+    previous = os.umask(0o666 & ~(mode & 0o666))
     try:
         yield
     finally:
         os.umask(previous)
+
+
+def new_database_mode(target: Path) -> int:
+    """The mode of a database published where none was: owner-only (0600: it holds every applicant's identity),
+    unless its folder says otherwise: in a folder shared with its group (set-group-ID, as shared folders are set up),
+    the group reads it too (0640)."""
+    folder = Path(target).parent
+    return 0o640 if folder.is_dir() and folder.stat().st_mode & stat.S_ISGID else 0o600
 
 
 class Staging:
@@ -174,25 +189,41 @@ class Staging:
                     self.created.add(name)
                 self.con.unregister("__frame")
 
-    def finish(self, views: list[str], before_swap=None) -> None:
-        """Create the views, checkpoint, close; then `before_swap()` (which may refuse), then the atomic rename."""
-        with storage_said(self.tmp.parent, also=(OSError,)):
-            try:
-                for sql in views:
-                    self.con.execute(sql)
-                self.con.execute(f"DETACH {SCRATCH}")
-                self.con.execute("CHECKPOINT")
-            finally:
-                self.con.close()
-            if before_swap is not None:
-                before_swap()
-            old = self.mode_of.stat() if self.mode_of.exists() else None
-            with interrupts.deferred():  # a signal now is delivered after the swap, never between it and its report
-                if old is not None:  # the next database is readable by whom the last one was, no more, no less
-                    os.chmod(self.tmp, old.st_mode & 0o777)
-                    with contextlib.suppress(PermissionError):  # only root may give a file to another owner
-                        os.chown(self.tmp, old.st_uid, old.st_gid)
-                os.replace(self.tmp, self.target)
+    def finish(self, views: list[str], before_swap=None, beside=None) -> None:
+        """Create the views, checkpoint, close; then `before_swap()` (which may refuse), then `beside(staged)`: the
+        files published with this one, [(staging file, target, mode if new)] (the analysts' database), then the
+        atomic renames, this database first."""
+        companions: list[tuple[Path, Path, int]] = []
+        try:
+            with storage_said(self.tmp.parent, also=(OSError,)):
+                try:
+                    for sql in views:
+                        self.con.execute(sql)
+                    self.con.execute(f"DETACH {SCRATCH}")
+                    self.con.execute("CHECKPOINT")
+                finally:
+                    self.con.close()
+                if before_swap is not None:
+                    before_swap()
+                if beside is not None:
+                    companions = beside(self.tmp)
+                old = self.mode_of.stat() if self.mode_of.exists() else None
+                # a signal now is delivered after the swaps, never between them and their report
+                with interrupts.deferred():
+                    if old is not None:  # the next database is readable by whom the last one was, no more, no less
+                        os.chmod(self.tmp, old.st_mode & 0o777)
+                        with contextlib.suppress(PermissionError):  # only root may give a file to another owner
+                            os.chown(self.tmp, old.st_uid, old.st_gid)
+                    elif not self.target.exists():
+                        os.chmod(self.tmp, new_database_mode(self.target))
+                    os.replace(self.tmp, self.target)
+                    for staged, target, mode in companions:
+                        # readable by whom it was; a new one as its maker says
+                        os.chmod(staged, target.stat().st_mode & 0o777 if target.is_file() else mode)
+                        os.replace(staged, target)
+        finally:
+            for staged, _, _ in companions:
+                staged.unlink(missing_ok=True)
         self._remove_tmp()
 
     def abort(self) -> None:

@@ -1,0 +1,137 @@
+"""The analysts' database, published beside the full one by every run (issue #25): `NAME-analytics.duckdb` beside
+`NAME.duckdb`. What it holds and leaves out: transforms/analytics.py. Built from the staged database once it is
+complete, in a staging file of its own; the run renames it into place right after the full database, in the same
+step that signals cannot split (flows/store/database.py, Staging.finish), so it always shows a published run.
+
+The pseudonym key is kept outside every database: `QCPILOT_PSEUDONYM_KEY` (64 hex digits) when set, else the file
+`NAME.pseudonym-key` beside the full database, created on the first run (owner-only, never through a link) and read
+by every later one, so that a pseudonym stays the same from run to run. Losing it changes every pseudonym; anyone
+holding it with the full database can link the two.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from flows.runtime.errors import InputError
+from flows.store.database import analytics_target as target_of
+from flows.store.database import staging_name
+from transforms import analytics
+from transforms.evaluate import APPLICATION_COLUMNS, reading_views
+from transforms.identity import application_key
+from transforms.keep import delivery_views
+from transforms.selection import SELECTIONS_VIEW, VIEWS_SQL
+from transforms.sqlfiles import sql_text, statements
+
+KEY_ENV = "QCPILOT_PSEUDONYM_KEY"
+NEW_MODE = 0o640  # a new analysts' database: its owner and the owner's group (the analysts'), never everyone
+META = "analytics_meta"
+
+
+def key_file(db: Path) -> Path:
+    return db.with_name(f"{db.stem}.pseudonym-key")
+
+
+def pseudonym_key(db: Path) -> str:
+    """The key of the pseudonyms of `db`'s analysts' database (see the module's docstring). InputError (exit 2) when
+    the variable or the file is not a key, or the file is a link."""
+    if (given := os.environ.get(KEY_ENV)) is not None:
+        if not _is_key(given.strip().lower()):
+            raise InputError(f"{KEY_ENV}: not a pseudonym key (64 hex digits)")
+        return given.strip().lower()
+    path = key_file(db)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return _new_key(path)
+    except OSError as exc:
+        raise InputError(f"{path}: the pseudonym key cannot be read ({_why(exc)})") from None
+    with os.fdopen(fd, encoding="ascii", errors="replace") as fh:
+        text = fh.read(200).strip().lower()
+    if not _is_key(text):
+        raise InputError(f"{path}: not a pseudonym key (64 hex digits); restore it, or remove it to draw new "
+                         "pseudonyms for every application")
+    return text
+
+
+def _new_key(path: Path) -> str:
+    key = secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:  # another writer created it first, or a link stands there
+        return pseudonym_key(path.with_name(path.name.removesuffix(".pseudonym-key") + ".duckdb"))
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(key + "\n")
+    return key
+
+
+def _is_key(text: str) -> bool:
+    return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
+
+
+def _why(exc: OSError) -> str:
+    return "a symbolic link" if exc.errno == 40 else (exc.strerror or "input/output error")
+
+
+def build(full: Path, target: Path, run_id: str, key: str) -> Path:
+    """Build the analysts' database of the complete staged database `full` in a staging file beside `target`;
+    returns it (the caller renames it into place)."""
+    tmp = staging_name(target, run_id)
+    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    con = duckdb.connect(str(tmp))
+    try:
+        con.execute("SET enable_progress_bar = false")
+        con.execute(f"ATTACH {sql_text(full)} AS published (READ_ONLY)")
+        con.execute(analytics.pseudonym_macro_sql(key))
+        columns = {t: [c for (c,) in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = 'published' AND table_name = ? "
+            "ORDER BY column_index", [t]).fetchall()] for t in analytics.TABLES}
+        rejected = con.sql("SELECT extract, source_file, row_number, application_id "
+                           "FROM published.main.rejected_rows").pl()
+        con.register("rejected_keys", rejected.select(
+            "extract", "source_file", "row_number", application_key(pl.col("application_id")).alias("rejected_key")))
+        for table in analytics.TABLES:
+            con.execute(analytics.carried_table_sql(table, columns[table], "published"))
+        con.unregister("rejected_keys")
+        con.execute("DETACH published")
+        shown = analytics.application_columns([c for c in APPLICATION_COLUMNS if c in columns["evaluations"]])
+        views = [*delivery_views(con, shown), *reading_views(con), SELECTIONS_VIEW, *statements(VIEWS_SQL)]
+        for sql in views:
+            con.execute(sql)
+        con.execute(f"CREATE TABLE {META} AS SELECT ? AS run_id, ? AS written_at, ? AS source",
+                    [run_id, dt.datetime.now(dt.UTC), target.name])
+        con.execute("CHECKPOINT")
+    except BaseException:
+        con.close()
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        raise
+    con.close()
+    return tmp
+
+
+def is_analytics_file(db: Path) -> bool:
+    """Whether `db` is an analysts' database (it has its META table)."""
+    try:
+        with duckdb.connect(str(db), read_only=True) as con:
+            return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [META]).fetchone()[0])
+    except duckdb.Error:
+        return False
+
+
+def beside(db: Path, run_id: str):
+    """Staging.finish's `beside` for a run publishing `db`: its analysts' database, built from the staged file."""
+    key = pseudonym_key(db)  # read (or created) before anything is built: a bad key refuses the run
+
+    def build_beside(staged: Path) -> list[tuple[Path, Path, int]]:
+        target = target_of(db)
+        return [(build(staged, target, run_id, key), target, NEW_MODE)]
+
+    return build_beside

@@ -1,0 +1,70 @@
+"""The analysts' database (issue #25): the published tables that counts, ranks and what-ifs read, without a direct
+identifier, so that an analyst never opens an applicant's identity to count.
+
+- Application and person ids become keyed pseudonyms of their canonical forms (transforms/identity.py): the same
+  person under any spelling is one pseudonym, and the same from run to run while the key stays; without the key
+  (kept outside every database) a pseudonym cannot be traced back nor computed from an id. An application's and a
+  person's pseudonyms are drawn apart (a domain per kind), so neither reveals the other.
+- A birth date is dropped (the age on D, `age_on_d`, stays); free text is dropped (`job_title`); a rejected row
+  keeps where it was read and why, never its raw text.
+- The views are made by the same statements as the full database's, over these tables, so every analyst query of
+  the README answers the same on both, but for the ids.
+
+SQL only, no I/O: flows/store/analytics.py builds the file.
+"""
+
+from __future__ import annotations
+
+# the identifier columns of the carried tables, each replaced by the pseudonym of the canonical form it comes from
+PSEUDONYMS = {
+    "application_id": ("application", "application_key"),
+    "application_key": ("application", "application_key"),
+    "person_id": ("person", "person_key"),
+    "person_key": ("person", "person_key"),
+}
+DROPPED = ("birth_date", "job_title", "raw")  # a birth date, free text, a rejected row as read
+# the tables carried (with their identifiers replaced and DROPPED columns left out)
+TABLES = ("decisions", "deliveries", "evaluations", "evaluation_wages", "rulebooks", "rules", "runs",
+          "selection_config", "rejected_rows")
+PSEUDONYM_MACRO = "qc_pseudonym"
+DIGITS = 16  # hex digits of a pseudonym: 64 bits, no collision expected below billions of applicants
+
+
+def pseudonym_macro_sql(key_hex: str) -> str:
+    """A TEMP macro (never stored in the file: the key stays out of it): `qc_pseudonym(kind, canonical)` is
+    "p" and the first DIGITS hex digits of sha256(key ‖ sha256(key ‖ kind ‖ ":" ‖ canonical)) — a keyed hash
+    nested as HMAC is, so that it is not extended from a known pseudonym."""
+    if len(key_hex) != 64 or any(c not in "0123456789abcdef" for c in key_hex):
+        raise ValueError("a pseudonym key is 64 lowercase hex digits")
+    return (f"CREATE OR REPLACE TEMP MACRO {PSEUDONYM_MACRO}(kind, canonical) AS CASE WHEN canonical IS NULL THEN "
+            f"NULL ELSE 'p' || left(sha256('{key_hex}' || sha256('{key_hex}' || kind || ':' || canonical)), "
+            f"{DIGITS}) END")
+
+
+def carried_table_sql(table: str, columns: list[str], source: str) -> str:
+    """`CREATE TABLE table AS SELECT ...` from `source`.`table` (`columns`: its columns in order), identifiers as
+    pseudonyms, DROPPED columns left out. `rejected_rows` reads the canonical application key from the frame
+    registered as `rejected_keys` (extract, source_file, row_number, rejected_key: computed by transforms/identity.py,
+    which SQL cannot spell)."""
+    selected = []
+    for column in columns:
+        if column in DROPPED:
+            continue
+        if column in PSEUDONYMS:
+            kind, canonical = PSEUDONYMS[column]
+            if canonical not in columns:
+                canonical = "rejected_key"
+            selected.append(f'{PSEUDONYM_MACRO}(\'{kind}\', "{canonical}") AS "{column}"')
+        else:
+            selected.append(f'"{column}"')
+    where = f'{source}.main."{table}"'
+    if table == "rejected_rows":
+        return (f'CREATE TABLE "{table}" AS SELECT {", ".join(selected)} FROM {where} '
+                "LEFT JOIN rejected_keys USING (extract, source_file, row_number) "
+                "ORDER BY extract, source_file, row_number")
+    return f'CREATE TABLE "{table}" AS SELECT {", ".join(selected)} FROM {where}'
+
+
+def application_columns(columns: list[str]) -> list[str]:
+    """The application's own columns the analysts' `applications` view shows."""
+    return [c for c in columns if c not in DROPPED]
