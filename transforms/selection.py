@@ -71,8 +71,14 @@ SELECT coalesce(d.application_id, a.application_id) AS application_id,
        coalesce(d.status, 'undetermined') AS status, d.rank_in_stream, d.rank_in_program, d.stream_cap,
        d.program_cap, d.cap_applied, coalesce(d.late_arrival, false) AS late_arrival, d.decided_run_id,
        d.decided_at, coalesce(d.promoted, false) AS promoted, a.application_id IS NOT NULL AS in_latest_delivery,
-       d.evaluation_id AS decided_evaluation_id, a.evaluation_id AS delivered_evaluation_id
+       d.evaluation_id AS decided_evaluation_id, a.evaluation_id AS delivered_evaluation_id,
+       r.ranked_id AS duplicate_of
 FROM latest d FULL OUTER JOIN applications a ON a.application_key = d.application_key
+-- §5.3: a duplicate's person has one application ranked (selected or cap_reached) in that program and year: that one
+LEFT JOIN (SELECT person_key, program, selection_year, arg_min(application_id, submitted_at) AS ranked_id
+           FROM latest WHERE status IN ('selected', 'cap_reached') GROUP BY ALL) r
+       ON d.status = 'duplicate' AND r.person_key = d.person_key AND r.program = d.program
+          AND r.selection_year = d.selection_year
 """
 
 

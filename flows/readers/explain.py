@@ -15,6 +15,7 @@ import duckdb
 import polars as pl
 
 from flows.runtime.terminal import shown
+from schemas import french
 from schemas.labels import fill_from_rows, label
 from transforms.identity import application_key
 
@@ -30,7 +31,13 @@ WORDS = {
         "rank": " (rank {r} in the stream, {p} in the program)",
         "none": "none in force",
         "rejected": "Application {id} was not evaluated: its row breaks the contract of the extracts.",
-        "rejected_row": "  - {extract} file {file}, line {line}: {reasons}",
+        "rejected_row": "  - {extract}, file {file}, {where}: {reasons}",
+        "spells_only": "No application {id} was delivered; the work-experience rows naming it were rejected:",
+        "line": "line {n}", "row": "row {n}",
+        "x_applications": "applications extract", "x_experience": "work-experience extract", "x_wages": "wage extract",
+        "spells_rejected": "Work-experience rows of this application rejected in the latest delivery (run {run}), "
+                           "not counted:",
+        "duplicate_of": " (the same person's application {id} holds the person's place in this program and year)",
         "w_title": "What-if {db}, application {id}:",
         "w_same": "The scenario changes nothing for this application: the decision stays {o}, selection {s}.",
         "w_decision": "Decision: {b} -> {s}",
@@ -78,7 +85,15 @@ WORDS = {
         "rank": " (rang {r} dans le volet, {p} dans le programme)",
         "none": "aucune en vigueur",
         "rejected": "La demande {id} n'a pas été évaluée : sa ligne ne respecte pas le contrat des extraits.",
-        "rejected_row": "  - fichier {extract} {file}, ligne {line} : {reasons}",
+        "rejected_row": "  - {extract}, fichier {file}, {where} : {reasons}",
+        "spells_only": "Aucune demande {id} n'a été livrée ; les lignes d'expérience de travail qui la nomment ont "
+                       "été rejetées :",
+        "line": "ligne {n}", "row": "rangée {n}",
+        "x_applications": "extrait des demandes", "x_experience": "extrait de l'expérience de travail",
+        "x_wages": "extrait des salaires",
+        "spells_rejected": "Lignes d'expérience de travail de cette demande rejetées dans la dernière livraison "
+                           "(exécution {run}), non comptées :",
+        "duplicate_of": " (la demande {id} de la même personne tient sa place dans ce programme et cette année)",
         "w_title": "Simulation {db}, demande {id} :",
         "w_same": "Le scénario ne change rien pour cette demande : la décision reste {o}, sélection : {s}.",
         "w_decision": "Décision : {b} -> {s}",
@@ -132,10 +147,11 @@ def explain(db: Path, application_id: str, lang: str = "fr") -> str:
     with duckdb.connect(str(db), read_only=True) as con:
         sel = con.sql("SELECT * FROM selections WHERE application_key = $k", params={"k": key}).pl()
         if sel.height == 0:
-            return _rejected(con, application_id, w)
+            return _rejected(con, application_id, w, lang)
         s = sel.row(0, named=True)
         if s["decided_run_id"] is None:  # not decided yet: the latest delivery's evaluation, the run's rule book
             lines = _evaluation(con, s["delivered_evaluation_id"], _latest_rulebook(con), lang)
+            lines += _spells_rejected(con, key, w, lang)
             return _letter([*lines, w["selection"].format(s=label(s["status"], lang))])
         history = con.sql("SELECT * FROM decisions WHERE application_key = $k ORDER BY decided_at",
                           params={"k": key}).pl().to_dicts()
@@ -145,10 +161,11 @@ def explain(db: Path, application_id: str, lang: str = "fr") -> str:
             if s["in_latest_delivery"]:
                 lines += [w["today_only"], *_evaluation(con, s["delivered_evaluation_id"], _latest_rulebook(con),
                                                         lang, today=True)]
-            lines += [*_selection(s, history, w, lang), *_not_delivered(s, con, w)]
+            lines += [*_selection(s, history, w, lang), *_not_delivered(s, con, w, lang)]
             return _letter(lines)
         lines = _evaluation(con, s["decided_evaluation_id"], decided_run["rulebook_id"], lang)
-        lines += [*_selection(s, history, w, lang), *_not_delivered(s, con, w)]
+        lines += _spells_rejected(con, key, w, lang)
+        lines += [*_selection(s, history, w, lang), *_not_delivered(s, con, w, lang)]
         if s["in_latest_delivery"] and s["delivered_evaluation_id"] != s["decided_evaluation_id"]:
             lines += ["", *_changes(con, s, decided_run["rulebook_id"], lang)]
     return _letter(lines)
@@ -207,7 +224,7 @@ def _evaluation(con: duckdb.DuckDBPyConnection, evaluation_id: int, rulebook_id:
         if chosen:
             lines.append(w["failed" if kind == "fail" else "unknown"])
             for r in chosen:
-                lines.append(f"  - {r['rule_id']} ({r['citation']})")
+                lines.append(f"  - {r['rule_id']} ({french.citation(r['citation'], lang)})")
                 lines.append(f"    {_text(r, lang, a['submitted_on'])}")
                 if r["detail"]:
                     lines.append(f"    {w['figures']} {r['detail']}")
@@ -221,7 +238,8 @@ def _selection(s: dict, history: list[dict], w: dict, lang: str) -> list[str]:
     """The Selection line (the ledger's current entry) and, for a promotion, the story: cap reached, then selected."""
     rank = w["rank"].format(r=s["rank_in_stream"], p="-" if s["rank_in_program"] is None else s["rank_in_program"]) \
         if s["rank_in_stream"] is not None else ""
-    lines = [w["selection"].format(s=label(s["status"], lang)) + rank]
+    lines = [w["selection"].format(s=label(s["status"], lang)) + rank
+             + (w["duplicate_of"].format(id=s["duplicate_of"]) if s.get("duplicate_of") else "")]
     if len(history) > 1:
         lines += [w["history"]] + [
             w["promoted" if h["promoted"] else "entry"].format(s=label(h["status"], lang), d=_day(h["decided_at"]),
@@ -229,22 +247,44 @@ def _selection(s: dict, history: list[dict], w: dict, lang: str) -> list[str]:
     return lines
 
 
-def _not_delivered(s: dict, con: duckdb.DuckDBPyConnection, w: dict) -> list[str]:
+def _not_delivered(s: dict, con: duckdb.DuckDBPyConnection, w: dict, lang: str) -> list[str]:
     """For a decision the latest delivery has no evaluation of: a line saying so, and where its row was read and
     why it was rejected if it was delivered and rejected (another program or stream, a broken contract)."""
     if s["in_latest_delivery"]:
         return []
-    latest = con.sql("SELECT run_id FROM runs ORDER BY started_at DESC LIMIT 1").fetchall()[0][0]
-    rows = [r for r in con.execute(
-        """SELECT extract, source_file, row_number, reasons, application_id FROM rejected_rows
-           WHERE extract = 'applications' AND (application_id = $id OR lower(application_id) = lower($id))
-           ORDER BY source_file, row_number""", {"id": s["application_id"]}).fetchall()
-        if _key(r[4]) == s["application_key"]]
+    latest = _latest_run(con)
+    rows = _rejected_rows(con, s["application_key"], "applications")
     if not rows:
         return ["", w["not_delivered"].format(run=latest)]
-    return ["", w["rejected_again"].format(run=latest),
-            *[w["rejected_row"].format(extract=e, file=Path(f).name, line=n, reasons="; ".join(r))
-              for e, f, n, r, _ in rows]]
+    return ["", w["rejected_again"].format(run=latest), *_rejected_lines(rows, w, lang)]
+
+
+def _latest_run(con: duckdb.DuckDBPyConnection) -> str:
+    return con.sql("SELECT run_id FROM runs ORDER BY started_at DESC LIMIT 1").fetchall()[0][0]
+
+
+def _rejected_rows(con: duckdb.DuckDBPyConnection, key: str, extract: str) -> list[dict]:
+    """The rejected rows of `extract` whose application id is, in canonical form, `key` (any spelling of it)."""
+    rows = con.sql("SELECT extract, source_file, row_number, reasons, application_id FROM rejected_rows "
+                   "WHERE extract = $x AND application_id IS NOT NULL", params={"x": extract}).pl()
+    return (rows.filter(application_key(pl.col("application_id")) == key)
+            .sort("source_file", "row_number").to_dicts())
+
+
+def _rejected_lines(rows: list[dict], w: dict, lang: str) -> list[str]:
+    """Where each rejected row was read (a CSV file's line, the header being line 1; a Parquet file's row) and every
+    reason, in the letter's language."""
+    return [w["rejected_row"].format(
+        extract=w[f"x_{r['extract']}"], file=Path(r["source_file"]).name,
+        where=(w["line"].format(n=r["row_number"] + 1) if r["source_file"].lower().endswith(".csv")
+               else w["row"].format(n=r["row_number"])),
+        reasons="; ".join(french.reason(x, lang) for x in r["reasons"])) for r in rows]
+
+
+def _spells_rejected(con: duckdb.DuckDBPyConnection, key: str, w: dict, lang: str) -> list[str]:
+    """The application's work-experience rows the latest delivery rejected: its experience was counted without them."""
+    rows = _rejected_rows(con, key, "experience")
+    return [w["spells_rejected"].format(run=_latest_run(con)), *_rejected_lines(rows, w, lang), ""] if rows else []
 
 
 def _key(application_id: str) -> str:
@@ -286,7 +326,7 @@ def explain_whatif(scenario: Path, application_id: str, lang: str = "fr") -> str
             now = con.execute("""SELECT e.outcome, s.status FROM eligibility e JOIN selections s USING (application_id)
                                  WHERE application_id = ?""", [application_id]).fetchall()
             if not now:
-                return _rejected(con, application_id, w)
+                return _rejected(con, application_id, w, lang)
             return _letter([w["w_title"].format(db=scenario.name, id=application_id), w["w_same"].format(
                 o=label(now[0][0], lang), s=label(now[0][1], lang))])
         c = change.row(0, named=True)
@@ -311,7 +351,7 @@ def explain_whatif(scenario: Path, application_id: str, lang: str = "fr") -> str
         lines += ["", w["w_rules"]]
         for change_ in c["rule_changes"]:
             citation, detail, template, parameters = rules[change_["rule_id"]]
-            lines.append(w["w_rule"].format(id=change_["rule_id"], citation=citation,
+            lines.append(w["w_rule"].format(id=change_["rule_id"], citation=french.citation(citation, lang),
                                             b=label(change_["baseline"], lang), s=label(change_["scenario"], lang)))
             lines.append(w["w_text"].format(text=fill_from_rows(template, parameters, lang, submitted_on)))
             if detail:
@@ -328,18 +368,16 @@ def explain_whatif(scenario: Path, application_id: str, lang: str = "fr") -> str
     return _letter(lines)
 
 
-def _rejected(con: duckdb.DuckDBPyConnection, application_id: str, w: dict) -> str:
+def _rejected(con: duckdb.DuckDBPyConnection, application_id: str, w: dict, lang: str) -> str:
     """The letter of an application whose row was rejected: where it was read and every reason (the reasons
-    name columns and rules of the contract, never the row's values)."""
-    rows = con.execute(
-        """SELECT extract, source_file, row_number, reasons FROM rejected_rows WHERE application_id = ?
-           ORDER BY extract, source_file, row_number""", [application_id]).fetchall()
-    if not rows:
+    name columns and rules of the contract, never the row's values), and its work-experience rows rejected too."""
+    key = _key(application_id)
+    rows = _rejected_rows(con, key, "applications")
+    spells = _rejected_rows(con, key, "experience")
+    if not rows and not spells:
         raise UnknownApplication(application_id)
-    lines = [w["rejected"].format(id=application_id)]
-    lines += [w["rejected_row"].format(extract=e, file=Path(f).name, line=n, reasons="; ".join(r))
-              for e, f, n, r in rows]
-    return _letter(lines)
+    return _letter([w["rejected" if rows else "spells_only"].format(id=application_id),
+                    *_rejected_lines([*rows, *spells], w, lang)])
 
 
 __all__ = ["UnknownApplication", "explain"]

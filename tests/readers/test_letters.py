@@ -1,0 +1,90 @@
+"""Letters that tell everything (issue #25.5), on the sample published once: a rejected row's right line, the
+application's rejected work-experience rows, the application a duplicate duplicates, French throughout."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from flows import cli
+from flows.readers.explain import explain
+from schemas import MODELS, french
+
+ENGLISH = re.compile(r"\b(seed|file|line|row|not a|must be|required value|extract|stream|does not|holds|is before|"
+                     r"the application|Work|Education|requirements|paragraph|occupations)\b")
+
+COLUMNS = "|".join(sorted({c for m in MODELS.values() for c in m.to_schema().columns}))
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory, prefect_harness):
+    folder = tmp_path_factory.mktemp("letters")
+    result = CliRunner().invoke(cli.app, ["run", "--sample", "--db", str(folder / "qcpilot.duckdb")])
+    assert result.exit_code == 0, result.output
+    return folder / "qcpilot.duckdb"
+
+
+def rows(db, sql, **params):
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, params).fetchall()
+
+
+def csv_line(path: str, n: int) -> str:
+    return Path(path).read_text(encoding="utf-8").splitlines()[n - 1]
+
+
+def test_a_rejected_row_is_named_by_the_line_it_is_on(db):
+    for application_id, source, row, reasons in rows(
+            db, "SELECT application_id, source_file, row_number, reasons FROM rejected_rows "
+                "WHERE extract = 'applications' AND application_id LIKE 'BAD%'"):
+        letter = explain(db, application_id, "en")
+        line = int(re.search(rf"file {Path(source).name}, line (\d+): ", letter).group(1))
+        assert csv_line(source, line).startswith(application_id + ","), (application_id, line, row)
+        assert all(r in letter for r in reasons)
+
+
+def test_the_applications_rejected_spells_are_in_its_letter(db):
+    spells = rows(db, "SELECT r.application_id, r.source_file, r.row_number, r.reasons FROM rejected_rows r "
+                      "JOIN selections s ON s.application_id = r.application_id WHERE r.extract = 'experience'")
+    assert spells  # the sample has some: applications evaluated without one of their spells
+    for application_id, source, _, reasons in spells:
+        letter = explain(db, application_id, "en")
+        assert "Work-experience rows of this application rejected in the latest delivery" in letter
+        said = re.search(rf"work-experience extract, file {Path(source).name}, line (\d+): (.*)", letter)
+        assert csv_line(source, int(said.group(1))).startswith(application_id + ",")
+        assert said.group(2) == "; ".join(reasons)
+        fr = explain(db, application_id, "fr")
+        assert f"ligne {int(said.group(1))} : {'; '.join(french.reason(r, 'fr') for r in reasons)}" in fr
+
+
+def test_a_duplicate_names_the_application_holding_the_place(db):
+    duplicates = rows(db, """
+        SELECT s.application_id, s.duplicate_of, o.status, d.person_key = od.person_key, od.submitted_at
+        FROM selections s JOIN selections o ON o.application_id = s.duplicate_of
+        JOIN decisions d ON d.application_id = s.application_id
+        JOIN decisions od ON od.application_id = o.application_id
+        WHERE s.status = 'duplicate'""")
+    [(count,)] = rows(db, "SELECT count(*) FROM selections WHERE status = 'duplicate'")
+    assert duplicates and len(duplicates) == count
+    for application_id, original, status, same_person, _ in duplicates:
+        assert status in ("selected", "cap_reached") and same_person
+        assert f"application {original} holds the person's place" in explain(db, application_id, "en")
+        assert f"la demande {original} de la même personne" in explain(db, application_id, "fr")
+    assert rows(db, "SELECT count(*) FROM selections WHERE status <> 'duplicate' AND duplicate_of IS NOT NULL") == [
+        (0,)]
+
+
+def test_french_letters_are_french_throughout(db):
+    ids = [r[0] for r in rows(db, "SELECT application_id FROM rejected_rows WHERE application_id IS NOT NULL")]
+    ids += [r[0] for r in rows(db, "SELECT application_id FROM selections WHERE status IN ('ineligible', "
+                                   "'undetermined') ORDER BY application_id LIMIT 60")]
+    for application_id in dict.fromkeys(ids):
+        letter = explain(db, application_id, "fr")
+        # the contract's column names and codes stay as they are: the words around them are French
+        words = re.sub(rf"\b[a-z0-9]+(_[a-z0-9]+)+\b|[A-Z][A-Z0-9_]+[A-Z0-9]|\S+\.(csv|parquet)|\b({COLUMNS})\b", "",
+                       letter)
+        assert not ENGLISH.search(words), (application_id, ENGLISH.search(words).group(0), letter)
