@@ -75,12 +75,15 @@ def release_and_fail(message: str, code: int) -> None:
 def require_published(db: Path, whatif: bool = False, analytics_too: bool = False) -> None:
     """The database a reading command answers from: it exists, and qcpilot published it in this release's layout
     (`whatif`: a scenario database written by `qcpilot whatif`; `analytics_too`: or an analysts' database)."""
-    from flows.store import analytics, layout
+    from flows.store import layout
 
     if not db.exists():
         fail(f"{db}: no published database (run `qcpilot run` first)", 2)
-    if analytics_too and analytics.is_analytics_file(db):
-        return
+    if analytics_too:
+        from flows.store import analytics
+
+        if analytics.is_analytics_file(db):
+            return
     try:
         target = layout.inspect(db, writing=False)
     except QcpilotError as exc:

@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 from typing import Annotated
 
-import httpx
 import typer
 
 from flows.cli.common import (
@@ -85,6 +84,8 @@ def serve(
         reading.read_config(config, SelectionConfig)  # read every night: a bad one would fail every night
     except QcpilotError as exc:
         fail(str(exc), exc.exit_code)
+    import httpx  # only here: every other command starts without it
+
     url = os.environ["PREFECT_API_URL"].rstrip("/")
     try:
         httpx.get(f"{url}/health", timeout=10).raise_for_status()

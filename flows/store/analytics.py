@@ -17,17 +17,10 @@ import secrets
 from pathlib import Path
 
 import duckdb
-import polars as pl
 
 from flows.runtime.errors import InputError
 from flows.store.database import analytics_target as target_of
 from flows.store.database import staging_name
-from transforms import analytics
-from transforms.evaluate import APPLICATION_COLUMNS, reading_views
-from transforms.identity import application_key
-from transforms.keep import delivery_views
-from transforms.selection import SELECTIONS_VIEW, VIEWS_SQL
-from transforms.sqlfiles import sql_text, statements
 
 KEY_ENV = "QCPILOT_PSEUDONYM_KEY"
 NEW_MODE = 0o640  # a new analysts' database: its owner and the owner's group (the analysts'), never everyone
@@ -47,9 +40,20 @@ def pseudonym_key(db: Path) -> str:
         return given.strip().lower()
     path = key_file(db)
     try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:  # made by an earlier run (or a link stands there: refused below)
+        return _read_key(path)
+    except OSError as exc:
+        raise InputError(f"{path}: the pseudonym key cannot be created ({_why(exc)})") from None
+    key = secrets.token_hex(32)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(key + "\n")
+    return key
+
+
+def _read_key(path: Path) -> str:
+    try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    except FileNotFoundError:
-        return _new_key(path)
     except OSError as exc:
         raise InputError(f"{path}: the pseudonym key cannot be read ({_why(exc)})") from None
     with os.fdopen(fd, encoding="ascii", errors="replace") as fh:
@@ -58,17 +62,6 @@ def pseudonym_key(db: Path) -> str:
         raise InputError(f"{path}: not a pseudonym key (64 hex digits); restore it, or remove it to draw new "
                          "pseudonyms for every application")
     return text
-
-
-def _new_key(path: Path) -> str:
-    key = secrets.token_hex(32)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    except FileExistsError:  # another writer created it first, or a link stands there
-        return pseudonym_key(path.with_name(path.name.removesuffix(".pseudonym-key") + ".duckdb"))
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(key + "\n")
-    return key
 
 
 def _is_key(text: str) -> bool:
@@ -82,6 +75,15 @@ def _why(exc: OSError) -> str:
 def build(full: Path, target: Path, run_id: str, key: str) -> Path:
     """Build the analysts' database of the complete staged database `full` in a staging file beside `target`;
     returns it (the caller renames it into place)."""
+    import polars as pl
+
+    from transforms import analytics
+    from transforms.evaluate import APPLICATION_COLUMNS, reading_views
+    from transforms.identity import application_key
+    from transforms.keep import delivery_views
+    from transforms.selection import SELECTIONS_VIEW, VIEWS_SQL
+    from transforms.sqlfiles import sql_text, statements
+
     tmp = staging_name(target, run_id)
     for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
         leftover.unlink(missing_ok=True)
