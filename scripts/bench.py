@@ -1,7 +1,7 @@
 """Benchmark: the whole pipeline against the I/O floor, at several sizes (not a test).
 
     .venv/bin/python scripts/bench.py [--sizes 10000,100000,1000000,10000000] [--csv-at 1000000]
-                                      [--temporary-at 10000,1000000] [--seed 11]
+                                      [--temporary-at 10000,1000000] [--seed 11] [--rowloop]
 
 It starts a private Prefect server first (`prefect server start` with its own PREFECT_HOME on a free port, waiting
 for /api/health: the nightly setup). For each size it generates seeded extracts once (bench/data/FORMAT-N/, reused),
@@ -13,8 +13,11 @@ then, each in a fresh process:
 - at the sizes of --temporary-at, the same run with Prefect's temporary server (no PREFECT_API_URL), the way a run
   without a server pays for one;
 - the same run again on the database it published: the size of the database after it shows that the kept grounds
-  of decisions (issue #20) are not stored twice for an unchanged delivery.
-It prints a markdown table and writes it to bench/out/results.md.
+  of decisions (issue #20) are not stored twice for an unchanged delivery;
+- with --rowloop, at the CSV size, scripts/rowloop.py on the same files: the rule book evaluated one row at a time in
+  plain Python (issue #24's yardstick; tests/pipeline/test_rowloop.py checks it decides as qcpilot does), and how many
+  times the pipeline's time it takes.
+It prints markdown tables and writes them to bench/out/results.md.
 """
 
 from __future__ import annotations
@@ -137,6 +140,16 @@ def pipeline(data: Path, db: Path, env: dict, again: bool = False) -> dict:
 WHATIF_OVERRIDE = "ai_it_vfx:\n  salary_minimum_in_cmm:\n    values: {2021-04-22: 110000}\n"
 
 
+def rowloop(data: Path, out: Path, env: dict) -> tuple[float, float]:
+    """(wall seconds, peak RSS GiB) of scripts/rowloop.py on the extracts of `data` (CSV), writing `out`."""
+    cmd = [sys.executable, str(ROOT / "scripts" / "rowloop.py"), "--out", str(out)] + [
+        arg for e in EXTRACTS for arg in (f"--{e}", str(data / e))
+    ]
+    wall, rss, code, errors = measured(cmd, env)
+    assert code == 0, f"the row loop failed on {data}: {errors}"
+    return wall, rss
+
+
 def noop(data: Path, db: Path, env: dict) -> float:
     """Seconds of `qcpilot run` on the delivery the database was last run on: nothing new, answered before Prefect
     starts (no server: it must not be used)."""
@@ -182,7 +195,11 @@ def main() -> None:
     ap.add_argument("--small-files-at", default="1000000", help="the same rows in one file per extract and in files "
                     "of --per-file applications (with their spells), at these sizes")
     ap.add_argument("--per-file", type=int, default=100, help="applications per file of the many-files set")
+    ap.add_argument("--rowloop", action="store_true", help="at the --csv-at size, also time scripts/rowloop.py (the "
+                    "rule book row at a time in plain Python) on the same CSV files, and its ratio to the pipeline")
     args = ap.parse_args()
+    if args.rowloop and not args.csv_at:
+        ap.error("--rowloop times the row loop on the CSV set: it needs --csv-at")
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     runs = [(int(n), "parquet") for n in args.sizes.split(",") if n]
@@ -199,6 +216,7 @@ def main() -> None:
     if runs:
         print(header, flush=True)
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    row_loops = []  # (applications, pipeline s, row loop s, row loop RSS GiB)
     with tempfile.TemporaryDirectory(prefix="qcpilot-bench-prefect-") as home, \
             prefect_server(Path(home) / "server") as server:
         served = {**base_env, **server}
@@ -206,6 +224,8 @@ def main() -> None:
             data = generate(n, fmt, args.seed)
             f_wall, f_rss = floor(data, out / f"floor-{fmt}-{n}.duckdb", base_env)
             p = pipeline(data, out / f"pipeline-{fmt}-{n}.duckdb", served)
+            if args.rowloop and fmt == "csv":  # right after the run it is compared with
+                row_loops.append((n, p["wall"], *rowloop(data, out / f"rowloop-{fmt}-{n}.csv", base_env)))
             t = None
             if n in temporary and fmt == "parquet":
                 alone = {**base_env, "PREFECT_HOME": str(Path(home) / "alone"),
@@ -228,8 +248,17 @@ def main() -> None:
                    + f" {idle:.1f} |")
             lines.append(row)
             print(row, flush=True)
-            for f in [*out.glob(f"*-{fmt}-{n}.duckdb"), *out.glob(f"*-{fmt}-{n}*.yaml")]:
+            for f in [*out.glob(f"*-{fmt}-{n}.duckdb"), *out.glob(f"*-{fmt}-{n}*.yaml"),
+                      *out.glob(f"rowloop-{fmt}-{n}.csv")]:
                 f.unlink()
+        if row_loops:
+            header = "| applications | input | pipeline s | row loop s | row loop peak RSS GiB | row loop / pipeline |"
+            lines += ["", header, "|---|---|---|---|---|---|"]
+            print(header, flush=True)
+        for n, wall, loop, loop_rss in row_loops:
+            row = f"| {n:,} | csv | {wall:.1f} | {loop:.1f} | {loop_rss:.2f} | {loop / wall:.2f} |"
+            lines.append(row)
+            print(row, flush=True)
         small = [int(n) for n in args.small_files_at.split(",") if n]
         if small:
             header = "| applications | files of applications | one file per extract s | many files s | many / one |"
