@@ -1,0 +1,2 @@
+"""Tests of flows/readers/: what a person reads of a published database (the HTML report, counted against the
+published views with SQL of the tests' own)."""
