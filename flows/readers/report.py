@@ -67,7 +67,8 @@ WORDS = {
         "extract_applications": "applications", "extract_experience": "experience", "extract_wages": "wages",
         "rejected_note": "{rows} rows were rejected (table <code>rejected_rows</code>): the rows of each extract "
                          "that break its contract, counted by reason (a row may have several reasons). Their "
-                         "content is not shown here; <code>qcpilot explain</code> gives an application's.",
+                         "content is not shown here; <code>qcpilot explain ID</code> says where an application's row "
+                         "is and why it was rejected.",
         "no_rejected": "No row was rejected.",
         "reason": "reason", "rows": "rows",
         "whatif_h": "What-if: {name}",
@@ -143,8 +144,8 @@ WORDS = {
         "extract_wages": "salaires",
         "rejected_note": "{rows} lignes ont été rejetées (table <code>rejected_rows</code>) : les lignes de chaque "
                          "extrait qui ne respectent pas son contrat, comptées par motif (une ligne peut en avoir "
-                         "plusieurs). Leur contenu n'est pas montré ici; <code>qcpilot explain</code> donne celui "
-                         "d'une demande.",
+                         "plusieurs). Leur contenu n'est pas montré ici; <code>qcpilot explain ID</code> dit où est "
+                         "la ligne d'une demande et pourquoi elle a été rejetée.",
         "no_rejected": "Aucune ligne n'a été rejetée.",
         "reason": "motif", "rows": "lignes",
         "whatif_h": "Simulation : {name}",
@@ -419,9 +420,13 @@ def _whatif_section(scenario: Path, baseline: duckdb.DuckDBPyConnection, lang: s
             SELECT application_id, stream, selection_year, baseline_status, scenario_status, baseline_rank_in_stream,
                    scenario_rank_in_stream, rule_changes, baseline_stream_cap, scenario_stream_cap,
                    baseline_program_cap, scenario_program_cap
-            FROM whatif_changes WHERE {where} ORDER BY program, stream, selection_year, application_id""").pl()
-            for side, where in (("entering", "scenario_status = 'selected' AND baseline_status <> 'selected'"),
-                                ("leaving", "baseline_status = 'selected' AND scenario_status <> 'selected'"))}
+            FROM whatif_changes WHERE {where}
+            ORDER BY program, stream, selection_year, {rank} NULLS LAST, application_id""").pl()
+            for side, where, rank in (  # each list in the order of the side it is selected on
+                ("entering", "scenario_status = 'selected' AND baseline_status <> 'selected'",
+                 "scenario_rank_in_stream"),
+                ("leaving", "baseline_status = 'selected' AND scenario_status <> 'selected'",
+                 "baseline_rank_in_stream"))}
         most = con.sql("""SELECT rule_id, count(*) AS applications FROM
                           (SELECT unnest(changed_rules) AS rule_id FROM whatif_changes)
                           GROUP BY ALL ORDER BY applications DESC, rule_id LIMIT 10""").pl()
