@@ -304,9 +304,11 @@ def funnel(con: duckdb.DuckDBPyConnection, lang: str) -> list[dict]:
         FROM funnel_by_rule f JOIN rules r USING (rule_id)
         GROUP BY f.rule_id HAVING sum(f.failed) + sum(f.unknown) > 0""").pl()
     order = {p: i for i, p in enumerate(PROGRAMS)}
-    rows = rows.with_columns(pl.col("program").replace_strict(order, default=-1, return_dtype=pl.Int32)
-                             .alias("__program")).sort(["__program", "failed", "unknown", "ordinal"],
-                                                       descending=[False, True, True, False])
+    rows = (rows.with_columns(pl.col("program").is_null().not_().cast(pl.Int32).alias("__of_a_program"),
+                              pl.col("program").replace_strict(order, default=-1, return_dtype=pl.Int32)
+                              .alias("__program"))
+            .sort(["__of_a_program", "__program", "failed", "unknown", "ordinal"],  # general rules first
+                  descending=[False, False, True, True, False]))
     widest = max([f + u for f, u in rows.select("failed", "unknown").iter_rows()], default=1) or 1
     groups: list[dict] = []
     for r in rows.iter_rows(named=True):
