@@ -31,8 +31,8 @@ def report(
     whatif: Annotated[Path | None, typer.Option(metavar="FILE",
                                                 help="Add the section of a what-if scenario database.")] = None,
 ) -> None:
-    """One self-contained HTML report: caps, the eligibility funnel, IT/VFX wages against thresholds (and a
-    what-if scenario beside its baseline)."""
+    """One self-contained HTML report: caps, the eligibility funnel, IT/VFX wages against thresholds, the rejected
+    rows by reason (and a what-if scenario beside its baseline, with who enters and leaves the selection)."""
     if lang not in ("fr", "en"):
         fail(f"--lang must be fr or en, not {lang!r}", 2)
     require_published(db)

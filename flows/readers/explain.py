@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from flows.readers.reasons import reason_words
 from flows.runtime.terminal import shown
 from schemas import french
 from schemas.labels import fill_from_rows, label
@@ -278,7 +279,7 @@ def _rejected_lines(rows: list[dict], w: dict, lang: str) -> list[str]:
         extract=w[f"x_{r['extract']}"], file=Path(r["source_file"]).name,
         where=(w["line"].format(n=r["row_number"] + 1) if r["source_file"].lower().endswith(".csv")
                else w["row"].format(n=r["row_number"])),
-        reasons="; ".join(french.reason(x, lang) for x in r["reasons"])) for r in rows]
+        reasons="; ".join(reason_words(x, lang) for x in r["reasons"])) for r in rows]
 
 
 def _spells_rejected(con: duckdb.DuckDBPyConnection, key: str, w: dict, lang: str) -> list[str]:

@@ -140,7 +140,13 @@ def test_a_threshold_moved_by_one_cent_fails_the_application_at_the_old_threshol
     assert "2 applications change" in section
     # selected per stream and year, baseline beside scenario, entering and leaving; the rule that moved; the value
     assert "<td>2024</td><td>5</td><td>4</td><td>0</td><td>1</td>" in section
-    assert "<td>AI_FW_SALARY</td><td>1</td>" in section and "$100,000.01" in section
+    assert re.search(r"Gross annual salary of at least \$100,000\.01 [^<]*<code>AI_FW_SALARY</code></td><td>1</td>",
+                     section)
+    # who leaves the selection, and why: the rule's text as the scenario fills it, its outcome on each side
+    leaving = section[section.index('id="leaving"'):]
+    assert re.search(r"<tr><td>A4</td><td>artificial intelligence</td><td>2024</td><td>selected → ineligible</td>"
+                     r"<td>4 → –</td><td><div>Gross annual salary of at least \$100,000\.01 [^<]* "
+                     r"<code>AI_FW_SALARY</code>: met → not met</div></td></tr>", leaving)
     # the documented what-if queries answer on a scenario database
     page = (Path(__file__).resolve().parents[2] / "docs" / "whatif.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```sql\n-- db: whatif[^\n]*\n(.*?)```", page, flags=re.S)

@@ -1,2 +1,2 @@
-"""Tests of flows/readers/: what reads a published database for a person (the letter; the report's own tests are
-beside it)."""
+"""Tests of flows/readers/: what a person reads of a published database: the letter, and the HTML report counted
+against the published views with SQL of the tests' own."""
