@@ -33,7 +33,7 @@ def evaluate(
     """Decide applications given as JSON as a run would: validated like the extracts, every rule evaluated, with
     no ledger (an eligible application's rank and cap are the batch's). Wages: the shipped sample's by default."""
     from flows.ingest.cases import CaseProblems, read_cases
-    from flows.pipeline.cases import decided
+    from flows.pipeline.cases import basis, decided
     from flows.runtime.errors import QcpilotError
     from schemas import MODELS
 
@@ -49,7 +49,7 @@ def evaluate(
     columns = {e: list(MODELS[e].to_schema().columns) for e in ("applications", "experience")}
     try:
         cases = read_cases(data, name, columns["applications"], columns["experience"])
-        with decided(cases, wages or [str(SAMPLE / "wages")], config, DATA) as found:
+        with decided(cases, basis(wages or [str(SAMPLE / "wages")], config, DATA)) as found:
             if format_ == "json":
                 write_json(found.as_json(lang))
             else:
