@@ -14,7 +14,7 @@ from flows.runtime import interrupts
 from flows.runtime.errors import Interrupted
 
 # each module registers its command, in this order
-COMMANDS = ("run", "generate", "serve", "whatif", "report", "explain", "evaluate")
+COMMANDS = ("run", "generate", "serve", "whatif", "report", "explain", "evaluate", "api")
 for command in COMMANDS:
     importlib.import_module(f"flows.cli.{command}")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -148,6 +149,10 @@ def test_explain_format_json_on_the_command_line(published):
     assert round(wage["figures"]["itv_wage_threshold_cad"], 4) == 63.8733
     assert wage["figures"]["itv_wage_reference_years"] == [2022, 2021, 2020]
     assert wage["detail"].startswith("salaire horaire 68,6000")  # the detail in the language asked
+    english = CliRunner().invoke(cli.app, ["explain", "A00000255", "--format", "json", "--lang", "en",
+                                           "--db", str(published)])
+    [shown] = re.findall(r"^```json\n(.*?)^```", (DATA.parent / "docs" / "evaluate.md").read_text(), re.M | re.S)
+    assert json.loads(shown) == next(r for r in json.loads(english.stdout)["rules"] if r["rule_id"] == wage["rule_id"])
     refused = CliRunner().invoke(cli.app, ["explain", "BAD0002", "--format", "json", "--db", str(published)])
     assert json.loads(refused.stdout)["rejected_rows"][0]["reasons"] == [
         "stream does not belong to program", "substream is required for stream ai and not allowed for other streams"]
@@ -322,3 +327,44 @@ def test_no_prefect_no_file_no_database(tmp_path):
     assert json.loads(done.stdout)[0]["application_id"] == "A1"
     assert list(work.iterdir()) == [] and sorted(path.parent.iterdir()) == [path]
     assert sorted(p for p in DATA.rglob("*") if p.is_file() and "out" not in p.parts) == before
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # starlette's test client on httpx 0.28
+def test_the_api_evaluates_and_explains_read_only(published, evaluated, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from flows.cli.common import DEFAULT_CONFIG
+    from flows.pipeline.cases import basis
+    from flows.readers.api import app_for
+
+    read = basis([str(SAMPLE / "wages")], DEFAULT_CONFIG, DATA)
+    before = published.stat().st_mtime_ns
+    with TestClient(app_for(published, read)) as client:
+        ids = sorted(evaluated)[::30]
+        answer = client.post("/evaluate?lang=en", content=json.dumps(sample_cases(ids)))
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == [evaluated[i] for i in ids]  # what `qcpilot evaluate --format json` prints
+        refused = client.post("/evaluate", content=b'[{"application_id": "A1"}]')
+        assert refused.status_code == 422
+        assert refused.json()["problems"][0].startswith("request: application 1 (A1): missing required column")
+        assert client.post("/evaluate", content=b"[]").json() == {
+            "problems": ["request: the list is empty: no application to evaluate"]}
+        explained = client.get(f"/explain/{ids[0]}", params={"lang": "en"})
+        assert explained.status_code == 200
+        assert explained.json() == explain_json(published, ids[0], "en", current_figure_names())
+        assert explained.json()["rules"] == evaluated[ids[0]]["rules"]
+        unknown = client.get("/explain/NOPE%1b[2J")  # an escape sequence, percent-encoded
+        assert (unknown.status_code, unknown.json()) == (404, {"error": "no application 'NOPE\\x1b[2J'"})
+        assert "\x1b" not in unknown.text  # escaped in the JSON text too
+        assert client.get("/explain/A1", params={"lang": "de"}).status_code == 422
+    assert published.stat().st_mtime_ns == before
+    with TestClient(app_for(tmp_path / "none.duckdb", read)) as client:
+        missing = client.get("/explain/A1")
+        assert missing.status_code == 503 and "no published database" in missing.json()["error"]
+
+
+def test_the_api_command_checks_what_it_reads_before_it_serves(tmp_path):
+    for args, said in ((["--port", "0"], "--port must be from 1 to 65535, not 0"),
+                       (["--config", str(tmp_path / "none.csv")], "none.csv")):
+        result = CliRunner().invoke(cli.app, ["api", *args])
+        assert result.exit_code == 2 and said in one_line_each(result)[0], result.output

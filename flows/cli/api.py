@@ -1,0 +1,43 @@
+"""`qcpilot api`: the read-only HTTP endpoint for other systems (flows/readers/api.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from flows.cli.common import DATA, DEFAULT_CONFIG, DEFAULT_DB, SAMPLE, app, fail, out
+
+
+@app.command()
+def api(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    db: Annotated[Path, typer.Option(help="Published DuckDB file that GET /explain reads.")] = DEFAULT_DB,
+    wages: Annotated[list[str] | None, typer.Option(help="The wage extract POST /evaluate reads: file, directory or "
+                                                        "glob; repeatable (default: data/sample/wages).")] = None,
+    config: Annotated[Path, typer.Option(help="Intake windows (CSV) POST /evaluate reads.")] = DEFAULT_CONFIG,
+) -> None:
+    """Serve POST /evaluate (applications as JSON, decided as `qcpilot evaluate` decides them) and GET
+    /explain/APPLICATION_ID (as `qcpilot explain --format json`), read-only, until stopped."""
+    import logging
+
+    import uvicorn
+
+    from flows.pipeline.cases import basis
+    from flows.readers.api import app_for
+    from flows.runtime.errors import QcpilotError
+    from flows.runtime.terminal import EscapedLog
+
+    if not 0 < port < 65536:
+        fail(f"--port must be from 1 to 65535, not {port}", 2)
+    try:
+        read = basis(wages or [str(SAMPLE / "wages")], config, DATA)
+    except QcpilotError as exc:
+        fail(str(exc), exc.exit_code)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):  # a request's path is shown escaped, never a traceback
+        logging.getLogger(name).addFilter(EscapedLog())
+    out.print(f"serving POST /evaluate and GET /explain/APPLICATION_ID on http://{host}:{port} (database {db}); "
+              "Ctrl-C to stop", highlight=False)
+    uvicorn.run(app_for(db, read), host=host, port=port, log_level="warning")
