@@ -58,9 +58,11 @@ class Cases:
         rows = sorted(rejected.filter(pl.col("extract").is_in(["applications", "experience"])).iter_rows(named=True),
                       key=lambda r: (self.spell_at[r["row_number"]] if r["extract"] == "experience"
                                      else (r["row_number"], 0)))
+        said = {r["row_number"] for r in rows if r["extract"] == "applications"}  # the applications with a line
         return [f"{self.where(r['extract'], r['row_number'], r['application_id'])}: {reason}"
                 for r in rows for reason in r["reasons"]
-                if r["extract"] == "applications" or not reason.startswith("application_id:")]
+                if r["extract"] == "applications" or not reason.startswith("application_id:")
+                or self.spell_at[r["row_number"]][0] not in said]
 
 
 def _id(application_id: object) -> str:
