@@ -43,8 +43,6 @@ def explain(
     row's id: where it was read and why it was rejected)."""
     from flows.readers.explain import UnknownApplication, explain_whatif
     from flows.readers.explain import explain as letter
-    from flows.readers.grounds import current_figure_names as figure_names
-    from flows.readers.grounds import explain_json
 
     if lang not in ("fr", "en"):
         fail(f"--lang must be fr or en, not {lang!r}", 2)
@@ -57,7 +55,9 @@ def explain(
     try:
         with damage_said(source):
             if format_ == "json":
-                write_json(explain_json(db, application_id, lang, figure_names()))
+                from flows.readers.grounds import current_figure_names, explain_json
+
+                write_json(explain_json(db, application_id, lang, current_figure_names()))
                 return
             text = explain_whatif(whatif, application_id, lang) if whatif else letter(db, application_id, lang)
         # no emoji either: a value's ":smile:" is text
