@@ -329,7 +329,7 @@ def test_no_prefect_no_file_no_database(tmp_path):
     assert sorted(p for p in DATA.rglob("*") if p.is_file() and "out" not in p.parts) == before
 
 
-@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # starlette's test client on httpx 0.28
+@pytest.mark.filterwarnings("ignore:Using .httpx. with .starlette.testclient.")  # starlette 1.10 on httpx 0.28
 def test_the_api_evaluates_and_explains_read_only(published, evaluated, tmp_path):
     from fastapi.testclient import TestClient
 
