@@ -36,8 +36,9 @@ def api(
         read = basis(wages or [str(SAMPLE / "wages")], config, DATA)
     except QcpilotError as exc:
         fail(str(exc), exc.exit_code)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):  # a request's path is shown escaped, never a traceback
+    for name in ("uvicorn", "uvicorn.error"):  # what it logs (a request's path) shown escaped, never a traceback
         logging.getLogger(name).addFilter(EscapedLog())
     out.print(f"serving POST /evaluate and GET /explain/APPLICATION_ID on http://{host}:{port} (database {db}); "
               "Ctrl-C to stop", highlight=False)
-    uvicorn.run(app_for(db, read), host=host, port=port, log_level="warning")
+    # no access log: a line per request would name every application asked for (and its formatter cannot be escaped)
+    uvicorn.run(app_for(db, read), host=host, port=port, log_level="warning", access_log=False)
