@@ -26,7 +26,7 @@ from flows.readers.sql import connect
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ["README.md", "docs/operations.md", "docs/decisions.md", "docs/whatif.md", "docs/bad-input.md",
          "docs/outputs.md", "docs/upgrading.md", "docs/performance.md", "docs/changing-the-rules.md",
-         "docs/development.md"]
+         "docs/development.md", "docs/evaluate.md"]
 BLOCK = re.compile(r"^```(console|sql)[^\n]*\n(.*?)^```", re.M | re.S)
 RUN_ID = re.compile(r"\b[0-9a-f]{12}\b")
 READS_A_DB = {"run", "explain", "report", "whatif", "sql"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +17,16 @@ from flows.cli.common import (
     out,
     require_published,
 )
+from flows.runtime.errors import QcpilotError
+
+
+def write_json(found) -> None:
+    """JSON on standard output, as it is (not through rich, which would read `:smile:` as an emoji); its values'
+    control and format characters escaped by flows.readers.grounds.dumps."""
+    from flows.readers.grounds import dumps
+
+    sys.stdout.write(dumps(found))
+    sys.stdout.flush()
 
 
 @app.command()
@@ -27,6 +38,10 @@ def explain(
     whatif: Annotated[Path | None, typer.Option(metavar="FILE",
                                                 help="A what-if scenario database (qcpilot whatif --out): what the "
                                                      "decision would become there, and why.")] = None,
+    format_: Annotated[str, typer.Option("--format", metavar="letter|json",
+                                         help="letter (default) or json: the decision, every rule of "
+                                                          "its program with its typed figures, for other "
+                                                          "systems.")] = "letter",
 ) -> None:
     """The decision on one application (APPLICATION_ID as the extract spells it, or any spelling of the same id),
     each failed or unknown rule with its article and figures (a rejected row's id: where it was read and why it was
@@ -36,11 +51,23 @@ def explain(
 
     if lang not in ("fr", "en"):
         fail(f"--lang must be fr or en, not {lang!r}", 2)
+    if format_ not in ("letter", "json"):
+        fail(f"--format must be letter or json, not {format_!r}", 2)
+    if format_ == "json" and whatif is not None:
+        fail("--format json reads a published decision; a what-if scenario is explained as a letter", 2)
     source = whatif if whatif is not None else db
     require_published(source, whatif=whatif is not None)
     try:
         with damage_said(source):
+            if format_ == "json":
+                from flows.readers.grounds import current_figure_names, explain_json
+
+                write_json(explain_json(db, application_id, lang, current_figure_names()))
+                return
             text = explain_whatif(whatif, application_id, lang) if whatif else letter(db, application_id, lang)
-        out.print(text, highlight=False, markup=False, soft_wrap=True, block=True)
+        # no emoji either: a value's ":smile:" is text
+        out.print(text, highlight=False, markup=False, soft_wrap=True, block=True, emoji=False)
     except UnknownApplication:
         fail(f"no application {application_id!r} in {source}", 1)
+    except QcpilotError as exc:  # the legal values the JSON names each rule's figures from
+        fail(str(exc), exc.exit_code)

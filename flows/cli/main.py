@@ -33,7 +33,7 @@ def _root(version: Annotated[bool, typer.Option("--version", is_eager=True, call
 
 
 # each module registers its command, in this order
-COMMANDS = ("run", "generate", "serve", "whatif", "report", "explain", "sql")
+COMMANDS = ("run", "generate", "serve", "whatif", "report", "explain", "evaluate", "api", "sql")
 for command in COMMANDS:
     importlib.import_module(f"flows.cli.{command}")
 

@@ -1,1 +1,2 @@
-"""Reading the extracts: files and their checks, the spill of parsed batches, the reference data."""
+"""Reading the extracts: files and their checks, the spill of parsed batches, the reference data; and applications
+given as JSON (cases)."""

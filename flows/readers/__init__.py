@@ -1,1 +1,2 @@
-"""What reads a published database for a person: the letter (explain) and the HTML report."""
+"""What reads a published database for a person or another system: the letter (explain), its JSON (grounds), the
+HTML report, and the HTTP endpoint (api)."""

@@ -73,6 +73,8 @@ WORDS = {
         "c_law": "the legal values", "c_data": "the application's data (its row or its work experience)",
         "c_wages": "the wage data", "c_engine": "the engine (the code of the rules)",
         "c_none": "nothing the rules read",
+        "unranked": "eligible; rank, caps and duplicates are decided by the batch run (qcpilot run), against the "
+                    "ledger",
     },
     "fr": {
         "title": "Demande {id} - programme : {program}; volet : {stream}{sub}; présentée le {d} "
@@ -130,6 +132,8 @@ WORDS = {
         "c_law": "les valeurs légales", "c_data": "les données de la demande (sa ligne ou son expérience de travail)",
         "c_wages": "les données salariales", "c_engine": "le moteur (le code des règles)",
         "c_none": "rien de ce que les règles lisent",
+        "unranked": "admissible; le rang, les plafonds et les doublons sont décidés par le traitement en lot "
+                    "(qcpilot run), selon le registre",
     },
 }
 
@@ -170,6 +174,15 @@ def explain(db: Path, application_id: str, lang: str = "fr") -> str:
         if s["in_latest_delivery"] and s["delivered_evaluation_id"] != s["decided_evaluation_id"]:
             lines += ["", *_changes(con, s, decided_run["rulebook_id"], lang)]
     return _letter(lines)
+
+
+def case_letter(con: duckdb.DuckDBPyConnection, evaluation_id: int, rulebook_id: str, lang: str, status: str) -> str:
+    """The letter of an application evaluated without the ledger (`qcpilot evaluate`, flows/pipeline/cases.py): the
+    evaluation as a decision's, then the selection as far as it is known without the ledger (`status`: eligible
+    when only the batch can rank it)."""
+    w = WORDS[lang]
+    selection = w["unranked"] if status == "eligible" else label(status, lang)
+    return _letter([*_evaluation(con, evaluation_id, rulebook_id, lang), w["selection"].format(s=selection)])
 
 
 def _letter(lines: list[str]) -> str:
@@ -381,4 +394,4 @@ def _rejected(con: duckdb.DuckDBPyConnection, application_id: str, w: dict, lang
                     *_rejected_lines([*rows, *spells], w, lang)])
 
 
-__all__ = ["UnknownApplication", "explain"]
+__all__ = ["UnknownApplication", "case_letter", "explain"]
