@@ -39,9 +39,8 @@ def explain(
                                                 help="A what-if scenario database (qcpilot whatif --out): what the "
                                                      "decision would become there, and why.")] = None,
     format_: Annotated[str, typer.Option("--format", metavar="letter|json",
-                                         help="letter (default) or json: the decision, every rule of "
-                                                          "its program with its typed figures, for other "
-                                                          "systems.")] = "letter",
+                                         help="letter (default) or json: the decision, every rule of its program "
+                                              "with its typed figures, for other systems.")] = "letter",
 ) -> None:
     """The decision on one application (APPLICATION_ID as the extract spells it, or any spelling of the same id),
     each failed or unknown rule with its article and figures (a rejected row's id: where it was read and why it was
