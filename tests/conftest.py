@@ -38,6 +38,20 @@ def prefect_api(tmp_path_factory):
         yield {**os.environ, **env}
 
 
+@pytest.fixture(scope="session")
+def sample_db(tmp_path_factory, prefect_harness) -> Path:
+    """The shipped sample published once by `qcpilot run` for the whole session, for the tests that only read it
+    (and its analysts' database beside it)."""
+    from typer.testing import CliRunner
+
+    from flows import cli
+
+    db = tmp_path_factory.mktemp("sample") / "qcpilot.duckdb"
+    result = CliRunner().invoke(cli.app, ["run", "--sample", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    return db
+
+
 def qcpilot(env: dict, *args: str, timeout: float = 300, **kw) -> subprocess.CompletedProcess:
     """`qcpilot ARGS` in its own process, as an operator runs it."""
     return subprocess.run([str(QCPILOT), *args], env=env, capture_output=True, text=True, timeout=timeout, **kw)

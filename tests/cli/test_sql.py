@@ -9,19 +9,14 @@ import stat
 import duckdb
 import polars as pl
 import pytest
-from typer.testing import CliRunner
 
-from flows import cli
 from flows.store import analytics
 from tests.conftest import qcpilot
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory, prefect_harness):
-    folder = tmp_path_factory.mktemp("sql")
-    result = CliRunner().invoke(cli.app, ["run", "--sample", "--db", str(folder / "qcpilot.duckdb")])
-    assert result.exit_code == 0, result.output
-    return folder / "qcpilot.duckdb"
+def db(sample_db):
+    return sample_db
 
 
 def sql(db, *args, **kw):

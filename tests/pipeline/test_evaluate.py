@@ -73,12 +73,8 @@ def one_line_each(result) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory, prefect_harness) -> Path:
-    """The shipped sample, published by `qcpilot run` once for the module."""
-    db = tmp_path_factory.mktemp("published") / "qcpilot.duckdb"
-    result = CliRunner().invoke(cli.app, ["run", "--sample", "--db", str(db)])
-    assert result.exit_code == 0, result.output
-    return db
+def published(sample_db):
+    return sample_db
 
 
 @pytest.fixture(scope="module")

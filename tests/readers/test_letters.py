@@ -8,9 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from typer.testing import CliRunner
 
-from flows import cli
 from flows.readers.explain import explain
 from flows.readers.reasons import reason_words
 from schemas import MODELS
@@ -22,11 +20,8 @@ COLUMNS = "|".join(sorted({c for m in MODELS.values() for c in m.to_schema().col
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory, prefect_harness):
-    folder = tmp_path_factory.mktemp("letters")
-    result = CliRunner().invoke(cli.app, ["run", "--sample", "--db", str(folder / "qcpilot.duckdb")])
-    assert result.exit_code == 0, result.output
-    return folder / "qcpilot.duckdb"
+def db(sample_db):
+    return sample_db
 
 
 def rows(db, sql, **params):
