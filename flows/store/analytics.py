@@ -20,9 +20,11 @@ import duckdb
 import polars as pl
 
 from flows.runtime.errors import InputError
+from flows.store import datadocs
 from flows.store.database import analytics_target as target_of
 from flows.store.database import staging_name
 from transforms import analytics
+from transforms.comments import Book
 from transforms.evaluate import APPLICATION_COLUMNS, reading_views
 from transforms.identity import application_key
 from transforms.keep import delivery_views
@@ -79,9 +81,10 @@ def _why(exc: OSError) -> str:
     return "a symbolic link" if exc.errno == 40 else (exc.strerror or "input/output error")
 
 
-def build(full: Path, target: Path, run_id: str, key: str) -> Path:
+def build(full: Path, target: Path, run_id: str, key: str, described: Book | None = None) -> Path:
     """Build the analysts' database of the complete staged database `full` in a staging file beside `target`;
-    returns it (the caller renames it into place)."""
+    returns it (the caller renames it into place). `described`: what of the rule book names columns, to comment
+    every table, view and column as an analysts' database (flows/store/datadocs.py); None leaves them bare."""
     tmp = staging_name(target, run_id)
     for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
         leftover.unlink(missing_ok=True)
@@ -107,6 +110,8 @@ def build(full: Path, target: Path, run_id: str, key: str) -> Path:
             con.execute(sql)
         con.execute(f"CREATE TABLE {META} AS SELECT ? AS run_id, ? AS written_at, ? AS source",
                     [run_id, dt.datetime.now(dt.UTC), target.name])
+        if described is not None:
+            datadocs.describe(con, described, analysts=True)
         con.execute("CHECKPOINT")
     except BaseException:
         con.close()
@@ -126,12 +131,13 @@ def is_analytics_file(db: Path) -> bool:
         return False
 
 
-def beside(db: Path, run_id: str):
-    """Staging.finish's `beside` for a run publishing `db`: its analysts' database, built from the staged file."""
+def beside(db: Path, run_id: str, described: Book | None = None):
+    """Staging.finish's `beside` for a run publishing `db`: its analysts' database, built from the staged file (and
+    commented, given `described`)."""
     key = pseudonym_key(db)  # read (or created) before anything is built: a bad key refuses the run
 
     def build_beside(staged: Path) -> list[tuple[Path, Path, int]]:
         target = target_of(db)
-        return [(build(staged, target, run_id, key), target, NEW_MODE)]
+        return [(build(staged, target, run_id, key, described), target, NEW_MODE)]
 
     return build_beside
