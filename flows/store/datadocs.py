@@ -44,8 +44,8 @@ def read(path: Path = SOURCE) -> Outputs:
         return Outputs.model_validate(data)
     except pydantic.ValidationError as exc:
         error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"]) or "the file"
-        raise InputError(f"{path}: {where}: {error['msg']}") from None
+        key = ".".join(str(part) for part in error["loc"])  # none for a problem across keys (it names them)
+        raise InputError(f"{path}: {key + ': ' if key else ''}{error['msg'].removeprefix('Value error, ')}") from None
 
 
 @functools.cache
