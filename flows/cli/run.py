@@ -94,7 +94,7 @@ def run(
         with interrupts.raised(), lock.exclusive(db, wait):
             # everything that can refuse the run cheaply happens before Prefect starts: a plain one-line message
             database.remove_stale_staging(db)
-            analytics.pseudonym_key(db)  # a key that is not one refuses the run before it starts
+            analytics.check_key(db)  # a key that is not one refuses the run before it starts
             prepared = prepare(ctx, headers=True)
             target = prepared.target
             if prepared.last_run is not None:

@@ -30,7 +30,7 @@ from flows.pipeline.context import EXTRACTS, RunContext, prepare, versions
 from flows.readers import report as report_words
 from flows.runtime import interrupts, progress, terminal
 from flows.runtime.errors import DatabaseBusy, InputError, InternalError, Interrupted, QcpilotError, RunFailed
-from flows.store import analytics, database, layout, lock
+from flows.store import analytics, database, datadocs, layout, lock
 from schemas import MODELS
 from schemas.enums import MAX_REJECTED_PERCENT, PROGRAMS
 from transforms import engine
@@ -213,9 +213,12 @@ def rank(staging: database.Staging, config: pl.DataFrame, run_id: str, started: 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
 @contained
-def publish(staging: database.Staging, run: dict, target: layout.Target) -> None:
-    """The rejected rows (with their raw text), the rules, the run's row, the layout, the views; then the atomic
-    replace of the published database, unless the lock file or the database changed under the run."""
+def publish(staging: database.Staging, run: dict, target: layout.Target, parameters: Parameters,
+            analysts: bool = True) -> None:
+    """The rejected rows (with their raw text), the rules, the run's row, the layout, the views, the comments that
+    say what each table, view and column holds (schemas/outputs.yaml, with the rule book the run read: `parameters`);
+    then the atomic replace of the published database and its analysts' database, unless the lock file or the
+    database changed under the run."""
     progress.stage("publish")
     con = staging.con
     rejected = con.sql("SELECT * FROM rejected ORDER BY extract, source_file, row_number").pl()
@@ -225,6 +228,9 @@ def publish(staging: database.Staging, run: dict, target: layout.Target) -> None
         con.execute(sql)
     con.execute(runs_row_sql(), run)
     layout.write_meta(con, run["engine_version"], run["run_id"])
+    described = datadocs.book(parameters)
+    datadocs.describe(con, described)  # comments only: no row changes, the seals just written stay true
+
     def guard() -> None:
         if not lock.still_held(target.path):
             raise DatabaseBusy(f"{target.path}: its lock file was removed during this run, so another run may be "
@@ -233,7 +239,11 @@ def publish(staging: database.Staging, run: dict, target: layout.Target) -> None
             raise DatabaseBusy(f"{target.path}: was replaced by another writer during this run; nothing was "
                                "published")
 
-    staging.finish([], before_swap=guard, beside=analytics.beside(staging.target, run["run_id"]))
+    if not analysts:  # a what-if's scenario: hypotheses, read by whom may read its baseline
+        staging.finish([], before_swap=guard)
+        get_run_logger().info("publish: %s", staging.target)
+        return
+    staging.finish([], before_swap=guard, beside=analytics.beside(staging.target, run["run_id"], described))
     get_run_logger().info("publish: %s and %s", staging.target, analytics.target_of(staging.target))
 
 
@@ -391,7 +401,7 @@ def _batch(ctx: RunContext, run_id: str) -> RunResult | Completed:
                           engine_changed=last is not None and last["engine_version"] != version,
                           config_changed=last is not None and last["config_sha256"] not in (None, config_sha),
                           upgraded_from=upgraded_from)
-            publish(staging, run, target)
+            publish(staging, run, target, parameters)
     except Interrupted as exc:
         if target.unchanged_since_read():
             raise  # nothing was published

@@ -136,7 +136,7 @@ def _whatif(specs, out: Path, data_dir: Path, baseline_config: Path, config: Pat
                     run = run_row(run_id, started, inputs, store, kept, version, scen_sha,
                                   versions(data_dir, rulebook_id), engine_changed=False,
                                   config_changed=base_sha != scen_sha, upgraded_from=None)
-                    publish(scen, run, target)
+                    publish(scen, run, target, scen_params, analysts=False)
                 finally:
                     base.abort()  # the baseline's staging file is never published
         finally:

@@ -15,10 +15,14 @@ import datetime as dt
 import os
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from flows.runtime.errors import InputError
+
+if TYPE_CHECKING:
+    from transforms.comments import Book
 from flows.store.database import analytics_target as target_of
 from flows.store.database import staging_name
 
@@ -31,9 +35,16 @@ def key_file(db: Path) -> Path:
     return db.with_name(f"{db.stem}.pseudonym-key")
 
 
+def check_key(db: Path) -> None:
+    """Before a run starts: the key it will read, if there is one yet, is a key (InputError, exit 2, otherwise).
+    Nothing is created: a run refused later leaves nothing behind."""
+    if os.environ.get(KEY_ENV) is not None or os.path.lexists(key_file(db)):
+        pseudonym_key(db)
+
+
 def pseudonym_key(db: Path) -> str:
-    """The key of the pseudonyms of `db`'s analysts' database (see the module's docstring). InputError (exit 2) when
-    the variable or the file is not a key, or the file is a link."""
+    """The key of the pseudonyms of `db`'s analysts' database (see the module's docstring), created when there is
+    none yet. InputError (exit 2) when the variable or the file is not a key, or the file is a link."""
     if (given := os.environ.get(KEY_ENV)) is not None:
         if not _is_key(given.strip().lower()):
             raise InputError(f"{KEY_ENV}: not a pseudonym key (64 hex digits)")
@@ -72,11 +83,13 @@ def _why(exc: OSError) -> str:
     return "a symbolic link" if exc.errno == 40 else (exc.strerror or "input/output error")
 
 
-def build(full: Path, target: Path, run_id: str, key: str) -> Path:
+def build(full: Path, target: Path, run_id: str, key: str, described: Book | None = None) -> Path:
     """Build the analysts' database of the complete staged database `full` in a staging file beside `target`;
-    returns it (the caller renames it into place)."""
+    returns it (the caller renames it into place). `described`: what of the rule book names columns, to comment
+    every table, view and column as an analysts' database (flows/store/datadocs.py); None leaves them bare."""
     import polars as pl
 
+    from flows.store import datadocs
     from transforms import analytics
     from transforms.evaluate import APPLICATION_COLUMNS, reading_views
     from transforms.identity import application_key
@@ -109,6 +122,8 @@ def build(full: Path, target: Path, run_id: str, key: str) -> Path:
             con.execute(sql)
         con.execute(f"CREATE TABLE {META} AS SELECT ? AS run_id, ? AS written_at, ? AS source",
                     [run_id, dt.datetime.now(dt.UTC), target.name])
+        if described is not None:
+            datadocs.describe(con, described, analysts=True)
         con.execute("CHECKPOINT")
     except BaseException:
         con.close()
@@ -128,12 +143,13 @@ def is_analytics_file(db: Path) -> bool:
         return False
 
 
-def beside(db: Path, run_id: str):
-    """Staging.finish's `beside` for a run publishing `db`: its analysts' database, built from the staged file."""
-    key = pseudonym_key(db)  # read (or created) before anything is built: a bad key refuses the run
+def beside(db: Path, run_id: str, described: Book | None = None):
+    """Staging.finish's `beside` for a run publishing `db`: its analysts' database, built from the staged file (and
+    commented, given `described`)."""
+    key = pseudonym_key(db)  # read (or created) as the run publishes, before anything is built
 
     def build_beside(staged: Path) -> list[tuple[Path, Path, int]]:
         target = target_of(db)
-        return [(build(staged, target, run_id, key), target, NEW_MODE)]
+        return [(build(staged, target, run_id, key, described), target, NEW_MODE)]
 
     return build_beside
