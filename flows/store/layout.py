@@ -25,6 +25,9 @@ Layouts:
      compared by their canonical form (`decisions.application_key`, `person_key`); a place that opens in a program
      and year goes to the earliest cap_reached application: a promotion, a second ledger entry (`promoted`).
      `qcpilot_meta` seals every carried table (`seals`).
+  6  issue #25: `selections` gains `duplicate_of` (the same person's application that holds the place); every table,
+     view and column carries its comment (schemas/outputs.yaml), and an analysts' database is published beside. The
+     carried tables keep their shape.
 
 What every command checks before it reads a database (inspect): its `qcpilot_meta` is one complete row of a known
 shape, and the carried tables have exactly the columns of its layout. What a run checks besides, before it reads the
@@ -50,7 +53,7 @@ from transforms.digest import hash64, row_text
 from transforms.selection import LEDGER_SCHEMA
 from transforms.sqlfiles import sql_text
 
-CURRENT = 5
+CURRENT = 6
 META = "qcpilot_meta"
 # the tables a run carries forward (every other table is rebuilt by each run), by the layout that added them
 CARRIED = ("decisions", "runs", "evaluations", "evaluation_wages", "rulebooks")
@@ -143,7 +146,8 @@ _META_3 = [("layout_version", "INTEGER"), ("engine_version", "VARCHAR"), ("run_i
            ("runs_rows", "BIGINT"), ("duckdb_version", "VARCHAR")]
 _META_5 = [*_META_3[:4], ("duckdb_version", "VARCHAR"),
            ("seals", 'STRUCT("table" VARCHAR, "rows" BIGINT, digest UBIGINT)[]')]
-META_SHAPES = {2: _META_3, 3: _META_3, 4: [*_META_3[:7], ("runs_digest", "UBIGINT"), _META_3[7]], 5: _META_5}
+META_SHAPES = {2: _META_3, 3: _META_3, 4: [*_META_3[:7], ("runs_digest", "UBIGINT"), _META_3[7]], 5: _META_5,
+               6: _META_5}
 
 
 @dataclass(frozen=True)
@@ -315,7 +319,12 @@ def upgrade_4_to_5(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(CARRIED_DDL[table])
 
 
-STEPS = {1: upgrade_1_to_2, 2: upgrade_2_to_3, 3: upgrade_3_to_4, 4: upgrade_4_to_5}
+def upgrade_5_to_6(con: duckdb.DuckDBPyConnection) -> None:
+    """Layout 6 (issue #25): only views change (`selections` gains `duplicate_of`), and every object gains its
+    comment as it is published; the carried tables pass as they are."""
+
+
+STEPS = {1: upgrade_1_to_2, 2: upgrade_2_to_3, 3: upgrade_3_to_4, 4: upgrade_4_to_5, 5: upgrade_5_to_6}
 PREVIOUS = "__qcpilot_previous"  # the published database, attached to the staging one (no file is named so)
 
 
