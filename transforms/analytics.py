@@ -22,23 +22,32 @@ PSEUDONYMS = {
     "person_id": ("person", "person_key"),
     "person_key": ("person", "person_key"),
 }
+# the digests of a row and of its spells as read (64 bits of an md5 of every value, ids and birth date included): an
+# unkeyed digest is a test for a guess (which ids, which birth date), so the analysts' one is keyed too; it still
+# tells whether a row changed, which is all `decision_changes` asks of it
+KEYED_DIGESTS = ("application_digest", "spells_digest")
 DROPPED = ("birth_date", "job_title", "raw")  # a birth date, free text, a rejected row as read
 # the tables carried (with their identifiers replaced and DROPPED columns left out)
 TABLES = ("decisions", "deliveries", "evaluations", "evaluation_wages", "rulebooks", "rules", "runs",
           "selection_config", "rejected_rows")
 PSEUDONYM_MACRO = "qc_pseudonym"
+KEYED_DIGEST_MACRO = "qc_keyed_digest"
 DIGITS = 16  # hex digits of a pseudonym: 64 bits, no collision expected below billions of applicants
 
 
 def pseudonym_macro_sql(key_hex: str) -> str:
-    """A TEMP macro (never stored in the file: the key stays out of it): `qc_pseudonym(kind, canonical)` is
+    """Two TEMP macros (never stored in the file: the key stays out of it): `qc_pseudonym(kind, canonical)` is
     "p" and the first DIGITS hex digits of sha256(key ‖ sha256(key ‖ kind ‖ ":" ‖ canonical)) — a keyed hash
-    nested as HMAC is, so that it is not extended from a known pseudonym."""
+    nested as HMAC is, so that it is not extended from a known pseudonym; `qc_keyed_digest(digest)` the same of a
+    row's digest, as a 64-bit number."""
     if len(key_hex) != 64 or any(c not in "0123456789abcdef" for c in key_hex):
         raise ValueError("a pseudonym key is 64 lowercase hex digits")
     return (f"CREATE OR REPLACE TEMP MACRO {PSEUDONYM_MACRO}(kind, canonical) AS CASE WHEN canonical IS NULL THEN "
             f"NULL ELSE 'p' || left(sha256('{key_hex}' || sha256('{key_hex}' || kind || ':' || canonical)), "
-            f"{DIGITS}) END")
+            f"{DIGITS}) END;\n"
+            f"CREATE OR REPLACE TEMP MACRO {KEYED_DIGEST_MACRO}(digest) AS CASE WHEN digest IS NULL THEN NULL ELSE "
+            f"('0x' || left(sha256('{key_hex}' || sha256('{key_hex}' || 'digest:' || digest::VARCHAR)), 16))"
+            f"::UBIGINT END")
 
 
 def carried_table_sql(table: str, columns: list[str], source: str) -> str:
@@ -50,7 +59,9 @@ def carried_table_sql(table: str, columns: list[str], source: str) -> str:
     for column in columns:
         if column in DROPPED:
             continue
-        if column in PSEUDONYMS:
+        if column in KEYED_DIGESTS:
+            selected.append(f'{KEYED_DIGEST_MACRO}("{column}") AS "{column}"')
+        elif column in PSEUDONYMS:
             kind, canonical = PSEUDONYMS[column]
             if canonical not in columns:
                 canonical = "rejected_key"

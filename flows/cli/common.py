@@ -79,11 +79,13 @@ def require_published(db: Path, whatif: bool = False, analytics_too: bool = Fals
 
     if not db.exists():
         fail(f"{db}: no published database (run `qcpilot run` first)", 2)
-    if analytics_too:
-        from flows.store import analytics
+    from flows.store import analytics
 
-        if analytics.is_analytics_file(db):
+    if analytics.is_analytics_file(db):
+        if analytics_too:
             return
+        fail(f"{db}: an analysts' database (no direct identifier: `qcpilot sql` reads it); this command reads the "
+             "full database it was made from", 2)
     try:
         target = layout.inspect(db, writing=False)
     except QcpilotError as exc:

@@ -57,7 +57,11 @@ def run(
     verbose: Annotated[bool, typer.Option(help="Show Prefect's own log lines on the terminal.")] = False,
 ) -> None:
     """Ingest, validate, evaluate, rank and publish one batch. With no option at all: the shipped sample into
-    data/out/qcpilot.duckdb; into another database only with --sample (a ledger is permanent)."""
+    data/out/qcpilot.duckdb; into another database only with --sample (a ledger is permanent).
+
+    Beside the database (NAME.duckdb) it publishes the analysts' database (NAME-analytics.duckdb: no direct
+    identifier), whose pseudonyms are drawn with the key in NAME.pseudonym-key (made by the first run) or
+    QCPILOT_PSEUDONYM_KEY."""
     from flows.pipeline.context import RunContext, prepare
     from flows.store import analytics, database, layout, lock
 
@@ -94,7 +98,7 @@ def run(
         with interrupts.raised(), lock.exclusive(db, wait):
             # everything that can refuse the run cheaply happens before Prefect starts: a plain one-line message
             database.remove_stale_staging(db)
-            analytics.check_key(db)  # a key that is not one refuses the run before it starts
+            analytics.check(db)  # a key that is not one, or a file in the analysts' database's place, refuses it
             prepared = prepare(ctx, headers=True)
             target = prepared.target
             if prepared.last_run is not None:

@@ -11,20 +11,23 @@ from rich import box
 from rich.table import Table
 
 from flows.cli.common import DEFAULT_DB, app, damage_said, db_option, err, fail, out, require_published
+from flows.runtime import interrupts
+from flows.runtime.errors import Interrupted
 
 PROMPT = "qcpilot sql> "
 
 
 @app.command()
 def sql(
-    statement: Annotated[str | None, typer.Argument(metavar="[QUERY]", show_default=False, hidden=True)] = None,
+    statement: Annotated[str | None, typer.Argument(metavar="QUERY", show_default=False, hidden=True)] = None,
     db: Annotated[Path, db_option("Published DuckDB file (or the analysts' one, qcpilot-analytics.duckdb).")] = (
         DEFAULT_DB),
     out_file: Annotated[Path | None, typer.Option("--out", metavar="FILE",
                                                   help="Write every row of the result to a .csv or .parquet file "
                                                        "instead of showing the first ones.")] = None,
-    max_rows: Annotated[int, typer.Option("--max-rows", metavar="N", min=1,
+    max_rows: Annotated[int, typer.Option("--max-rows", metavar="N", min=1, max=100_000,
                                           help="Rows shown on the terminal (--out writes them all).")] = 50,
+    replace: Annotated[bool, typer.Option("--replace", help="Let --out write over an existing file.")] = False,
 ) -> None:
     """Run QUERY (SQL; several statements: the last one's rows) on the database, read-only, with the DuckDB this
     release writes it with; no QUERY: statements read from the input, or typed at a prompt (each ends with `;`,
@@ -32,7 +35,7 @@ def sql(
     from flows.readers import sql as reading
 
     require_published(db, analytics_too=True)
-    if out_file is not None and (problem := reading.out_problem(out_file)) is not None:
+    if out_file is not None and (problem := reading.out_problem(out_file, replace)) is not None:
         fail(f"--out {out_file}: {problem}", 2)
     with damage_said(db):
         con = reading.connect(db)
@@ -96,6 +99,13 @@ def _prompt(con, out_file: Path | None, db: Path, max_rows: int) -> None:
         except EOFError:
             out.print()
             return
+        except (KeyboardInterrupt, Interrupted) as exc:  # Ctrl-C drops the statement being typed, as a shell does
+            if getattr(exc, "signal_name", "SIGINT") != "SIGINT":
+                raise  # SIGTERM still ends the command
+            interrupts.received = None
+            out.print()
+            lines = []
+            continue
         if not lines and line.strip() in (".quit", ".exit", "\\q"):
             return
         lines.append(line)

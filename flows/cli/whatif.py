@@ -65,6 +65,11 @@ def whatif(
     parameters = Path(os.path.realpath(parameters)) if parameters is not None else None
     if out_db == db:
         fail(f"--out {out_db}: is the baseline database; a what-if never writes it", 2)
+    from flows.store import analytics
+
+    if db.exists() and analytics.is_analytics_file(db):
+        fail(f"{db}: an analysts' database (no direct identifier); a what-if reads the full database it was made "
+             "from", 2)
     if out_db.exists() and not layout.is_whatif(out_db):
         fail(f"--out {out_db}: exists and is not a what-if database; a what-if writes over none other (a published "
               "ledger least of all): choose another --out", 2)

@@ -15,7 +15,7 @@ import polars as pl
 from flows.ingest import extracts, reading
 from flows.rulebook.parameters import parameters_path
 from flows.runtime.errors import InputError
-from flows.store import layout
+from flows.store import database, layout
 from flows.store.layout import CURRENT, Target
 from schemas.enums import EXTRACTS, MAX_REJECTED_PERCENT
 from transforms.parameters import Parameters
@@ -155,7 +155,9 @@ def prepare(ctx: RunContext, headers: bool = False, sealed: bool = False) -> Pre
     if ctx.processed is not None and not ctx.delivered():  # the nightly inbox: no delivery tonight
         return dataclasses.replace(found, nothing_new="the inbox holds no delivery of every extract")
     last_run = unchanged(target, ctx, version)
-    if last_run is not None:
+    # the analysts' database beside it is published by the same run: missing (removed, or never written because its
+    # place was taken), the run is not a no-op, so it is made again
+    if last_run is not None and database.analytics_target(ctx.db).is_file():
         return dataclasses.replace(found, nothing_new="same inputs, configuration and rules", last_run=last_run)
     return found
 

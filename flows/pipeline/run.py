@@ -243,7 +243,11 @@ def publish(staging: database.Staging, run: dict, target: layout.Target, paramet
         staging.finish([], before_swap=guard)
         get_run_logger().info("publish: %s", staging.target)
         return
-    staging.finish([], before_swap=guard, beside=analytics.beside(staging.target, run["run_id"], described))
+    key = analytics.key_for_publish(staging.target)
+    if analytics.key_changed(staging.target, key):
+        get_run_logger().warning("the pseudonym key changed since the last analysts' database: every pseudonym of "
+                                 "%s is drawn again", analytics.target_of(staging.target).name)
+    staging.finish([], before_swap=guard, beside=analytics.beside(staging.target, run["run_id"], key, described))
     get_run_logger().info("publish: %s and %s", staging.target, analytics.target_of(staging.target))
 
 

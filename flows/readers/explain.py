@@ -390,7 +390,9 @@ def _rejected(con: duckdb.DuckDBPyConnection, application_id: str, w: dict, lang
     spells = _rejected_rows(con, key, "experience")
     if not rows and not spells:
         raise UnknownApplication(application_id)
-    return _letter([w["rejected" if rows else "spells_only"].format(id=application_id),
+    # the id as the file spells it, not as it was asked for
+    said = (rows or spells)[0]["application_id"]
+    return _letter([w["rejected" if rows else "spells_only"].format(id=said),
                     *_rejected_lines([*rows, *spells], w, lang)])
 
 

@@ -11,6 +11,7 @@ only named when it may quote a value of a row (a conversion of a value, a constr
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,9 +20,13 @@ import duckdb
 
 from flows.runtime.terminal import shown
 
-# errors about the query's text, whose message quotes only the query: shown to the analyst who typed it
+# errors about the query's text, whose message quotes only the query: shown to the analyst who typed it. A name the
+# query builds from a value (getvariable, query_table ...) can carry a row's value into a catalog or binder message:
+# with one of those in the query, only the parser's messages are shown.
 ABOUT_THE_QUERY = (duckdb.ParserException, duckdb.CatalogException, duckdb.BinderException,
-                   duckdb.PermissionException, duckdb.NotImplementedException)
+                   duckdb.NotImplementedException)
+DYNAMIC = re.compile(r"\b(getvariable|query_table|query|error|set\s+variable)\b", re.I)
+READ_ONLY = "the database is opened read-only: qcpilot sql never changes it, nor reaches another file"
 OUT_FORMATS = {".csv": "CSV", ".parquet": "Parquet"}
 BATCH_ROWS = 65_536
 
@@ -31,13 +36,21 @@ class QueryError(Exception):
 
 
 def connect(db: Path) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(str(db), read_only=True, config={"enable_external_access": False})
+    """Read-only, no file reachable but the database, no spilling to disk (a result that does not fit in memory is
+    refused rather than written beside the database), and the configuration locked: a query can change none of it
+    (memory, temporary folder, logging to a file)."""
+    return duckdb.connect(str(db), read_only=True, config={
+        "enable_external_access": False, "temp_directory": "",
+        "memory_limit": os.environ.get("QCPILOT_DUCKDB_MEMORY", "1536MB"), "lock_configuration": True})
 
 
-def said(exc: duckdb.Error) -> QueryError:
-    if isinstance(exc, ABOUT_THE_QUERY):
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return QueryError(shown(first))
+def said(exc: duckdb.Error, sql: str = "") -> QueryError:
+    text = str(exc).strip()
+    if isinstance(exc, duckdb.ParserException) or (isinstance(exc, ABOUT_THE_QUERY) and not DYNAMIC.search(sql)):
+        return QueryError(shown(text.splitlines()[0] if text else type(exc).__name__))
+    if isinstance(exc, duckdb.PermissionException | duckdb.InvalidInputException) and (
+            "read-only" in text or "disabled by configuration" in text or "configuration has been locked" in text):
+        return QueryError(READ_ONLY)
     return QueryError(f"{type(exc).__name__}: DuckDB refused the query; its message is not shown, as it may quote "
                       "a value of a row")
 
@@ -47,7 +60,7 @@ def query(con: duckdb.DuckDBPyConnection, sql: str) -> duckdb.DuckDBPyRelation |
     try:
         return con.sql(sql)
     except duckdb.Error as exc:
-        raise said(exc) from None
+        raise said(exc, sql) from None
 
 
 def rows(relation: duckdb.DuckDBPyRelation, limit: int) -> tuple[list[str], list[list[str]], bool]:
@@ -60,9 +73,9 @@ def rows(relation: duckdb.DuckDBPyRelation, limit: int) -> tuple[list[str], list
     return [shown(c) for c in relation.columns], shown_rows, len(got) > limit
 
 
-def out_problem(out: Path) -> str | None:
+def out_problem(out: Path, replace: bool = False) -> str | None:
     """Why a result may not be written at `out` (None when it may): a .csv or .parquet file, never over a
-    database or a folder, never through a symbolic link."""
+    database or a folder, never through a symbolic link, over an existing file only when asked (`replace`)."""
     from flows.store import database
 
     target = Path(os.path.realpath(out))
@@ -76,6 +89,8 @@ def out_problem(out: Path) -> str | None:
         return "is not a regular file (a device, a pipe); a result replaces only a file"
     if out.is_symlink():
         return "is a symbolic link; a result is written through none: name the file itself"
+    if target.exists() and not replace:
+        return "exists; --replace writes over it"
     return None
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,11 +36,53 @@ def key_file(db: Path) -> Path:
     return db.with_name(f"{db.stem}.pseudonym-key")
 
 
-def check_key(db: Path) -> None:
-    """Before a run starts: the key it will read, if there is one yet, is a key (InputError, exit 2, otherwise).
-    Nothing is created: a run refused later leaves nothing behind."""
+def check(db: Path) -> None:
+    """Before a run starts: the key it will read, if there is one yet, is a key, and the analysts' database's place
+    is free or holds one (InputError, exit 2, otherwise). Nothing is created: a run refused later leaves nothing."""
+    if db.is_file() and is_analytics_file(db):
+        raise InputError(f"{db}: an analysts' database (no direct identifier), made by a run from the full database; "
+                         "a run publishes the full one (--db NAME.duckdb) and this one beside it")
     if os.environ.get(KEY_ENV) is not None or os.path.lexists(key_file(db)):
         pseudonym_key(db)
+    check_target(db)
+
+
+def check_target(db: Path) -> None:
+    """The analysts' database of `db` may be written: its place is free, or holds an analysts' database (never a
+    link, a folder, a ledger or any other file, which a run would destroy). InputError (exit 2) otherwise."""
+    target = target_of(db)
+    problem = None
+    if target.is_symlink():
+        problem = "is a symbolic link; the analysts' database is written through none: remove it"
+    elif not target.exists():
+        return
+    elif not target.is_file():
+        problem = "is not a regular file; the analysts' database is published there: move it away"
+    elif not is_analytics_file(target):
+        problem = "is not an analysts' database, and a run never writes over another file: move it away"
+    if problem:
+        raise InputError(f"{target}: {problem}")
+
+
+def key_id(key: str) -> str:
+    """Which key drew the pseudonyms, without saying it: 12 hex digits of a hash of it (analytics_meta.key_id)."""
+    import hashlib
+
+    return hashlib.sha256(f"qcpilot pseudonym key id:{key}".encode()).hexdigest()[:12]
+
+
+def key_changed(db: Path, key: str) -> bool:
+    """Whether the analysts' database now published beside `db` was drawn with another key: every pseudonym of
+    the next one differs (the key file was removed or replaced, or the variable names another)."""
+    target = target_of(db)
+    if not target.is_file() or target.is_symlink():
+        return False
+    try:
+        with duckdb.connect(str(target), read_only=True) as con:
+            [(before,)] = con.execute(f"SELECT max(key_id) FROM {META}").fetchall()
+    except duckdb.Error:  # an analysts' database of before key_id, or none readable
+        return False
+    return before is not None and before != key_id(key)
 
 
 def pseudonym_key(db: Path) -> str:
@@ -63,10 +106,13 @@ def pseudonym_key(db: Path) -> str:
 
 
 def _read_key(path: Path) -> str:
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    try:  # never blocked by a pipe planted there, never through a link
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as exc:
         raise InputError(f"{path}: the pseudonym key cannot be read ({_why(exc)})") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise InputError(f"{path}: the pseudonym key is not a regular file (a folder, a pipe, a device)")
     with os.fdopen(fd, encoding="ascii", errors="replace") as fh:
         text = fh.read(200).strip().lower()
     if not _is_key(text):
@@ -100,11 +146,14 @@ def build(full: Path, target: Path, run_id: str, key: str, described: Book | Non
     tmp = staging_name(target, run_id)
     for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
         leftover.unlink(missing_ok=True)
-    con = duckdb.connect(str(tmp))
+    # bounded memory as the staging database's, spilling beside it under a name the next run's cleanup knows
+    con = duckdb.connect(str(tmp), config={"memory_limit": os.environ.get("QCPILOT_DUCKDB_MEMORY", "1536MB"),
+                                           "temp_directory": str(staging_name(target, run_id, "tmp.spill"))})
     try:
         con.execute("SET enable_progress_bar = false")
         con.execute(f"ATTACH {sql_text(full)} AS published (READ_ONLY)")
-        con.execute(analytics.pseudonym_macro_sql(key))
+        for sql in statements(analytics.pseudonym_macro_sql(key)):
+            con.execute(sql)
         columns = {t: [c for (c,) in con.execute(
             "SELECT column_name FROM duckdb_columns() WHERE database_name = 'published' AND table_name = ? "
             "ORDER BY column_index", [t]).fetchall()] for t in analytics.TABLES}
@@ -120,8 +169,8 @@ def build(full: Path, target: Path, run_id: str, key: str, described: Book | Non
         views = [*delivery_views(con, shown), *reading_views(con), SELECTIONS_VIEW, *statements(VIEWS_SQL)]
         for sql in views:
             con.execute(sql)
-        con.execute(f"CREATE TABLE {META} AS SELECT ? AS run_id, ? AS written_at, ? AS source",
-                    [run_id, dt.datetime.now(dt.UTC), target.name])
+        con.execute(f"CREATE TABLE {META} AS SELECT ? AS run_id, ? AS written_at, ? AS source, ? AS key_id",
+                    [run_id, dt.datetime.now(dt.UTC), target.name, key_id(key)])
         if described is not None:
             datadocs.describe(con, described, analysts=True)
         con.execute("CHECKPOINT")
@@ -143,10 +192,16 @@ def is_analytics_file(db: Path) -> bool:
         return False
 
 
-def beside(db: Path, run_id: str, described: Book | None = None):
+def key_for_publish(db: Path) -> str:
+    """As a run publishes `db`: its analysts' database's place checked again (a file may have been put there while
+    the run lasted), and the pseudonym key read, or created for the first one."""
+    check_target(db)
+    return pseudonym_key(db)
+
+
+def beside(db: Path, run_id: str, key: str, described: Book | None = None):
     """Staging.finish's `beside` for a run publishing `db`: its analysts' database, built from the staged file (and
     commented, given `described`)."""
-    key = pseudonym_key(db)  # read (or created) as the run publishes, before anything is built
 
     def build_beside(staged: Path) -> list[tuple[Path, Path, int]]:
         target = target_of(db)

@@ -218,8 +218,12 @@ class Staging:
                         os.chmod(self.tmp, new_database_mode(self.target))
                     os.replace(self.tmp, self.target)
                     for staged, target, mode in companions:
-                        # readable by whom it was; a new one as its maker says
-                        os.chmod(staged, target.stat().st_mode & 0o777 if target.is_file() else mode)
+                        # readable by whom it was (mode, owner and group); a new one as its maker says
+                        was = target.lstat() if target.is_file() and not target.is_symlink() else None
+                        os.chmod(staged, was.st_mode & 0o777 if was else mode)
+                        if was is not None:
+                            with contextlib.suppress(PermissionError):
+                                os.chown(staged, was.st_uid, was.st_gid)
                         os.replace(staged, target)
         finally:
             for staged, _, _ in companions:

@@ -120,3 +120,26 @@ def test_not_a_published_database(tmp_path):
     duckdb.connect(str(other)).close()
     done = qcpilot(dict(os.environ), "sql", "SELECT 1", "--db", str(other), timeout=60)
     assert done.returncode == 2 and done.stderr.startswith("qcpilot:")
+
+
+@pytest.mark.parametrize("query", ["SET memory_limit = '1MB'", "SET temp_directory = '/tmp'",
+                                   "CALL enable_logging(storage = 'file', storage_path = '/tmp/x')"])
+def test_the_configuration_is_locked(db, query):
+    done = sql(db, query)
+    assert done.returncode == 2 and "read-only" in done.stderr
+
+
+def test_a_name_built_from_a_value_is_never_shown(db):
+    person = direct(db, "SELECT person_id FROM applications ORDER BY 1 LIMIT 1")[0][0]
+    done = sql(db, "SET VARIABLE x = (SELECT person_id FROM applications ORDER BY 1 LIMIT 1); "
+                   "SELECT * FROM query_table(getvariable('x'))")
+    assert done.returncode == 2 and person not in done.stderr and "CatalogException" in done.stderr
+
+
+def test_out_writes_over_a_file_only_when_asked(db, tmp_path):
+    out = tmp_path / "kept.csv"
+    out.write_text("keep\n")
+    done = sql(db, "SELECT 1 AS one", "--out", str(out))
+    assert done.returncode == 2 and "--replace" in done.stderr and out.read_text() == "keep\n"
+    done = sql(db, "SELECT 1 AS one", "--out", str(out), "--replace")
+    assert done.returncode == 0 and out.read_text().splitlines() == ['"one"', "1"]

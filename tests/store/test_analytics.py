@@ -129,3 +129,68 @@ def test_a_group_shared_folder_gives_the_group_the_full_database(inputs, prefect
     result = _run(inputs, shared / "q.duckdb")
     assert result.exit_code == 0, result.output
     assert stat.S_IMODE((shared / "q.duckdb").stat().st_mode) == 0o640
+
+
+def test_row_digests_are_keyed_and_still_tell_what_changed(published):
+    """An unkeyed digest of a row as read is a test for a guess of its ids and birth date: the analysts' ones are
+    keyed, and `decision_changes` answers the same."""
+    target = analytics.target_of(published)
+    full = {r for r in _rows(published, "SELECT application_digest, spells_digest FROM evaluations")}
+    keyed = {r for r in _rows(target, "SELECT application_digest, spells_digest FROM evaluations")}
+    assert len(full) == len(keyed) and not {d for r in full for d in r} & {d for r in keyed for d in r}
+    sql = "SELECT data_changed, count(*) FROM decision_changes GROUP BY ALL ORDER BY ALL"
+    assert _rows(target, sql) == _rows(published, sql)
+    assert _rows(target, f"SELECT key_id FROM {analytics.META}") == [(analytics.key_id(
+        analytics.key_file(published).read_text().strip()),)]
+
+
+@pytest.mark.parametrize("what", ["folder", "link", "text", "ledger"])
+def test_the_analysts_place_taken_by_something_else_refuses_the_run(inputs, published, prefect_harness, tmp_path,
+                                                                    what):
+    db = tmp_path / "q.duckdb"
+    place = analytics.target_of(db)
+    if what == "folder":
+        place.mkdir()
+    elif what == "link":
+        (tmp_path / "victim.txt").write_text("keep")
+        os.symlink(tmp_path / "victim.txt", place)
+    elif what == "text":
+        place.write_text("a thesis")
+    else:
+        place.write_bytes(published.read_bytes())  # a ledger
+    before = place.read_bytes() if place.is_file() else None
+    result = _run(inputs, db)
+    assert result.exit_code == 2 and str(place) in result.output, result.output
+    assert not db.exists() and (before is None or place.read_bytes() == before)
+
+
+@pytest.mark.parametrize("what", ["folder", "pipe"])
+def test_a_key_that_is_not_a_file_refuses_the_run_at_once(inputs, prefect_harness, tmp_path, what):
+    db = tmp_path / "q.duckdb"
+    key = analytics.key_file(db)
+    key.mkdir() if what == "folder" else os.mkfifo(key)
+    result = _run(inputs, db)
+    assert result.exit_code == 2 and "pseudonym key" in result.output and not db.exists()
+
+
+def test_a_missing_analysts_database_is_made_again_and_a_kept_one_keeps_its_mode_and_group(inputs, published):
+    target = analytics.target_of(published)
+    os.chmod(target, 0o600)
+    os.chown(target, -1, 1)  # another group (the tests run as root)
+    args = ["run", "--applications", str(inputs / "apps"), "--experience", str(inputs / "exp"), "--wages",
+            str(inputs / "wages"), "--db", str(published)]
+    assert CliRunner().invoke(cli.app, [*args, "--force"]).exit_code == 0
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600 and target.stat().st_gid == 1
+    target.unlink()
+    result = CliRunner().invoke(cli.app, args)  # the same inputs: a no-op but for the missing database
+    assert result.exit_code == 0 and "nothing new" not in result.output and target.is_file()
+
+
+def test_a_changed_key_is_known(published):
+    key = analytics.key_file(published).read_text().strip()
+    assert not analytics.key_changed(published, key) and analytics.key_changed(published, "cd" * 32)
+
+
+def test_reading_commands_send_the_analysts_database_back(published):
+    result = CliRunner().invoke(cli.app, ["explain", "A1", "--db", str(analytics.target_of(published))])
+    assert result.exit_code == 2 and "analysts' database" in result.output
