@@ -125,15 +125,18 @@ def floor(data: Path, db: Path, env: dict) -> tuple[float, float]:
 def pipeline(data: Path, db: Path, env: dict, again: bool = False) -> dict:
     """`qcpilot run --force` on a new database (or, `again`, on the one the last run published)."""
     timings = db.with_suffix(".timings.json")
+    analysts = db.with_name(f"{db.stem}-analytics.duckdb")  # published beside it (flows/store/analytics.py)
     if not again:
         db.unlink(missing_ok=True)
+        analysts.unlink(missing_ok=True)
     cmd = [str(BIN / "qcpilot"), "run", "--force", "--db", str(db)] + [
         arg for e in EXTRACTS for arg in (f"--{e}", str(data / e))
     ]
     wall, rss, code, errors = measured(cmd, {**env, "QCPILOT_TIMINGS": str(timings)})
     assert code == 0, f"the pipeline failed on {data}: {errors}"
     stages = json.loads(timings.read_text())
-    return {"wall": wall, "rss": rss, "db_mb": db.stat().st_size / 2**20, **stages}
+    return {"wall": wall, "rss": rss, "db_mb": db.stat().st_size / 2**20,
+            "analysts_mb": analysts.stat().st_size / 2**20, **stages}
 
 
 # the what-if of the benchmark: the Montreal salary threshold of the AI stream raised to 110 000 $ (README, What-if)
@@ -209,7 +212,8 @@ def main() -> None:
     temporary = {int(n) for n in args.temporary_at.split(",") if n}
     whatif_at = {int(n) for n in args.whatif_at.split(",") if n}
     header = ("| applications | input | input MB | pipeline s | " + " | ".join(STAGES)
-              + " | other s | peak RSS GiB | database MB | database / input | I/O floor s | floor RSS GiB"
+              + " | other s | peak RSS GiB | database MB | database / input | analysts' database MB"
+              + " | I/O floor s | floor RSS GiB"
               + " | pipeline / floor | with a temporary server s | what-if s | what-if / run | explain s"
               + " | second run s | database MB after it | growth | nothing new s |")
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
@@ -241,6 +245,7 @@ def main() -> None:
             row = (f"| {n:,} | {fmt} | {in_mb:,.0f} | {p['wall']:.1f} | "
                    + " | ".join(f"{p.get(s, 0.0):.1f}" for s in STAGES)
                    + f" | {p['wall'] - staged:.1f} | {p['rss']:.2f} | {p['db_mb']:,.0f} | {p['db_mb'] / in_mb:.2f}"
+                   + f" | {p['analysts_mb']:,.0f}"
                    + f" | {f_wall:.1f} | {f_rss:.2f} | {p['wall'] / f_wall:.1f} | "
                    + (f"{t:.1f} |" if t is not None else "|")
                    + (f" {w:.1f} | {w / p['wall']:.2f} |" if w is not None else " | |") + f" {e:.2f} |"
@@ -249,6 +254,7 @@ def main() -> None:
             lines.append(row)
             print(row, flush=True)
             for f in [*out.glob(f"*-{fmt}-{n}.duckdb"), *out.glob(f"*-{fmt}-{n}*.yaml"),
+                      *out.glob(f"*-{fmt}-{n}-analytics.duckdb"), *out.glob(f"*-{fmt}-{n}.pseudonym-key"),
                       *out.glob(f"rowloop-{fmt}-{n}.csv")]:
                 f.unlink()
         if row_loops:
