@@ -162,20 +162,20 @@ def _changes(con: duckdb.DuckDBPyConnection, key: str) -> dict:
 
 def _rejected_rows(con: duckdb.DuckDBPyConnection, s: dict) -> list[dict]:
     """Where the application's row of the latest delivery was read and why it was rejected (the letter's lines)."""
-    rows = con.execute("""SELECT extract, source_file, row_number, reasons, application_id FROM rejected_rows
-                          WHERE extract = 'applications'
-                            AND (application_id = $id OR lower(application_id) = lower($id))
-                          ORDER BY source_file, row_number""", {"id": s["application_id"]}).fetchall()
-    return [{"extract": e, "file": Path(f).name, "line": n, "reasons": r} for e, f, n, r, i in rows
-            if letter._key(i) == s["application_key"]]
+    return _rows(letter._rejected_rows(con, s["application_key"], "applications"))
+
+
+def _rows(rows: list[dict]) -> list[dict]:
+    return [{"extract": r["extract"], "file": Path(r["source_file"]).name, "line": r["row_number"],
+             "reasons": r["reasons"]} for r in rows]
 
 
 def _rejected(con: duckdb.DuckDBPyConnection, application_id: str, lang: str) -> dict:
-    """The id of a rejected row: never evaluated; where it was read and every reason (the reasons name columns and
-    checks of the contract, never the row's values)."""
-    rows = con.execute("""SELECT extract, source_file, row_number, reasons FROM rejected_rows WHERE application_id = ?
-                          ORDER BY extract, source_file, row_number""", [application_id]).fetchall()
+    """The id of a rejected row (any spelling of it, as the letter finds it): never evaluated; where it was read and
+    every reason (the reasons name columns and checks of the contract, never the row's values)."""
+    key = letter._key(application_id)
+    rows = [*letter._rejected_rows(con, key, "applications"), *letter._rejected_rows(con, key, "experience")]
     if not rows:
         raise letter.UnknownApplication(application_id)
     return {"application_id": application_id, "lang": lang, "decided": False, "status": "rejected",
-            "rejected_rows": [{"extract": e, "file": Path(f).name, "line": n, "reasons": r} for e, f, n, r in rows]}
+            "rejected_rows": _rows(rows)}

@@ -353,6 +353,9 @@ def test_the_api_evaluates_and_explains_read_only(published, evaluated, tmp_path
         assert (unknown.status_code, unknown.json()) == (404, {"error": "no application 'NOPE\\x1b[2J'"})
         assert "\x1b" not in unknown.text  # escaped in the JSON text too
         assert client.get("/explain/A1", params={"lang": "de"}).status_code == 422
+        rejected = client.get("/explain/bad0001")  # a rejected row's id, in any spelling
+        assert rejected.status_code == 200
+        assert rejected.json()["rejected_rows"][0]["file"] == "applications_bad_rows.csv"
     assert published.stat().st_mtime_ns == before
     with TestClient(app_for(tmp_path / "none.duckdb", read)) as client:
         missing = client.get("/explain/A1")
@@ -364,3 +367,24 @@ def test_the_api_command_checks_what_it_reads_before_it_serves(tmp_path):
                        (["--config", str(tmp_path / "none.csv")], "none.csv")):
         result = CliRunner().invoke(cli.app, ["api", *args])
         assert result.exit_code == 2 and said in one_line_each(result)[0], result.output
+
+
+# -- explain --format json says what the letter says -------------------------------------------------------------
+
+def explain_cli(db: Path, application_id: str, *args: str):
+    return CliRunner().invoke(cli.app, ["explain", application_id, *args, "--db", str(db)])
+
+
+def test_explain_json_finds_a_rejected_row_by_any_spelling_of_its_id(published):
+    """Identity is the canonical form of an id: the JSON finds BAD0001's row asked as bad0001, as the letter does."""
+    assert explain_cli(published, "bad0001", "--lang", "en").exit_code == 0  # the letter finds it
+    result = explain_cli(published, "bad0001", "--format", "json")
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.stdout)
+    assert found["status"] == "rejected"
+    assert [r["reasons"] for r in found["rejected_rows"]] == [
+        ["intends_to_settle_in_quebec: not a boolean (true/false, 1/0, yes/no, oui/non)"]]
+    # an id only rejected work-experience rows name (no application delivered), in another spelling
+    spells = json.loads(explain_cli(published, "a99999999", "--format", "json").stdout)
+    assert [r["reasons"] for r in spells["rejected_rows"]] == [
+        ["application_id: no such application in the applications extract"]]
