@@ -166,7 +166,11 @@ def _rejected_rows(con: duckdb.DuckDBPyConnection, s: dict) -> list[dict]:
 
 
 def _rows(rows: list[dict]) -> list[dict]:
-    return [{"extract": r["extract"], "file": Path(r["source_file"]).name, "line": r["row_number"],
+    """Rejected rows as JSON, each at the letter's place (explain._rejected_lines): `row_number` the row's place among
+    its file's data rows, from 1 (rejected_rows.row_number); `line` its line in a CSV file (the header is line 1, so
+    row_number + 1), null for a Parquet file, whose row the letter names by its row_number."""
+    return [{"extract": r["extract"], "file": Path(r["source_file"]).name, "row_number": r["row_number"],
+             "line": r["row_number"] + 1 if r["source_file"].lower().endswith(".csv") else None,
              "reasons": r["reasons"]} for r in rows]
 
 

@@ -388,3 +388,31 @@ def test_explain_json_finds_a_rejected_row_by_any_spelling_of_its_id(published):
     spells = json.loads(explain_cli(published, "a99999999", "--format", "json").stdout)
     assert [r["reasons"] for r in spells["rejected_rows"]] == [
         ["application_id: no such application in the applications extract"]]
+
+
+def letter_places(db: Path, application_id: str, lang: str = "en") -> list[tuple[str, str]]:
+    """(file, "line N" or "row N") of each rejected row the letter names."""
+    text = explain_cli(db, application_id, "--lang", lang).output
+    return re.findall(r"^  - [^,]+, (?:file|fichier) (\S+), ((?:line|row|ligne|rangée) \d+)", text, re.M)
+
+
+def json_places(rows: list[dict]) -> list[tuple[str, str]]:
+    return [(r["file"], f"line {r['line']}" if r["line"] is not None else f"row {r['row_number']}") for r in rows]
+
+
+def test_explain_json_places_a_rejected_row_where_the_letter_does(published, tmp_path):
+    """A CSV row by its line (the header is line 1), a Parquet row by its row number: the letter's places."""
+    found = json.loads(explain_cli(published, "BAD0001", "--format", "json").stdout)
+    [row] = found["rejected_rows"]
+    assert (row["file"], row["row_number"], row["line"]) == ("applications_bad_rows.csv", 2, 3)
+    assert json_places(found["rejected_rows"]) == letter_places(published, "BAD0001") == [
+        ("applications_bad_rows.csv", "line 3")]
+    db = tmp_path / "q.duckdb"
+    shutil.copy2(published, db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("INSERT INTO rejected_rows (extract, source_file, row_number, application_id, reasons) VALUES "
+                    "('applications', '/x/applications_0001.parquet', 7, 'PQ0001', ['person_id: required value is "
+                    "missing'])")
+    [row] = json.loads(explain_cli(db, "pq0001", "--format", "json").stdout)["rejected_rows"]
+    assert (row["file"], row["row_number"], row["line"]) == ("applications_0001.parquet", 7, None)
+    assert json_places([row]) == letter_places(db, "PQ0001") == [("applications_0001.parquet", "row 7")]
