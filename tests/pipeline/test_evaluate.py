@@ -386,7 +386,7 @@ def test_explain_json_finds_a_rejected_row_by_any_spelling_of_its_id(published):
         ["intends_to_settle_in_quebec: not a boolean (true/false, 1/0, yes/no, oui/non)"]]
     # an id only rejected work-experience rows name (no application delivered), in another spelling
     spells = json.loads(explain_cli(published, "a99999999", "--format", "json").stdout)
-    assert [r["reasons"] for r in spells["rejected_rows"]] == [
+    assert [r["reasons"] for r in spells["rejected_spells"]] == [
         ["application_id: no such application in the applications extract"]]
 
 
@@ -416,3 +416,28 @@ def test_explain_json_places_a_rejected_row_where_the_letter_does(published, tmp
     [row] = json.loads(explain_cli(db, "pq0001", "--format", "json").stdout)["rejected_rows"]
     assert (row["file"], row["row_number"], row["line"]) == ("applications_0001.parquet", 7, None)
     assert json_places([row]) == letter_places(db, "PQ0001") == [("applications_0001.parquet", "row 7")]
+
+
+def test_explain_json_says_the_duplicate_the_rejected_spells_and_the_reasons_in_words(published):
+    duplicate = json.loads(explain_cli(published, "A00000500", "--format", "json").stdout)
+    assert (duplicate["status"], duplicate["duplicate_of"]) == ("duplicate", "A00000529")
+    assert "A00000529" in explain_cli(published, "A00000500", "--lang", "en").output  # the letter's
+    selected = json.loads(explain_cli(published, "A00000529", "--format", "json").stdout)
+    assert (selected["duplicate_of"], selected["rejected_spells"]) == (None, [])
+    # the application's work-experience rows the latest delivery rejected, each with its reasons worded
+    found = json.loads(explain_cli(published, "A00000000", "--format", "json").stdout)
+    assert found["rejected_spells"] == [{"extract": "experience", "file": "experience_bad_rows.csv", "row_number": 1,
+                                         "line": 2, "reasons": ["end_on is before start_on"],
+                                         "reasons_worded": ["end_on est antérieure à start_on"]}]
+    assert json_places(found["rejected_spells"]) == letter_places(published, "A00000000")
+    english = json.loads(explain_cli(published, "A00000000", "--format", "json", "--lang", "en").stdout)
+    assert english["rejected_spells"][0]["reasons_worded"] == ["end_on is before start_on"]
+    refused = json.loads(explain_cli(published, "BAD0002", "--format", "json").stdout)
+    assert refused["rejected_rows"][0]["reasons_worded"] == [
+        "le volet n'appartient pas au programme",
+        "un sous-volet est obligatoire dans le volet intelligence artificielle et interdit dans les autres"]
+    assert refused["rejected_spells"] == []
+    # an id only rejected work-experience rows name: no application row, its spells as the letter gives them
+    spells = json.loads(explain_cli(published, "a99999999", "--format", "json").stdout)
+    assert (spells["status"], spells["rejected_rows"]) == ("rejected", [])
+    assert json_places(spells["rejected_spells"]) == letter_places(published, "A99999999")
