@@ -27,6 +27,7 @@ from transforms.validate import validate_all
 SAMPLE = DATA / "sample"
 PER_PROGRAM = 30
 NOT_RANKED = {"selected": "eligible", "cap_reached": "eligible", "duplicate": "eligible"}  # the batch's, by ledger
+LOCAL_URL = "http://127.0.0.1:8000"  # where `qcpilot api` listens unless told otherwise
 
 
 def rows_of(folder: Path, ids: set[str]) -> list[dict]:
@@ -335,7 +336,7 @@ def test_the_api_evaluates_and_explains_read_only(published, evaluated, tmp_path
 
     read = basis([str(SAMPLE / "wages")], DEFAULT_CONFIG, DATA)
     before = published.stat().st_mtime_ns
-    with TestClient(app_for(published, read)) as client:
+    with TestClient(app_for(published, read), base_url=LOCAL_URL) as client:
         ids = sorted(evaluated)[::30]
         answer = client.post("/evaluate?lang=en", content=json.dumps(sample_cases(ids)))
         assert answer.status_code == 200, answer.text
@@ -357,9 +358,40 @@ def test_the_api_evaluates_and_explains_read_only(published, evaluated, tmp_path
         assert rejected.status_code == 200
         assert rejected.json()["rejected_rows"][0]["file"] == "applications_bad_rows.csv"
     assert published.stat().st_mtime_ns == before
-    with TestClient(app_for(tmp_path / "none.duckdb", read)) as client:
+    with TestClient(app_for(tmp_path / "none.duckdb", read), base_url=LOCAL_URL) as client:
         missing = client.get("/explain/A1")
         assert missing.status_code == 503 and "no published database" in missing.json()["error"]
+
+
+@pytest.mark.filterwarnings("ignore:Using .httpx. with .starlette.testclient.")
+def test_the_api_answers_only_the_hosts_it_is_reached_by(published, monkeypatch):
+    """DNS rebinding: a page of evil.example.com whose name resolves to 127.0.0.1 reaches the API with its own name in
+    the Host header. Only the address it listens on, localhost and 127.0.0.1 (and the names given) are answered."""
+    import uvicorn
+    from fastapi.testclient import TestClient
+
+    served = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.update(app=app, **kw))
+    for args, answered in (([], ["127.0.0.1", "localhost", "LOCALHOST:8000"]),
+                           (["--host", "10.1.2.3"], ["10.1.2.3", "localhost", "127.0.0.1"]),
+                           (["--host", "::1"], ["[::1]", "localhost"]),
+                           (["--host", "0.0.0.0", "--allowed-host", "QC.example.org"],
+                            ["qc.example.org", "localhost"])):
+        result = CliRunner().invoke(cli.app, ["api", "--db", str(published), *args])
+        assert result.exit_code == 0, result.output
+        with TestClient(served["app"], base_url=LOCAL_URL) as client:
+            for host in answered:
+                found = client.get("/explain/A00000053", headers={"Host": host})
+                assert found.status_code == 200, (args, host)
+            for host in ("evil.example.com", "127.0.0.1.evil.example.com", "www.localhost", "testserver", ""):
+                refused = client.get("/explain/A00000053", headers={"Host": host})
+                assert refused.status_code == 400, (args, host)
+                assert "A00000053" not in refused.text
+            assert client.post("/evaluate", content=b"[]", headers={"Host": "evil.example.com"}).status_code == 400
+    for bad in ("*", "*.example.com", ""):
+        result = CliRunner().invoke(cli.app, ["api", "--allowed-host", bad])
+        assert result.exit_code == 2 and one_line_each(result) == [
+            f"qcpilot: --allowed-host takes a host name or an address, not {bad!r}"]
 
 
 def test_the_api_command_checks_what_it_reads_before_it_serves(tmp_path):
