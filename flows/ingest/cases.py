@@ -3,9 +3,10 @@ contract's application columns as keys and the applicant's work-experience spell
 with the experience extract's columns; its `application_id` is its application's, and may be left out).
 
 They become the raw frames a CSV file of each extract would be: every value as text (a JSON true is `true`, a number
-is written as JSON wrote it, null is an empty field), with FILE (the input's name) and LINE (the application's place
-in the list, from 1; a spell's place among all the spells), so that the run's own parsing and checks read them
-(transforms/parse.py, transforms/validate.py) and reject what they would reject in an extract.
+is written as JSON wrote it, an integer never converted, whatever its length; null is an empty field), with FILE (the
+input's name) and LINE (the application's place in the list, from 1; a spell's place among all the spells), so that
+the run's own parsing and checks read them (transforms/parse.py, transforms/validate.py) and reject what they would
+reject in an extract.
 
 As a file must have every column of its extract in its header, an object must have every column of its extract as a
 key (null for an empty field): a key misspelt is a column missing, never a value silently null. Keys that are not
@@ -111,7 +112,9 @@ def parse_json(data: bytes, source: str) -> list:
     except UnicodeDecodeError as exc:
         raise CaseProblems([f"{source}: byte {exc.start + 1}: not UTF-8 text (JSON is UTF-8)"]) from None
     try:
-        found = json.loads(text, object_pairs_hook=_pairs)
+        # an integer kept as the text JSON wrote it, as every value becomes text: converted, one of more than 4,300
+        # digits would be an error of Python's (ValueError), where the contract's checks say what it is
+        found = json.loads(text, object_pairs_hook=_pairs, parse_int=str)
     except _Repeated as exc:
         raise CaseProblems([f"{source}: key {exc.key!r} appears more than once in one object; which one to read is "
                             "unknown"]) from None

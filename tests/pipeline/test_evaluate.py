@@ -248,6 +248,23 @@ def test_input_that_is_not_cases_is_one_line_and_exit_2(tmp_path, text, said):
     assert one_line_each(result) == [f"qcpilot: {tmp_path / 'cases.json'}: {said.split(': ', 1)[1]}"]
 
 
+def test_an_integer_longer_than_python_converts_is_read_as_written(tmp_path):
+    """A JSON number is read as the text JSON writes it: one of more than 4,300 digits (more than Python converts to
+    an int) is no internal error but what the extract's checks say of it, one line, exit 2."""
+    huge = "9" * 5000
+    case = json.dumps([as_json_case(app(), [spell()])]).replace('"french_oral_level": "8"',
+                                                                f'"french_oral_level": {huge}')
+    assert huge in case
+    result = evaluate(tmp_path, case)
+    assert result.exit_code == 2
+    assert one_line_each(result) == [f"qcpilot: {tmp_path / 'cases.json'}: application 1 (A1): french_oral_level: "
+                                     "not an integer"]
+    for text, said in ((huge, "expected an application (a JSON object) or a list of them"),
+                       (f"[{huge}]", "application 1: not a JSON object")):
+        result = evaluate(tmp_path, text)
+        assert result.exit_code == 2 and one_line_each(result) == [f"qcpilot: {tmp_path / 'cases.json'}: {said}"]
+
+
 def test_a_missing_column_or_spells_is_named(tmp_path):
     case = as_json_case(app(), [spell()])
     del case["birth_date"], case["profile"]
@@ -346,6 +363,8 @@ def test_the_api_evaluates_and_explains_read_only(published, evaluated, tmp_path
         assert refused.json()["problems"][0].startswith("request: application 1 (A1): missing required column")
         assert client.post("/evaluate", content=b"[]").json() == {
             "problems": ["request: the list is empty: no application to evaluate"]}
+        huge = client.post("/evaluate", content=b"[" + b"9" * 5000 + b"]")  # more digits than Python converts
+        assert (huge.status_code, huge.json()) == (422, {"problems": ["request: application 1: not a JSON object"]})
         explained = client.get(f"/explain/{ids[0]}", params={"lang": "en"})
         assert explained.status_code == 200
         assert explained.json() == explain_json(published, ids[0], "en", current_figure_names())
