@@ -1,6 +1,7 @@
 """Applications given as JSON (`qcpilot evaluate`, `POST /evaluate`): one object, or a list of them, each with the
 contract's application columns as keys and the applicant's work-experience spells as a list under `spells` (each
-with the experience extract's columns; its `application_id` is its application's, and may be left out).
+with the experience extract's columns; its `application_id` is its application's, in any spelling of it (the same
+canonical key), and may be left out).
 
 They become the raw frames a CSV file of each extract would be: every value as text (a JSON true is `true`, a number
 is written as JSON wrote it, an integer never converted, whatever its length; null is an empty field), with FILE (the
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from flows.runtime.errors import InputError
+from transforms.identity import application_key
 from transforms.parse import FILE, LINE
 
 SPELLS = "spells"
@@ -76,6 +78,16 @@ def _id(application_id: object) -> str:
 
 def _surrogate(c: str) -> bool:
     return "\ud800" <= c <= "\udfff"
+
+
+def _same_id(given: object, application_id: object) -> bool:
+    """Whether a spell's application_id names its application: the same canonical key (transforms.identity), as the
+    run reads an id whatever its spelling; text UTF-8 cannot hold (said of the application), by its spelling."""
+    a, b = _text(given), _text(application_id)
+    if a is None or b is None or a == b or any(_surrogate(c) for c in a + b):
+        return a == b
+    keys = pl.select(application_key(pl.lit(a, pl.String)).alias("a"), application_key(pl.lit(b, pl.String)).alias("b"))
+    return keys.item(0, "a") == keys.item(0, "b")
 
 
 class _Repeated(Exception):
@@ -159,7 +171,7 @@ def read_cases(data: bytes, source: str, application_columns: list[str], spell_c
                     problems.append(f"{at}: not a JSON object")
                     continue
                 problems += _shape(spell, own, at, "experience")
-                if "application_id" in spell and spell["application_id"] != app_id:
+                if "application_id" in spell and not _same_id(spell["application_id"], app_id):
                     problems.append(f"{at}: application_id is not its application's (a spell under `spells` is "
                                     "its application's: leave it out)")
                 line = len(spells) + 1

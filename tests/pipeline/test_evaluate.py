@@ -265,6 +265,26 @@ def test_an_integer_longer_than_python_converts_is_read_as_written(tmp_path):
         assert result.exit_code == 2 and one_line_each(result) == [f"qcpilot: {tmp_path / 'cases.json'}: {said}"]
 
 
+def test_a_spell_may_spell_its_application_id_otherwise(tmp_path):
+    """Identity is the canonical form of an id: a spell naming its application `a1` or `Ａ1` (full-width) under `A1`
+    is the application's, as the run reads it; one naming another application is refused."""
+    cases = []
+    for number, given in enumerate(("a1", "\uff211", "A1"), start=1):
+        case = as_json_case(app(application_id=f"A{number}", person_id=f"P{number}"), [spell()])
+        case["spells"][0]["application_id"] = given.replace("1", str(number))
+        cases.append(case)
+    result = evaluate(tmp_path, cases, "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert [c["application_id"] for c in json.loads(result.stdout)] == ["A1", "A2", "A3"]
+    other = as_json_case(app(), [spell()])
+    other["spells"][0]["application_id"] = "A2"
+    refused = evaluate(tmp_path, [other])
+    assert refused.exit_code == 2
+    assert one_line_each(refused) == [f"qcpilot: {tmp_path / 'cases.json'}: application 1 (A1), spell 1: "
+                                      "application_id is not its application's (a spell under `spells` is its "
+                                      "application's: leave it out)"]
+
+
 def test_a_missing_column_or_spells_is_named(tmp_path):
     case = as_json_case(app(), [spell()])
     del case["birth_date"], case["profile"]
