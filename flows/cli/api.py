@@ -14,6 +14,9 @@ from flows.cli.common import DATA, DEFAULT_CONFIG, DEFAULT_DB, SAMPLE, ConfigOpt
 def api(
     host: Annotated[str, typer.Option(metavar="ADDRESS", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(metavar="PORT", help="Port to listen on.")] = 8000,
+    allowed_host: Annotated[list[str] | None, typer.Option(
+        metavar="NAME", help="Another name clients reach it by (their Host header); repeatable. A request naming any "
+                             "host but these, the address and localhost is refused.")] = None,
     db: Annotated[Path, db_option("Published DuckDB file that GET /explain reads.")] = DEFAULT_DB,
     wages: Annotated[list[str] | None, typer.Option(metavar="PATH",
                                                     help="The wage extract POST /evaluate reads: file, directory or "
@@ -27,12 +30,15 @@ def api(
     import uvicorn
 
     from flows.pipeline.cases import basis
-    from flows.readers.api import app_for
+    from flows.readers.api import allowed_hosts, app_for
     from flows.runtime.errors import QcpilotError
     from flows.runtime.terminal import EscapedLog
 
     if not 0 < port < 65536:
         fail(f"--port must be from 1 to 65535, not {port}", 2)
+    for name in allowed_host or []:  # a pattern (`*`: any host) would let a rebound name in
+        if not name.strip() or "*" in name:
+            fail(f"--allowed-host takes a host name or an address, not {name!r}", 2)
     try:
         read = basis(wages or [str(SAMPLE / "wages")], config, DATA)
     except QcpilotError as exc:
@@ -42,4 +48,5 @@ def api(
     out.print(f"serving POST /evaluate and GET /explain/APPLICATION_ID on http://{host}:{port} (database {db}); "
               "Ctrl-C to stop", highlight=False)
     # no access log: a line per request would name every application asked for (and its formatter cannot be escaped)
-    uvicorn.run(app_for(db, read), host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(app_for(db, read, allowed_hosts(host, allowed_host or [])), host=host, port=port, log_level="warning",
+                access_log=False)

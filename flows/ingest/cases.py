@@ -1,11 +1,13 @@
 """Applications given as JSON (`qcpilot evaluate`, `POST /evaluate`): one object, or a list of them, each with the
 contract's application columns as keys and the applicant's work-experience spells as a list under `spells` (each
-with the experience extract's columns; its `application_id` is its application's, and may be left out).
+with the experience extract's columns; its `application_id` is its application's, in any spelling of it (the same
+canonical key), and may be left out).
 
 They become the raw frames a CSV file of each extract would be: every value as text (a JSON true is `true`, a number
-is written as JSON wrote it, null is an empty field), with FILE (the input's name) and LINE (the application's place
-in the list, from 1; a spell's place among all the spells), so that the run's own parsing and checks read them
-(transforms/parse.py, transforms/validate.py) and reject what they would reject in an extract.
+is written as JSON wrote it, an integer never converted, whatever its length; null is an empty field), with FILE (the
+input's name) and LINE (the application's place in the list, from 1; a spell's place among all the spells), so that
+the run's own parsing and checks read them (transforms/parse.py, transforms/validate.py) and reject what they would
+reject in an extract.
 
 As a file must have every column of its extract in its header, an object must have every column of its extract as a
 key (null for an empty field): a key misspelt is a column missing, never a value silently null. Keys that are not
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from flows.runtime.errors import InputError
+from transforms.identity import application_key
 from transforms.parse import FILE, LINE
 
 SPELLS = "spells"
@@ -77,6 +80,16 @@ def _surrogate(c: str) -> bool:
     return "\ud800" <= c <= "\udfff"
 
 
+def _same_id(given: object, application_id: object) -> bool:
+    """Whether a spell's application_id names its application: the same canonical key (transforms.identity), as the
+    run reads an id whatever its spelling; text UTF-8 cannot hold (said of the application), by its spelling."""
+    a, b = _text(given), _text(application_id)
+    if a is None or b is None or a == b or any(_surrogate(c) for c in a + b):
+        return a == b
+    keys = pl.select(application_key(pl.lit(a, pl.String)).alias("a"), application_key(pl.lit(b, pl.String)).alias("b"))
+    return keys.item(0, "a") == keys.item(0, "b")
+
+
 class _Repeated(Exception):
     def __init__(self, key: str):
         self.key = key
@@ -111,7 +124,9 @@ def parse_json(data: bytes, source: str) -> list:
     except UnicodeDecodeError as exc:
         raise CaseProblems([f"{source}: byte {exc.start + 1}: not UTF-8 text (JSON is UTF-8)"]) from None
     try:
-        found = json.loads(text, object_pairs_hook=_pairs)
+        # an integer kept as the text JSON wrote it, as every value becomes text: converted, one of more than 4,300
+        # digits would be an error of Python's (ValueError), where the contract's checks say what it is
+        found = json.loads(text, object_pairs_hook=_pairs, parse_int=str)
     except _Repeated as exc:
         raise CaseProblems([f"{source}: key {exc.key!r} appears more than once in one object; which one to read is "
                             "unknown"]) from None
@@ -156,7 +171,7 @@ def read_cases(data: bytes, source: str, application_columns: list[str], spell_c
                     problems.append(f"{at}: not a JSON object")
                     continue
                 problems += _shape(spell, own, at, "experience")
-                if "application_id" in spell and spell["application_id"] != app_id:
+                if "application_id" in spell and not _same_id(spell["application_id"], app_id):
                     problems.append(f"{at}: application_id is not its application's (a spell under `spells` is "
                                     "its application's: leave it out)")
                 line = len(spells) + 1

@@ -7,6 +7,11 @@
                                        200: what `qcpilot explain --format json` prints; 404: no such application;
                                        503: no published database there (or not of this release's layout)
 
+Only requests whose Host header names the API as it is reached are answered (`hosts`: the address it listens on,
+localhost and 127.0.0.1, and the names its operator gives): a page of another site whose name is made to resolve to
+this address (DNS rebinding) sends that name, and is refused (400, Starlette's TrustedHostMiddleware) before anything
+is read.
+
 Both answer with the JSON of flows/readers/grounds.py (its values' control and format characters escaped). Nothing is
 written: `POST /evaluate` decides in memory (flows/pipeline/cases.py) against what the server read when it started
 (the legal values, the configuration, the reference data, the wage extract); `GET /explain` opens the published
@@ -16,20 +21,34 @@ naming its kind (`internal error (KeyError)`), never a traceback nor a library's
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from flows.pipeline.cases import Basis
 
 SOURCE = "request"  # how the problems of a request's cases name it
+LOCAL = ("localhost", "127.0.0.1")  # the names of this machine the API always answers to
 
 
-def app_for(db: Path, basis: Basis) -> FastAPI:
-    """The API over the published database `db`, deciding cases against `basis`."""
+def allowed_hosts(host: str, also: Sequence[str] = ()) -> list[str]:
+    """The Host headers the API listening on `host` answers: that address, localhost, 127.0.0.1 and the names `also`
+    (no port: any is accepted), lower-case; an IPv6 address in brackets, as a Host header writes it."""
+    def header(name: str) -> str:
+        name = name.strip().lower()
+        return f"[{name.strip('[]')}]" if ":" in name else name
+    return list(dict.fromkeys(header(h) for h in (host, *LOCAL, *also)))
+
+
+def app_for(db: Path, basis: Basis, hosts: Sequence[str] = LOCAL) -> FastAPI:
+    """The API over the published database `db`, deciding cases against `basis`, answering the requests whose Host
+    header is one of `hosts` (allowed_hosts) and refusing any other."""
     api = FastAPI(title="qcpilot", openapi_url=None, docs_url=None, redoc_url=None)
+    api.add_middleware(TrustedHostMiddleware, allowed_hosts=list(hosts), www_redirect=False)
 
     @api.post("/evaluate")
     async def evaluate(request: Request, lang: str = "fr") -> Response:

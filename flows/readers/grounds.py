@@ -29,13 +29,14 @@ from pathlib import Path
 import duckdb
 
 from flows.readers import explain as letter  # the letter's own readers: the JSON reads what the letter reads
+from flows.readers.reasons import reason_words
 from transforms.wording import fields
 
 ROOT = Path(__file__).resolve().parents[2]
 _HIDDEN = {"Cc", "Cf", "Cs", "Zl", "Zp"}
 # the columns of the ledger's entry of a decision that the JSON gives as they are
-DECISION = ("status", "selection_year", "rank_in_stream", "rank_in_program", "stream_cap", "program_cap",
-            "cap_applied", "late_arrival", "promoted", "decided_run_id", "decided_at")
+DECISION = ("status", "duplicate_of", "selection_year", "rank_in_stream", "rank_in_program", "stream_cap",
+            "program_cap", "cap_applied", "late_arrival", "promoted", "decided_run_id", "decided_at")
 
 
 def figure_names(rules) -> dict[str, list[str]]:
@@ -112,7 +113,8 @@ def explain_json(db: Path, application_id: str, lang: str, names: dict[str, list
     """The decision on one application as JSON: the ledger's entry (status, ranks, caps, year, the run that
     decided it), the evaluation it was taken on (its grounds: outcome, every rule, wage lines), its history, and
     where today's evaluation differs, today's with what moved. An application not decided yet: the latest
-    delivery's evaluation. A rejected row's id: where it was read and why. UnknownApplication otherwise."""
+    delivery's evaluation. The application's work-experience rows the latest delivery rejected (not counted), as the
+    letter names them. A rejected row's id: where it was read and why. UnknownApplication otherwise."""
     key = letter._key(application_id)
     with duckdb.connect(str(db), read_only=True) as con:
         sel = con.sql("SELECT * FROM selections WHERE application_key = $k", params={"k": key}).pl()
@@ -122,9 +124,10 @@ def explain_json(db: Path, application_id: str, lang: str, names: dict[str, list
         latest = letter._latest_rulebook(con)
         found = {"application_id": s["application_id"], "lang": lang, "decided": s["decided_run_id"] is not None,
                  **jsonable({k: s[k] for k in DECISION})}
+        spells = {"rejected_spells": _rows(letter._rejected_rows(con, key, "experience"), lang)}
         if s["decided_run_id"] is None:  # not decided yet: the latest delivery's evaluation, the run's rule book
             return {**found, "rulebook_id": latest, "grounds_kept": True, "evaluation_id": s["delivered_evaluation_id"],
-                    **evaluation(con, s["delivered_evaluation_id"], latest, lang, names), "history": [],
+                    **evaluation(con, s["delivered_evaluation_id"], latest, lang, names), **spells, "history": [],
                     "in_latest_delivery": True, "rejected_in_latest_delivery": [], "today": None}
         history = con.sql("SELECT status, decided_at, decided_run_id, promoted, rank_in_stream, rank_in_program "
                           "FROM decisions WHERE application_key = $k ORDER BY decided_at",
@@ -144,8 +147,9 @@ def explain_json(db: Path, application_id: str, lang: str, names: dict[str, list
             today = None if delivered in (None, decided) else {
                 "evaluation_id": delivered, **_today(evaluation(con, delivered, latest, lang, names)),
                 "changes": _changes(con, key)}
-        return {**found, **grounds, "history": jsonable(history), "in_latest_delivery": s["in_latest_delivery"],
-                "rejected_in_latest_delivery": [] if s["in_latest_delivery"] else _rejected_rows(con, s),
+        return {**found, **grounds, **spells, "history": jsonable(history),
+                "in_latest_delivery": s["in_latest_delivery"],
+                "rejected_in_latest_delivery": [] if s["in_latest_delivery"] else _rejected_rows(con, s, lang),
                 "today": today}
 
 
@@ -160,22 +164,29 @@ def _changes(con: duckdb.DuckDBPyConnection, key: str) -> dict:
     return jsonable(c)
 
 
-def _rejected_rows(con: duckdb.DuckDBPyConnection, s: dict) -> list[dict]:
+def _rejected_rows(con: duckdb.DuckDBPyConnection, s: dict, lang: str) -> list[dict]:
     """Where the application's row of the latest delivery was read and why it was rejected (the letter's lines)."""
-    rows = con.execute("""SELECT extract, source_file, row_number, reasons, application_id FROM rejected_rows
-                          WHERE extract = 'applications'
-                            AND (application_id = $id OR lower(application_id) = lower($id))
-                          ORDER BY source_file, row_number""", {"id": s["application_id"]}).fetchall()
-    return [{"extract": e, "file": Path(f).name, "line": n, "reasons": r} for e, f, n, r, i in rows
-            if letter._key(i) == s["application_key"]]
+    return _rows(letter._rejected_rows(con, s["application_key"], "applications"), lang)
+
+
+def _rows(rows: list[dict], lang: str) -> list[dict]:
+    """Rejected rows as JSON, each at the letter's place (explain._rejected_lines): `row_number` the row's place among
+    its file's data rows, from 1 (rejected_rows.row_number); `line` its line in a CSV file (the header is line 1, so
+    row_number + 1), null for a Parquet file, whose row the letter names by its row_number. `reasons` as the checks
+    wrote them (rejected_rows.reasons), `reasons_worded` as the letter words them in `lang` (reasons.reason_words)."""
+    return [{"extract": r["extract"], "file": Path(r["source_file"]).name, "row_number": r["row_number"],
+             "line": r["row_number"] + 1 if r["source_file"].lower().endswith(".csv") else None,
+             "reasons": r["reasons"], "reasons_worded": [reason_words(x, lang) for x in r["reasons"]]} for r in rows]
 
 
 def _rejected(con: duckdb.DuckDBPyConnection, application_id: str, lang: str) -> dict:
-    """The id of a rejected row: never evaluated; where it was read and every reason (the reasons name columns and
-    checks of the contract, never the row's values)."""
-    rows = con.execute("""SELECT extract, source_file, row_number, reasons FROM rejected_rows WHERE application_id = ?
-                          ORDER BY extract, source_file, row_number""", [application_id]).fetchall()
-    if not rows:
+    """The id of a rejected row (any spelling of it, as the letter finds it): never evaluated; where its row was read
+    and every reason (the reasons name columns and checks of the contract, never the row's values), and its
+    work-experience rows rejected too (only those when no application of that id was delivered)."""
+    key = letter._key(application_id)
+    rows = letter._rejected_rows(con, key, "applications")
+    spells = letter._rejected_rows(con, key, "experience")
+    if not rows and not spells:
         raise letter.UnknownApplication(application_id)
     return {"application_id": application_id, "lang": lang, "decided": False, "status": "rejected",
-            "rejected_rows": [{"extract": e, "file": Path(f).name, "line": n, "reasons": r} for e, f, n, r in rows]}
+            "rejected_rows": _rows(rows, lang), "rejected_spells": _rows(spells, lang)}

@@ -27,6 +27,7 @@ from transforms.validate import validate_all
 SAMPLE = DATA / "sample"
 PER_PROGRAM = 30
 NOT_RANKED = {"selected": "eligible", "cap_reached": "eligible", "duplicate": "eligible"}  # the batch's, by ledger
+LOCAL_URL = "http://127.0.0.1:8000"  # where `qcpilot api` listens unless told otherwise
 
 
 def rows_of(folder: Path, ids: set[str]) -> list[dict]:
@@ -247,6 +248,43 @@ def test_input_that_is_not_cases_is_one_line_and_exit_2(tmp_path, text, said):
     assert one_line_each(result) == [f"qcpilot: {tmp_path / 'cases.json'}: {said.split(': ', 1)[1]}"]
 
 
+def test_an_integer_longer_than_python_converts_is_read_as_written(tmp_path):
+    """A JSON number is read as the text JSON writes it: one of more than 4,300 digits (more than Python converts to
+    an int) is no internal error but what the extract's checks say of it, one line, exit 2."""
+    huge = "9" * 5000
+    case = json.dumps([as_json_case(app(), [spell()])]).replace('"french_oral_level": "8"',
+                                                                f'"french_oral_level": {huge}')
+    assert huge in case
+    result = evaluate(tmp_path, case)
+    assert result.exit_code == 2
+    assert one_line_each(result) == [f"qcpilot: {tmp_path / 'cases.json'}: application 1 (A1): french_oral_level: "
+                                     "not an integer"]
+    for text, said in ((huge, "expected an application (a JSON object) or a list of them"),
+                       (f"[{huge}]", "application 1: not a JSON object")):
+        result = evaluate(tmp_path, text)
+        assert result.exit_code == 2 and one_line_each(result) == [f"qcpilot: {tmp_path / 'cases.json'}: {said}"]
+
+
+def test_a_spell_may_spell_its_application_id_otherwise(tmp_path):
+    """Identity is the canonical form of an id: a spell naming its application `a1` or `Ａ1` (full-width) under `A1`
+    is the application's, as the run reads it; one naming another application is refused."""
+    cases = []
+    for number, given in enumerate(("a1", "\uff211", "A1"), start=1):
+        case = as_json_case(app(application_id=f"A{number}", person_id=f"P{number}"), [spell()])
+        case["spells"][0]["application_id"] = given.replace("1", str(number))
+        cases.append(case)
+    result = evaluate(tmp_path, cases, "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert [c["application_id"] for c in json.loads(result.stdout)] == ["A1", "A2", "A3"]
+    other = as_json_case(app(), [spell()])
+    other["spells"][0]["application_id"] = "A2"
+    refused = evaluate(tmp_path, [other])
+    assert refused.exit_code == 2
+    assert one_line_each(refused) == [f"qcpilot: {tmp_path / 'cases.json'}: application 1 (A1), spell 1: "
+                                      "application_id is not its application's (a spell under `spells` is its "
+                                      "application's: leave it out)"]
+
+
 def test_a_missing_column_or_spells_is_named(tmp_path):
     case = as_json_case(app(), [spell()])
     del case["birth_date"], case["profile"]
@@ -335,7 +373,7 @@ def test_the_api_evaluates_and_explains_read_only(published, evaluated, tmp_path
 
     read = basis([str(SAMPLE / "wages")], DEFAULT_CONFIG, DATA)
     before = published.stat().st_mtime_ns
-    with TestClient(app_for(published, read)) as client:
+    with TestClient(app_for(published, read), base_url=LOCAL_URL) as client:
         ids = sorted(evaluated)[::30]
         answer = client.post("/evaluate?lang=en", content=json.dumps(sample_cases(ids)))
         assert answer.status_code == 200, answer.text
@@ -345,6 +383,8 @@ def test_the_api_evaluates_and_explains_read_only(published, evaluated, tmp_path
         assert refused.json()["problems"][0].startswith("request: application 1 (A1): missing required column")
         assert client.post("/evaluate", content=b"[]").json() == {
             "problems": ["request: the list is empty: no application to evaluate"]}
+        huge = client.post("/evaluate", content=b"[" + b"9" * 5000 + b"]")  # more digits than Python converts
+        assert (huge.status_code, huge.json()) == (422, {"problems": ["request: application 1: not a JSON object"]})
         explained = client.get(f"/explain/{ids[0]}", params={"lang": "en"})
         assert explained.status_code == 200
         assert explained.json() == explain_json(published, ids[0], "en", current_figure_names())
@@ -353,10 +393,44 @@ def test_the_api_evaluates_and_explains_read_only(published, evaluated, tmp_path
         assert (unknown.status_code, unknown.json()) == (404, {"error": "no application 'NOPE\\x1b[2J'"})
         assert "\x1b" not in unknown.text  # escaped in the JSON text too
         assert client.get("/explain/A1", params={"lang": "de"}).status_code == 422
+        rejected = client.get("/explain/bad0001")  # a rejected row's id, in any spelling
+        assert rejected.status_code == 200
+        assert rejected.json()["rejected_rows"][0]["file"] == "applications_bad_rows.csv"
     assert published.stat().st_mtime_ns == before
-    with TestClient(app_for(tmp_path / "none.duckdb", read)) as client:
+    with TestClient(app_for(tmp_path / "none.duckdb", read), base_url=LOCAL_URL) as client:
         missing = client.get("/explain/A1")
         assert missing.status_code == 503 and "no published database" in missing.json()["error"]
+
+
+@pytest.mark.filterwarnings("ignore:Using .httpx. with .starlette.testclient.")
+def test_the_api_answers_only_the_hosts_it_is_reached_by(published, monkeypatch):
+    """DNS rebinding: a page of evil.example.com whose name resolves to 127.0.0.1 reaches the API with its own name in
+    the Host header. Only the address it listens on, localhost and 127.0.0.1 (and the names given) are answered."""
+    import uvicorn
+    from fastapi.testclient import TestClient
+
+    served = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.update(app=app, **kw))
+    for args, answered in (([], ["127.0.0.1", "localhost", "LOCALHOST:8000"]),
+                           (["--host", "10.1.2.3"], ["10.1.2.3", "localhost", "127.0.0.1"]),
+                           (["--host", "::1"], ["[::1]", "localhost"]),
+                           (["--host", "0.0.0.0", "--allowed-host", "QC.example.org"],
+                            ["qc.example.org", "localhost"])):
+        result = CliRunner().invoke(cli.app, ["api", "--db", str(published), *args])
+        assert result.exit_code == 0, result.output
+        with TestClient(served["app"], base_url=LOCAL_URL) as client:
+            for host in answered:
+                found = client.get("/explain/A00000053", headers={"Host": host})
+                assert found.status_code == 200, (args, host)
+            for host in ("evil.example.com", "127.0.0.1.evil.example.com", "www.localhost", "testserver", ""):
+                refused = client.get("/explain/A00000053", headers={"Host": host})
+                assert refused.status_code == 400, (args, host)
+                assert "A00000053" not in refused.text
+            assert client.post("/evaluate", content=b"[]", headers={"Host": "evil.example.com"}).status_code == 400
+    for bad in ("*", "*.example.com", ""):
+        result = CliRunner().invoke(cli.app, ["api", "--allowed-host", bad])
+        assert result.exit_code == 2 and one_line_each(result) == [
+            f"qcpilot: --allowed-host takes a host name or an address, not {bad!r}"]
 
 
 def test_the_api_command_checks_what_it_reads_before_it_serves(tmp_path):
@@ -364,3 +438,77 @@ def test_the_api_command_checks_what_it_reads_before_it_serves(tmp_path):
                        (["--config", str(tmp_path / "none.csv")], "none.csv")):
         result = CliRunner().invoke(cli.app, ["api", *args])
         assert result.exit_code == 2 and said in one_line_each(result)[0], result.output
+
+
+# -- explain --format json says what the letter says -------------------------------------------------------------
+
+def explain_cli(db: Path, application_id: str, *args: str):
+    return CliRunner().invoke(cli.app, ["explain", application_id, *args, "--db", str(db)])
+
+
+def test_explain_json_finds_a_rejected_row_by_any_spelling_of_its_id(published):
+    """Identity is the canonical form of an id: the JSON finds BAD0001's row asked as bad0001, as the letter does."""
+    assert explain_cli(published, "bad0001", "--lang", "en").exit_code == 0  # the letter finds it
+    result = explain_cli(published, "bad0001", "--format", "json")
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.stdout)
+    assert found["status"] == "rejected"
+    assert [r["reasons"] for r in found["rejected_rows"]] == [
+        ["intends_to_settle_in_quebec: not a boolean (true/false, 1/0, yes/no, oui/non)"]]
+    # an id only rejected work-experience rows name (no application delivered), in another spelling
+    spells = json.loads(explain_cli(published, "a99999999", "--format", "json").stdout)
+    assert [r["reasons"] for r in spells["rejected_spells"]] == [
+        ["application_id: no such application in the applications extract"]]
+
+
+def letter_places(db: Path, application_id: str, lang: str = "en") -> list[tuple[str, str]]:
+    """(file, "line N" or "row N") of each rejected row the letter names."""
+    text = explain_cli(db, application_id, "--lang", lang).output
+    return re.findall(r"^  - [^,]+, (?:file|fichier) (\S+), ((?:line|row|ligne|rangée) \d+)", text, re.M)
+
+
+def json_places(rows: list[dict]) -> list[tuple[str, str]]:
+    return [(r["file"], f"line {r['line']}" if r["line"] is not None else f"row {r['row_number']}") for r in rows]
+
+
+def test_explain_json_places_a_rejected_row_where_the_letter_does(published, tmp_path):
+    """A CSV row by its line (the header is line 1), a Parquet row by its row number: the letter's places."""
+    found = json.loads(explain_cli(published, "BAD0001", "--format", "json").stdout)
+    [row] = found["rejected_rows"]
+    assert (row["file"], row["row_number"], row["line"]) == ("applications_bad_rows.csv", 2, 3)
+    assert json_places(found["rejected_rows"]) == letter_places(published, "BAD0001") == [
+        ("applications_bad_rows.csv", "line 3")]
+    db = tmp_path / "q.duckdb"
+    shutil.copy2(published, db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("INSERT INTO rejected_rows (extract, source_file, row_number, application_id, reasons) VALUES "
+                    "('applications', '/x/applications_0001.parquet', 7, 'PQ0001', ['person_id: required value is "
+                    "missing'])")
+    [row] = json.loads(explain_cli(db, "pq0001", "--format", "json").stdout)["rejected_rows"]
+    assert (row["file"], row["row_number"], row["line"]) == ("applications_0001.parquet", 7, None)
+    assert json_places([row]) == letter_places(db, "PQ0001") == [("applications_0001.parquet", "row 7")]
+
+
+def test_explain_json_says_the_duplicate_the_rejected_spells_and_the_reasons_in_words(published):
+    duplicate = json.loads(explain_cli(published, "A00000500", "--format", "json").stdout)
+    assert (duplicate["status"], duplicate["duplicate_of"]) == ("duplicate", "A00000529")
+    assert "A00000529" in explain_cli(published, "A00000500", "--lang", "en").output  # the letter's
+    selected = json.loads(explain_cli(published, "A00000529", "--format", "json").stdout)
+    assert (selected["duplicate_of"], selected["rejected_spells"]) == (None, [])
+    # the application's work-experience rows the latest delivery rejected, each with its reasons worded
+    found = json.loads(explain_cli(published, "A00000000", "--format", "json").stdout)
+    assert found["rejected_spells"] == [{"extract": "experience", "file": "experience_bad_rows.csv", "row_number": 1,
+                                         "line": 2, "reasons": ["end_on is before start_on"],
+                                         "reasons_worded": ["end_on est antérieure à start_on"]}]
+    assert json_places(found["rejected_spells"]) == letter_places(published, "A00000000")
+    english = json.loads(explain_cli(published, "A00000000", "--format", "json", "--lang", "en").stdout)
+    assert english["rejected_spells"][0]["reasons_worded"] == ["end_on is before start_on"]
+    refused = json.loads(explain_cli(published, "BAD0002", "--format", "json").stdout)
+    assert refused["rejected_rows"][0]["reasons_worded"] == [
+        "le volet n'appartient pas au programme",
+        "un sous-volet est obligatoire dans le volet intelligence artificielle et interdit dans les autres"]
+    assert refused["rejected_spells"] == []
+    # an id only rejected work-experience rows name: no application row, its spells as the letter gives them
+    spells = json.loads(explain_cli(published, "a99999999", "--format", "json").stdout)
+    assert (spells["status"], spells["rejected_rows"]) == ("rejected", [])
+    assert json_places(spells["rejected_spells"]) == letter_places(published, "A99999999")
