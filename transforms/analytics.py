@@ -37,17 +37,15 @@ DIGITS = 16  # hex digits of a pseudonym: 64 bits, no collision expected below b
 
 def pseudonym_macro_sql(key_hex: str) -> str:
     """Two TEMP macros (never stored in the file: the key stays out of it): `qc_pseudonym(kind, canonical)` is
-    "p" and the first DIGITS hex digits of sha256(key ‖ sha256(key ‖ kind ‖ ":" ‖ canonical)) — a keyed hash
-    nested as HMAC is, so that it is not extended from a known pseudonym; `qc_keyed_digest(digest)` the same of a
-    row's digest, as a 64-bit number."""
+    "p" and the first DIGITS hex digits of sha256(key ‖ kind ‖ ":" ‖ canonical), a secret-prefix keyed hash: only a
+    quarter of the digest is kept, so no pseudonym can be extended into another (a length extension needs the whole
+    digest); `qc_keyed_digest(digest)` the same of a row's digest, as a 64-bit number."""
     if len(key_hex) != 64 or any(c not in "0123456789abcdef" for c in key_hex):
         raise ValueError("a pseudonym key is 64 lowercase hex digits")
     return (f"CREATE OR REPLACE TEMP MACRO {PSEUDONYM_MACRO}(kind, canonical) AS CASE WHEN canonical IS NULL THEN "
-            f"NULL ELSE 'p' || left(sha256('{key_hex}' || sha256('{key_hex}' || kind || ':' || canonical)), "
-            f"{DIGITS}) END;\n"
+            f"NULL ELSE 'p' || left(sha256('{key_hex}' || kind || ':' || canonical), {DIGITS}) END;\n"
             f"CREATE OR REPLACE TEMP MACRO {KEYED_DIGEST_MACRO}(digest) AS CASE WHEN digest IS NULL THEN NULL ELSE "
-            f"('0x' || left(sha256('{key_hex}' || sha256('{key_hex}' || 'digest:' || digest::VARCHAR)), 16))"
-            f"::UBIGINT END")
+            f"('0x' || left(sha256('{key_hex}' || 'digest:' || digest::VARCHAR), 16))::UBIGINT END")
 
 
 def carried_table_sql(table: str, columns: list[str], source: str) -> str:
@@ -55,7 +53,7 @@ def carried_table_sql(table: str, columns: list[str], source: str) -> str:
     pseudonyms, DROPPED columns left out. `rejected_rows` reads the canonical application key from the frame
     registered as `rejected_keys` (extract, source_file, row_number, rejected_key: computed by transforms/identity.py,
     which SQL cannot spell)."""
-    selected = []
+    selected, drawn = [], {}  # each pseudonym drawn once per row (an id and its key are the same pseudonym)
     for column in columns:
         if column in DROPPED:
             continue
@@ -65,15 +63,17 @@ def carried_table_sql(table: str, columns: list[str], source: str) -> str:
             kind, canonical = PSEUDONYMS[column]
             if canonical not in columns:
                 canonical = "rejected_key"
-            selected.append(f'{PSEUDONYM_MACRO}(\'{kind}\', "{canonical}") AS "{column}"')
+            drawn[f"__{kind}"] = f'{PSEUDONYM_MACRO}(\'{kind}\', "{canonical}")'
+            selected.append(f'"__{kind}" AS "{column}"')
         else:
             selected.append(f'"{column}"')
     where = f'{source}.main."{table}"'
     if table == "rejected_rows":
-        return (f'CREATE TABLE "{table}" AS SELECT {", ".join(selected)} FROM {where} '
-                "LEFT JOIN rejected_keys USING (extract, source_file, row_number) "
-                "ORDER BY extract, source_file, row_number")
-    return f'CREATE TABLE "{table}" AS SELECT {", ".join(selected)} FROM {where}'
+        where += " LEFT JOIN rejected_keys USING (extract, source_file, row_number)"
+    rows = f'SELECT *, {", ".join(f"{sql} AS {name}" for name, sql in drawn.items())} FROM {where}' if drawn else \
+        f"SELECT * FROM {where}"
+    order = " ORDER BY extract, source_file, row_number" if table == "rejected_rows" else ""
+    return f'CREATE TABLE "{table}" AS SELECT {", ".join(selected)} FROM ({rows}){order}'
 
 
 def application_columns(columns: list[str]) -> list[str]:
