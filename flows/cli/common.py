@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data"
 SAMPLE = DATA / "sample"
 DEFAULT_DB = DATA / "out" / "qcpilot.duckdb"
+DEFAULT_ANALYTICS = DATA / "out" / "qcpilot-analytics.duckdb"  # the analysts' database beside it
 DEFAULT_CONFIG = DATA / "config" / "selection.csv"
 
 app = typer.Typer(
@@ -41,10 +42,9 @@ class RunResultLike(Protocol):
     exit_code: int
 
 
-def db_option(help_text: str) -> typer.models.OptionInfo:
+def db_option(help_text: str, default: str = "data/out/qcpilot.duckdb") -> typer.models.OptionInfo:
     """`--db`: a database file, its default shown relative to the project."""
-    return typer.Option(metavar="FILE", show_default=False,
-                        help=f"{help_text}  [default: data/out/qcpilot.duckdb]")
+    return typer.Option(metavar="FILE", show_default=False, help=f"{help_text}  [default: {default}]")
 
 
 ConfigOpt = Annotated[Path, typer.Option(metavar="FILE", show_default=False,

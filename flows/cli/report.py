@@ -22,7 +22,8 @@ from flows.cli.common import (
 
 @app.command()
 def report(
-    db: Annotated[Path, db_option("Published DuckDB file.")] = DEFAULT_DB,
+    db: Annotated[Path, db_option("Published DuckDB file, or the analysts' one beside it (no one is named).")] = (
+        DEFAULT_DB),
     out_file: Annotated[Path, typer.Option("--out", metavar="FILE", show_default=False,
                                            help="HTML file to write.  [default: data/out/report.html]")] = (
         DATA / "out" / "report.html"),
@@ -35,7 +36,7 @@ def report(
     rows by reason (and a what-if scenario beside its baseline, with who enters and leaves the selection)."""
     if lang not in ("fr", "en"):
         fail(f"--lang must be fr or en, not {lang!r}", 2)
-    require_published(db)
+    require_published(db, analytics_too=True)  # the report names no one: the analysts' database serves too
     if whatif is not None:
         require_published(whatif, whatif=True)
     from flows.readers.report import target_problem, write_report

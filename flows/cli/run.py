@@ -160,5 +160,8 @@ def _summary(result) -> None:
               f"decided but not in this delivery: {c.get('decided_not_delivered') or 0:,}"
               + ("; rules changed since the last run, earlier decisions stand" if c.get("engine_changed") else "")
               + ("; configuration changed since the last run" if c.get("config_changed") else ""))
+    from flows.store.database import analytics_target
+
+    out.print(shown(f"analysts' database (no direct identifier): {analytics_target(Path(result.db))}"))
     if result.report:
         out.print(shown(f"report: {result.report}"))

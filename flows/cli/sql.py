@@ -10,18 +10,19 @@ import typer
 from rich import box
 from rich.table import Table
 
-from flows.cli.common import DEFAULT_DB, app, damage_said, db_option, err, fail, out, require_published
+from flows.cli.common import DEFAULT_ANALYTICS, app, damage_said, db_option, err, fail, out, require_published
 from flows.runtime import interrupts
 from flows.runtime.errors import Interrupted
 
 PROMPT = "qcpilot sql> "
+DOT_COMMANDS = {".tables": "SHOW TABLES", ".help": ""}  # the statement each runs ("": the prompt's help)
 
 
 @app.command()
 def sql(
     statement: Annotated[str | None, typer.Argument(metavar="QUERY", show_default=False, hidden=True)] = None,
-    db: Annotated[Path, db_option("Published DuckDB file (or the analysts' one, qcpilot-analytics.duckdb).")] = (
-        DEFAULT_DB),
+    db: Annotated[Path, db_option("The analysts' database (no direct identifier), or the full one: "
+                                  "data/out/qcpilot.duckdb.", "data/out/qcpilot-analytics.duckdb")] = DEFAULT_ANALYTICS,
     out_file: Annotated[Path | None, typer.Option("--out", metavar="FILE",
                                                   help="Write every row of the result to a .csv or .parquet file "
                                                        "instead of showing the first ones.")] = None,
@@ -106,8 +107,19 @@ def _prompt(con, out_file: Path | None, db: Path, max_rows: int) -> None:
             out.print()
             lines = []
             continue
-        if not lines and line.strip() in (".quit", ".exit", "\\q"):
+        command = line.strip()
+        if not lines and command in (".quit", ".exit", "\\q"):
             return
+        if not lines and command.startswith("."):  # DuckDB's shell commands an analyst may know
+            said = DOT_COMMANDS.get(command.split()[0])
+            if said is None:
+                err.print(f"{command.split()[0]}: not known here; .tables, .help and .quit are", highlight=False)
+            elif said:
+                _answer(con, said, out_file, db, max_rows, stop=False)
+            else:
+                out.print("SQL statements end with `;`. .tables lists the tables and views, .quit (or Ctrl-D) ends; "
+                          "Ctrl-C drops the statement being typed.", highlight=False)
+            continue
         lines.append(line)
         if line.rstrip().endswith(";"):
             _answer(con, "\n".join(lines), out_file, db, max_rows, stop=False)

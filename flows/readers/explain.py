@@ -26,6 +26,8 @@ WORDS = {
         "decision": "Decision: {o}",
         "failed": "The application does not meet the following conditions:",
         "unknown": "The following conditions could not be established and are sent for review:",
+        "unknown_anyway": "The following conditions could not be established either (the decision does not rest on "
+                          "them):",
         "all_met": "The application meets every condition of its program and stream.",
         "figures": "Figures:",
         "selection": "Selection: {s}",
@@ -82,6 +84,7 @@ WORDS = {
         "decision": "Décision : {o}",
         "failed": "La demande ne satisfait pas aux conditions suivantes :",
         "unknown": "Les conditions suivantes n'ont pu être établies et sont soumises à examen :",
+        "unknown_anyway": "Les conditions suivantes n'ont pu être établies non plus (la décision n'en dépend pas) :",
         "all_met": "La demande satisfait à toutes les conditions de son programme et de son volet.",
         "figures": "Données :",
         "selection": "Sélection : {s}",
@@ -236,7 +239,9 @@ def _evaluation(con: duckdb.DuckDBPyConnection, evaluation_id: int, rulebook_id:
     for kind in ("fail", "unknown"):
         chosen = [r for r in shown if r["outcome"] == kind]
         if chosen:
-            lines.append(w["failed" if kind == "fail" else "unknown"])
+            # an ineligible application is not reviewed: what could not be established is said, not sent anywhere
+            lines.append(w["failed" if kind == "fail" else "unknown_anyway" if a["outcome"] == "ineligible"
+                           else "unknown"])
             for r in chosen:
                 lines.append(f"  - {r['rule_id']} ({french.citation(r['citation'], lang)})")
                 lines.append(f"    {_text(r, lang, a['submitted_on'])}")

@@ -30,6 +30,7 @@ import duckdb
 
 from flows.readers import explain as letter  # the letter's own readers: the JSON reads what the letter reads
 from flows.readers.reasons import reason_words
+from schemas import french
 from transforms.wording import fields
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,7 +90,7 @@ def _escape(c: str) -> str:
 def rules(con: duckdb.DuckDBPyConnection, row: dict, rulebook_id: str, lang: str,
           names: dict[str, list[str]]) -> list[dict]:
     """Every rule of an evaluation (`row`: its row of `evaluations`), in the rule book's order."""
-    return [{"rule_id": r["rule_id"], "outcome": r["outcome"], "citation": r["citation"],
+    return [{"rule_id": r["rule_id"], "outcome": r["outcome"], "citation": french.citation(r["citation"], lang),
              "text": letter._text(r, lang, row["submitted_on"]) or None, "detail": r["detail"],
              "figures": {n: jsonable(row[n]) for n in names.get(r["rule_id"], []) if n in row}}
             for r in letter._rules(con, row["evaluation_id"], rulebook_id, lang)]

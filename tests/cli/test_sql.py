@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 
 import duckdb
 import polars as pl
 import pytest
 
 from flows.store import analytics
-from tests.conftest import qcpilot
+from tests.conftest import QCPILOT, qcpilot
 
 
 @pytest.fixture(scope="module")
@@ -143,3 +144,28 @@ def test_out_writes_over_a_file_only_when_asked(db, tmp_path):
     assert done.returncode == 2 and "--replace" in done.stderr and out.read_text() == "keep\n"
     done = sql(db, "SELECT 1 AS one", "--out", str(out), "--replace")
     assert done.returncode == 0 and out.read_text().splitlines() == ['"one"', "1"]
+
+
+def test_the_prompt_knows_dot_commands_and_reads_statements(db):
+    """At a terminal: DuckDB's .tables and .quit as an analyst knows them, a statement once its `;` is typed."""
+    import pty
+
+    main, secondary = pty.openpty()
+    proc = subprocess.Popen([str(QCPILOT), "sql", "--db", str(db)], stdin=secondary, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=dict(os.environ))
+    os.write(main, b".tables\n.nope\nSELECT count(*)\n  AS n FROM rejected_rows;\n.quit\n")
+    out, err = proc.communicate(timeout=120)
+    os.close(main)
+    os.close(secondary)
+    assert proc.returncode == 0, err
+    text = out.decode()
+    assert "assessments" in text and "selections" in text  # .tables
+    assert text.split()[text.split().index("n") + 2] == str(direct(db, "SELECT count(*) FROM rejected_rows")[0][0])
+    assert ".nope: not known here" in err.decode()
+
+
+def test_the_analysts_database_is_the_default():
+    from flows.cli import common
+    from flows.store import analytics
+
+    assert common.DEFAULT_ANALYTICS == analytics.target_of(common.DEFAULT_DB)
