@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from flows.runtime.errors import InputError
+from flows.store.database import analytics_target as target_of
+from flows.store.database import staging_name
 
 if TYPE_CHECKING:
     from transforms.comments import Book
-from flows.store.database import analytics_target as target_of
-from flows.store.database import staging_name
 
 KEY_ENV = "QCPILOT_PSEUDONYM_KEY"
 NEW_MODE = 0o640  # a new analysts' database: its owner and the owner's group (the analysts'), never everyone
