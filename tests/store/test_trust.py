@@ -63,10 +63,13 @@ def published(tmp_path_factory, prefect_api):
 
 @pytest.fixture
 def base(published, tmp_path):
-    """A copy of the published sample database of its own, for a test that runs on it or changes it."""
+    """A copy of what publishing the sample left (the database, its analysts' database and pseudonym key), of its own,
+    for a test that runs on it or changes it."""
     db = tmp_path / "out" / "q.duckdb"
     db.parent.mkdir()
     shutil.copy2(published, db)
+    shutil.copy2(analytics.target_of(published), analytics.target_of(db))
+    shutil.copy2(analytics.key_file(published), analytics.key_file(db))
     return db
 
 
