@@ -12,26 +12,30 @@ def runs_row_sql() -> str:
     config_changed, layout_version, upgraded_from_layout). Rows read = kept + rejected + repeated (a row delivered
     again alike) is recorded per extract, each counted on its own. The status counts are the ledger's (selections:
     every decision, delivered again or not)."""
-    counts = [
-        *[f"${e}_read AS {e}_read, ${e}_kept AS {e}_kept, "
-          f"(SELECT count(*) FROM rejected_rows WHERE extract = '{e}') AS {e}_rejected, "
-          f"(SELECT count(*) FROM repeated WHERE extract = '{e}') AS {e}_repeated" for e in EXTRACTS],
-        *[f"(SELECT count(*) FROM eligibility WHERE outcome = '{o}') AS {o}" for o in OUTCOMES],
-        *[f"(SELECT count(*) FROM selections WHERE status = '{s}') AS status_{s}" for s in SELECTION_STATUSES],
-    ]
+    # each table or view is read once, every count of it a FILTER of one aggregate (a view as selections is a
+    # plan of its own: counted by a subquery per status it ran once per status)
+    per_extract = [f"count(*) FILTER (WHERE extract = '{e}') AS {e}_{{kind}}" for e in EXTRACTS]
+    rejected = ", ".join(c.format(kind="rejected") for c in per_extract)
+    repeated = ", ".join(c.format(kind="repeated") for c in per_extract)
+    outcomes = ", ".join(f"count(*) FILTER (WHERE outcome = '{o}') AS {o}" for o in OUTCOMES)
+    statuses = ", ".join(f"count(*) FILTER (WHERE status = '{s}') AS status_{s}" for s in SELECTION_STATUSES)
+    given = ", ".join(f"${e}_read AS {e}_read, ${e}_kept AS {e}_kept" for e in EXTRACTS)
     return f"""INSERT INTO runs BY NAME
 SELECT $run_id AS run_id, $started_at::TIMESTAMPTZ AS started_at, now() AS finished_at, 'completed' AS status,
-       (SELECT string_agg(DISTINCT rules_version, ',' ORDER BY rules_version) FROM eligibility) AS rules_version,
-       $inputs AS inputs,
-       {(','+chr(10)+'       ').join(counts)},
+       e.*, $inputs AS inputs, {given}, r.*, p.*, s.*, d.*,
+       (SELECT count(*) FROM decision_review) AS under_review,
        $engine_version AS engine_version, $config_sha256 AS config_sha256, $code_version AS code_version,
        $law_version AS law_version, $rulebook_id AS rulebook_id,
        $engine_changed AS engine_changed, $config_changed AS config_changed,
-       (SELECT count(*) FROM decisions WHERE decided_run_id = $run_id AND NOT promoted) AS newly_decided,
-       (SELECT count(*) FROM decisions WHERE decided_run_id = $run_id AND NOT promoted AND late_arrival)
-           AS late_arrivals,
-       (SELECT count(*) FROM decisions WHERE decided_run_id = $run_id AND promoted) AS promotions,
-       (SELECT count(*) FROM selections WHERE decided_run_id IS NOT NULL AND NOT in_latest_delivery)
-           AS decided_not_delivered,
-       (SELECT count(*) FROM decision_review) AS under_review,
-       $layout_version AS layout_version, $upgraded_from_layout AS upgraded_from_layout"""
+       $layout_version AS layout_version, $upgraded_from_layout AS upgraded_from_layout
+FROM (SELECT string_agg(DISTINCT rules_version, ',' ORDER BY rules_version) AS rules_version, {outcomes}
+      FROM eligibility) e,
+     (SELECT {rejected} FROM rejected_rows) r,
+     (SELECT {repeated} FROM repeated) p,
+     (SELECT {statuses}, count(*) FILTER (WHERE decided_run_id IS NOT NULL AND NOT in_latest_delivery)
+                             AS decided_not_delivered
+      FROM selections) s,
+     (SELECT count(*) FILTER (WHERE NOT promoted) AS newly_decided,
+             count(*) FILTER (WHERE NOT promoted AND late_arrival) AS late_arrivals,
+             count(*) FILTER (WHERE promoted) AS promotions
+      FROM decisions WHERE decided_run_id = $run_id) d"""
