@@ -54,7 +54,7 @@ def evaluate(apps: pl.DataFrame, spells: pl.DataFrame, wages: pl.DataFrame, refs
     out = evaluate_partition(apps, spells, run_facts(refs, wages, rulebook(p)))
     con = duckdb.connect()
     try:
-        for name, frame in {**out, "digests": digests(con, apps, spells, CONTRACT["applications"],
+        for name, frame in {**out, "digests": digests(con, apps, spells, out, CONTRACT["applications"],
                                                        CONTRACT["experience"])}.items():
             con.register("__frame", frame)
             con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM __frame')

@@ -11,17 +11,31 @@ RUN_TABLES = ("evaluated", "digests", "delivered", "evaluated_wages")
 HEAD = ("evaluation_id", "run_id", "application_key", "application_digest", "spells_digest")
 
 
-def digests_sql(app_columns: list[tuple[str, str]], spell_columns: list[tuple[str, str]]) -> str:
-    """One row per application of the registered frames `__apps` (its row as read) and `__spells`: the md5 of its
-    row's values and the md5 of its spells' (in a fixed order, so that the order of the files does not matter)."""
+def digests_sql(app_columns: list[tuple[str, str]], spell_columns: list[tuple[str, str]],
+                wage_columns: list[tuple[str, str]]) -> str:
+    """One row per application of the registered frames `__apps` (its row as read), `__spells`, `__keys`
+    (application_id, application_key of its evaluation) and `__wages` (its evaluation's wage lines): the md5 of its
+    row's values, of its spells' and of its wage lines' (each in a fixed order, so that the order of the files does
+    not matter). Computed a partition at a time, so that keeping the evaluations joins them once, narrow."""
     return f"""
 SELECT a.application_key, {hash64(row_text(app_columns, "a"))} AS application_digest,
-       coalesce(s.spells_digest, {hash64("''")}) AS spells_digest
+       coalesce(s.spells_digest, {hash64("''")}) AS spells_digest,
+       coalesce(w.wages_digest, {hash64("''")}) AS wages_digest
 FROM __apps a LEFT JOIN (
     SELECT application_key, {hash64("string_agg(d, '' ORDER BY d)")} AS spells_digest
     FROM (SELECT application_key, md5({row_text(spell_columns, "s")}) AS d FROM __spells s)
     GROUP BY ALL
-) s USING (application_key)"""
+) s USING (application_key) LEFT JOIN (
+    SELECT k.application_key, {wages_digest_sql(wage_columns, "w")} AS wages_digest
+    FROM __wages w JOIN __keys k USING (application_id)
+    GROUP BY ALL
+) w USING (application_key)"""
+
+
+def wages_digest_sql(wage_columns: list[tuple[str, str]], alias: str = "") -> str:
+    """An aggregate: the digest of an evaluation's wage lines (the md5 of each line's values, in their order)."""
+    line = f"md5({row_text(wage_columns, alias)})"
+    return hash64(f"string_agg({line}, '' ORDER BY {line})")
 
 
 def keep_sql(content: list[str], wage_columns: list[tuple[str, str]]) -> list[str]:
@@ -29,7 +43,8 @@ def keep_sql(content: list[str], wage_columns: list[tuple[str, str]]) -> list[st
     but the application key) and the wage lines' columns (without application_id or evaluation_id)."""
     same = " AND ".join(f'o."{c}" IS NOT DISTINCT FROM c."{c}"' for c in content)
     return statements(read("evaluations.sql").replace("{same_content}", same or "true")
-                      .replace("{wage_line}", f"md5({row_text(wage_columns)})"))
+                      .replace("{wages_digest}", wages_digest_sql(wage_columns))
+                      .replace("{no_wages}", hash64("''")))
 
 
 def evolve_sql(kept: list[tuple[str, str]], evaluated: list[tuple[str, str]]) -> list[str]:
@@ -63,18 +78,22 @@ def _exists(con, table: str) -> bool:
                             "AND schema_name = 'main' AND table_name = ?", [table]).fetchall())
 
 
-def digests(con, apps, spells, app_columns: list[str], spell_columns: list[str]):
-    """The digests (digests_sql) of a partition's applications and spells as read, a frame: DuckDB's md5 of the
-    values as text, which no later version of a library computes otherwise."""
-    con.register("__apps", apps)
-    con.register("__spells", spells)
+def digests(con, apps, spells, partition: dict, app_columns: list[str], spell_columns: list[str]):
+    """The digests (digests_sql) of a partition's applications and spells as read and of the wage lines of their
+    evaluations (`partition`: evaluate_partition's frames), a frame: DuckDB's md5 of the values as text, which no
+    later version of a library computes otherwise."""
+    frames = {"__apps": apps, "__spells": spells, "__wages": partition["evaluated_wages"],
+              "__keys": partition["evaluated"].select("application_id", "application_key")}
+    for name, frame in frames.items():
+        con.register(name, frame)
     try:
-        types = {n: dict(_described(con, n)) for n in ("__apps", "__spells")}
+        types = {n: dict(_described(con, n)) for n in frames}
+        wages = [(c, t) for c, t in _described(con, "__wages") if c != "application_id"]
         return con.sql(digests_sql([(c, types["__apps"][c]) for c in app_columns],
-                                   [(c, types["__spells"][c]) for c in spell_columns])).pl()
+                                   [(c, types["__spells"][c]) for c in spell_columns], wages)).pl()
     finally:
-        con.unregister("__apps")
-        con.unregister("__spells")
+        for name in frames:
+            con.unregister(name)
 
 
 def keep(con, run_id: str, application_columns: list[str]) -> None:
@@ -89,6 +108,7 @@ def keep(con, run_id: str, application_columns: list[str]) -> None:
     for sql in evolve_sql(_described(con, "evaluations") if _exists(con, "evaluations") else [], evaluated):
         con.execute(sql)
     content = [c for c, _ in evaluated if c != "application_key"]
+    # the kept evaluations' wage lines are digested as this run's are (digests_sql), by the kept table's columns
     wage_columns = [(c, t) for c, t in _described(con, "evaluation_wages") if c != "evaluation_id"]
     for sql in keep_sql(content, wage_columns):
         con.execute(sql, {"run_id": run_id} if "$run_id" in sql else None)

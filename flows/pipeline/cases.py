@@ -151,8 +151,9 @@ def decided(cases: Cases, basis: Basis, as_of: dt.datetime | None = None) -> Ite
         for ddl in CARRIED_DDL.values():  # a new ledger, as a run on a new database starts it
             con.execute(ddl)
         # flows/pipeline/run.py `evaluate`: the partition's evaluations, kept, the rule book read, the reading views
-        _create(con, {**evaluate_partition(apps, spells, facts),
-                      "digests": digests(con, apps, spells, CONTRACT["applications"], CONTRACT["experience"])})
+        out = evaluate_partition(apps, spells, facts)
+        _create(con, {**out, "digests": digests(con, apps, spells, out, CONTRACT["applications"],
+                                                CONTRACT["experience"])})
         keep(con, RUN_ID, APPLICATION_COLUMNS)
         _create(con, {"rules": engine.rules_table(basis.book.rules, basis.parameters)})
         rulebook_id = keep_rulebook(con)

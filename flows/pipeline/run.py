@@ -176,9 +176,9 @@ def evaluate(staging: database.Staging, store: spill.Spill, dropped: pl.DataFram
         apps, spells = spill.partition(store, bucket, dropped)
         # no valid application at all: the last bucket still creates the tables, empty
         if apps.height or (bucket == store.buckets - 1 and "evaluated" not in staging.created):
-            staging.append({**evaluate_partition(apps, spells, facts),
-                            "digests": digests(staging.con, apps, spells, CONTRACT["applications"],
-                                               CONTRACT["experience"])}, temp=True)
+            out = evaluate_partition(apps, spells, facts)
+            staging.append({**out, "digests": digests(staging.con, apps, spells, out, CONTRACT["applications"],
+                                                      CONTRACT["experience"])}, temp=True)
         kept["applications"] += apps.height
         kept["experience"] += spells.height
     keep(staging.con, run_id, APPLICATION_COLUMNS)
@@ -271,6 +271,7 @@ def artifacts(db: Path, run: dict, report: Path | None, first: bool) -> None:
     """What the Prefect UI shows of a published run, in words: a summary, the report's headline counts, the caps
     and the report's path."""
     progress.stage("artifacts")
+    config = database.run_config(db, run["run_id"])  # the caps read as the run read: memory bounded
     said = {True: "changed since the last run (earlier decisions stand)", False: "unchanged since the last run"}
     create_markdown_artifact(key="qcpilot-run-summary", description="Run summary", markdown="\n".join([
         f"# qcpilot run {run['run_id']}", "",
@@ -281,7 +282,7 @@ def artifacts(db: Path, run: dict, report: Path | None, first: bool) -> None:
     ]))
     create_table_artifact(table=report_words.headline(run), key="qcpilot-headline",
                           description="Headline counts: rows read, eligibility, selection and the ledger's movements")
-    create_table_artifact(table=report_words.caps_in_words(database.read_view(db, "cap_usage")),
+    create_table_artifact(table=report_words.caps_in_words(database.read_view(db, "cap_usage", config)),
                           key="qcpilot-cap-usage", description="Selections against caps")
     if report is not None:
         create_link_artifact(link=report.as_uri(), link_text=str(report), key="qcpilot-report",
@@ -296,7 +297,7 @@ def night_report(db: Path, template: str, run_id: str, log) -> Path | None:
         log.warning("published, but no report was written: %s: %s", out, problem)
         return None
     try:
-        return report_words.write_report(db, Path(os.path.realpath(out)))
+        return report_words.write_report(db, Path(os.path.realpath(out)), config=database.run_config(db, run_id))
     except Exception as exc:
         log.warning("published, but the report %s could not be written (%s)", out, type(exc).__name__)
         return None

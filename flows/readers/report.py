@@ -350,8 +350,9 @@ def rejected(con: duckdb.DuckDBPyConnection, lang: str) -> pl.DataFrame:
             .sort(["__extract", "rows", "reason"], descending=[False, True, False]).drop("__extract"))
 
 
-def build_report(db: Path, lang: str = "fr", whatif: Path | None = None) -> str:
-    with duckdb.connect(str(db), read_only=True) as con:
+def build_report(db: Path, lang: str = "fr", whatif: Path | None = None, config: dict | None = None) -> str:
+    """The report's HTML (`config`: DuckDB's, bounded, when a run writes it: flows/store/database.run_config)."""
+    with duckdb.connect(str(db), read_only=True, config=config or {}) as con:
         run = con.sql("SELECT * FROM runs ORDER BY finished_at DESC LIMIT 1").pl().row(0, named=True)
         caps = con.sql("""SELECT * FROM cap_usage WHERE selected + cap_reached + undetermined_for_review > 0
                           ORDER BY program, stream NULLS LAST, selection_year""").pl()
@@ -526,9 +527,9 @@ def target_problem(out: Path) -> str | None:
     return None
 
 
-def write_report(db: Path, out: Path, lang: str = "fr", whatif: Path | None = None) -> Path:
+def write_report(db: Path, out: Path, lang: str = "fr", whatif: Path | None = None, config: dict | None = None) -> Path:
     """Build the report, then put it at `out` with one rename: a report that fails leaves what `out` held."""
-    html = build_report(db, lang, whatif)
+    html = build_report(db, lang, whatif, config)
     out.parent.mkdir(parents=True, exist_ok=True)
     # a new file of a name nobody can guess, created exclusively (O_EXCL, mode 0600): no link planted beside `out`
     # is followed; it names applications, so it is readable by whom the database is, no more

@@ -22,7 +22,7 @@ import duckdb
 
 from flows.runtime.errors import InputError
 from flows.store.database import analytics_target as target_of
-from flows.store.database import staging_name
+from flows.store.database import run_config, staging_name
 
 if TYPE_CHECKING:
     from transforms.comments import Book
@@ -147,8 +147,7 @@ def build(full: Path, target: Path, run_id: str, key: str, described: Book | Non
     for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
         leftover.unlink(missing_ok=True)
     # bounded memory as the staging database's, spilling beside it under a name the next run's cleanup knows
-    con = duckdb.connect(str(tmp), config={"memory_limit": os.environ.get("QCPILOT_DUCKDB_MEMORY", "1536MB"),
-                                           "temp_directory": str(staging_name(target, run_id, "tmp.spill"))})
+    con = duckdb.connect(str(tmp), config=run_config(target, run_id))
     try:
         con.execute("SET enable_progress_bar = false")
         con.execute(f"ATTACH {sql_text(full)} AS published (READ_ONLY)")

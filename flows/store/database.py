@@ -27,10 +27,22 @@ def read_table(db: Path, table: str) -> pl.DataFrame | None:
         return con.sql(f'SELECT * FROM "{table}"').pl()
 
 
-def read_view(db: Path, name: str) -> pl.DataFrame:
-    """A table or view of the published database, read-only."""
-    with duckdb.connect(str(db), read_only=True) as con:
+def read_view(db: Path, name: str, config: dict | None = None) -> pl.DataFrame:
+    """A table or view of the published database, read-only (`config`: a run's, bounded: run_config)."""
+    with duckdb.connect(str(db), read_only=True, config=config or {}) as con:
         return con.sql(f'SELECT * FROM "{name}"').pl()
+
+
+def memory_limit() -> str:
+    """What DuckDB may hold in memory in a run's connections (QCPILOT_DUCKDB_MEMORY, 1536 MB by default); what does
+    not fit is spilled to temporary files."""
+    return os.environ.get("QCPILOT_DUCKDB_MEMORY", "1536MB")
+
+
+def run_config(db: Path, run_id: str) -> dict:
+    """DuckDB's configuration of a run's connection to `db` (the staging database, or the published one read after
+    the publish): memory bounded, spilling beside `db` under the staging pattern a later run's cleanup removes."""
+    return {"memory_limit": memory_limit(), "temp_directory": str(staging_name(db, run_id, "tmp.spill"))}
 
 
 _STORAGE_REASONS = {
@@ -156,10 +168,7 @@ class Staging:
             self.target.parent.mkdir(parents=True, exist_ok=True)
             self._remove_tmp()
             # bounded memory (DuckDB spills what does not fit beside the staging file), no progress bar on a terminal
-            self.con = duckdb.connect(str(self.tmp), config={
-                "memory_limit": os.environ.get("QCPILOT_DUCKDB_MEMORY", "1536MB"),
-                "temp_directory": str(staging_name(self.target, run_id, "tmp.spill")),
-            })
+            self.con = duckdb.connect(str(self.tmp), config=run_config(self.target, run_id))
             self.con.execute("SET enable_progress_bar = false")
             # the run's own tables (append(temp=True)) live in a scratch database of their own, removed with the
             # staging file: a database file never shrinks, so what is dropped before the publish would otherwise

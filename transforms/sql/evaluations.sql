@@ -7,22 +7,19 @@
 --
 -- Relations:
 --   evaluated(application_id, application_key, person_key, {content})   -- this run: one row per application
---   digests(application_key, application_digest, spells_digest)        -- of its row and its spells as read
+--   digests(application_key, application_digest, spells_digest, wages_digest) -- of its row and spells as read,
+--                                                                            and of its wage lines
 --   delivered(application_id, source_file, row_number)                 -- where each application was read
 --   evaluated_wages(application_id, {wage columns})                     -- its wage lines
 --   evaluations, evaluation_wages                                       -- carried: every evaluation kept so far
--- {same_content} compares every content column of a kept evaluation `o` with this run's `c`; {wage_line} is the md5
--- of a wage line's values as text.
+-- {same_content} compares every content column of a kept evaluation `o` with this run's `c`; {wages_digest} is the
+-- aggregate digest of an evaluation's wage lines (as digests_sql computes this run's), {no_wages} that of none.
 
--- this run's evaluations with the digests of what they read, and the digest of their wage lines (not stored: the
--- lines are, in evaluation_wages)
+-- this run's evaluations with the digests of what they read and of their wage lines (computed a partition at a
+-- time: digests_sql; the wage lines' digest is not stored, the lines are, in evaluation_wages)
 CREATE OR REPLACE TEMP TABLE candidate AS
-WITH wage_lines AS (
-    SELECT application_id, md5(string_agg({wage_line}, '' ORDER BY {wage_line})) AS wages_digest
-    FROM evaluated_wages GROUP BY ALL
-)
-SELECT e.*, d.application_digest, d.spells_digest, coalesce(w.wages_digest, '') AS wages_digest
-FROM evaluated e JOIN digests d USING (application_key) LEFT JOIN wage_lines w USING (application_id);
+SELECT e.*, d.application_digest, d.spells_digest, d.wages_digest
+FROM evaluated e JOIN digests d USING (application_key);
 
 -- an evaluation identical to one kept for the same application is that one
 CREATE OR REPLACE TEMP TABLE assigned AS
@@ -33,13 +30,13 @@ WITH same_read AS (  -- kept evaluations of the same application, of the same ro
      AND o.spells_digest = c.spells_digest AND {same_content}
 ),
 kept_wages AS (
-    SELECT evaluation_id, md5(string_agg({wage_line}, '' ORDER BY {wage_line})) AS wages_digest
+    SELECT evaluation_id, {wages_digest} AS wages_digest
     FROM evaluation_wages WHERE evaluation_id IN (SELECT evaluation_id FROM same_read) GROUP BY ALL
 ),
 same AS (
     SELECT s.application_key, min(s.evaluation_id) AS evaluation_id
     FROM same_read s JOIN candidate c USING (application_key) LEFT JOIN kept_wages k USING (evaluation_id)
-    WHERE coalesce(k.wages_digest, '') = c.wages_digest
+    WHERE coalesce(k.wages_digest, {no_wages}) = c.wages_digest
     GROUP BY ALL
 ),
 last_kept AS (SELECT coalesce(max(evaluation_id), 0) AS last_id FROM evaluations)
@@ -54,6 +51,10 @@ SELECT a.evaluation_id, $run_id AS run_id, c.* EXCLUDE (wages_digest)
 FROM candidate c JOIN assigned a USING (application_key)
 WHERE a.is_new;
 
+-- the wide candidates are not needed any more: their memory (or the temporary files they spilled to) is freed
+-- before the deliveries are sorted
+DROP TABLE candidate;
+
 INSERT INTO evaluation_wages BY NAME
 SELECT a.evaluation_id, w.* EXCLUDE (application_id)
 FROM evaluated_wages w JOIN assigned a USING (application_id)
@@ -63,3 +64,5 @@ CREATE OR REPLACE TABLE deliveries AS
 SELECT d.application_id, a.application_key, a.evaluation_id, d.source_file, d.row_number
 FROM delivered d JOIN assigned a USING (application_id)
 ORDER BY d.application_id;
+
+DROP TABLE assigned;
