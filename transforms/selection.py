@@ -48,7 +48,9 @@ def decide(con: duckdb.DuckDBPyConnection, *, run_id: str, decided_at, engine_ve
     """Rank and cap the run's applications against the ledger; add this run's decisions and promotions to
     `decisions` (the ledger only grows: earlier rows are never touched) and create the view `selections`."""
     _relations(con)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE ranked AS {SELECTION_SQL}")
+    # only what this run decides is kept (the ledger's own rows, decided_before, are the ledger: at 10M they did not
+    # fit in DuckDB's memory as a temporary table beside it)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE ranked AS SELECT * FROM ({SELECTION_SQL}) WHERE NOT decided_before")
     statuses = ", ".join(f"'{s}'" for s in DECIDED_STATUSES)
     con.execute(f"""INSERT INTO decisions BY NAME
         SELECT {', '.join(_DECIDED)}, ?::VARCHAR AS decided_run_id, ?::TIMESTAMPTZ AS decided_at,
