@@ -41,8 +41,8 @@ def wages_digest_sql(wage_columns: list[tuple[str, str]], alias: str = "") -> st
 def keep_sql(content: list[str], wage_columns: list[tuple[str, str]]) -> list[str]:
     """The statements of sql/evaluations.sql for the content columns of this rule book (every column of `evaluated`
     but the application key) and the wage lines' columns (without application_id or evaluation_id)."""
-    same = " AND ".join(f'o."{c}" IS NOT DISTINCT FROM c."{c}"' for c in content)
-    return statements(read("evaluations.sql").replace("{same_content}", same or "true")
+    content_hash = f"hash({', '.join(f'{chr(34)}{c}{chr(34)}' for c in content)})" if content else "0"
+    return statements(read("evaluations.sql").replace("{content_hash}", content_hash)
                       .replace("{wages_digest}", wages_digest_sql(wage_columns))
                       .replace("{no_wages}", hash64("''")))
 

@@ -12,7 +12,7 @@
 --   delivered(application_id, source_file, row_number)                 -- where each application was read
 --   evaluated_wages(application_id, {wage columns})                     -- its wage lines
 --   evaluations, evaluation_wages                                       -- carried: every evaluation kept so far
--- {same_content} compares every content column of a kept evaluation `o` with this run's `c`; {wages_digest} is the
+-- {content_hash} is DuckDB's hash of every content column (outcomes and figures) of a row; {wages_digest} is the
 -- aggregate digest of an evaluation's wage lines (as digests_sql computes this run's), {no_wages} that of none.
 
 -- this run's evaluations with the digests of what they read and of their wage lines (computed a partition at a
@@ -23,11 +23,17 @@ FROM evaluated e JOIN digests d USING (application_key);
 
 -- an evaluation identical to one kept for the same application is that one
 CREATE OR REPLACE TEMP TABLE assigned AS
-WITH same_read AS (  -- kept evaluations of the same application, of the same row and spells as read
+WITH same_read AS (  -- kept evaluations of the same application, of the same row and spells as read, and the same
+                    -- outcomes and figures: compared by a hash of them, so that the join holds four narrow columns a
+                    -- row, not two wide evaluations (at 10M those did not fit in DuckDB's memory); computed by the
+                    -- same DuckDB on both sides within the statement, a hash of a value of another type differs (a
+                    -- new evaluation is kept, never a changed one taken for the same)
     SELECT c.application_key, o.evaluation_id
-    FROM candidate c JOIN evaluations o
+    FROM (SELECT application_key, application_digest, spells_digest, {content_hash} AS content_hash FROM candidate) c
+    JOIN (SELECT evaluation_id, application_key, application_digest, spells_digest, {content_hash} AS content_hash
+          FROM evaluations) o
       ON o.application_key = c.application_key AND o.application_digest = c.application_digest
-     AND o.spells_digest = c.spells_digest AND {same_content}
+     AND o.spells_digest = c.spells_digest AND o.content_hash = c.content_hash
 ),
 kept_wages AS (
     SELECT evaluation_id, {wages_digest} AS wages_digest
