@@ -41,7 +41,8 @@ def wages_digest_sql(wage_columns: list[tuple[str, str]], alias: str = "") -> st
 def keep_sql(content: list[str], wage_columns: list[tuple[str, str]]) -> list[str]:
     """The statements of sql/evaluations.sql for the content columns of this rule book (every column of `evaluated`
     but the application key) and the wage lines' columns (without application_id or evaluation_id)."""
-    content_hash = f"hash({', '.join(f'{chr(34)}{c}{chr(34)}' for c in content)})" if content else "0"
+    columns = ", ".join(f'"{c}"' for c in content)
+    content_hash = f"hash({columns})" if content else "0"
     return statements(read("evaluations.sql").replace("{content_hash}", content_hash)
                       .replace("{wages_digest}", wages_digest_sql(wage_columns))
                       .replace("{no_wages}", hash64("''")))
@@ -88,7 +89,7 @@ def digests(con, apps, spells, partition: dict, app_columns: list[str], spell_co
         con.register(name, frame)
     try:
         types = {n: dict(_described(con, n)) for n in frames}
-        wages = [(c, t) for c, t in _described(con, "__wages") if c != "application_id"]
+        wages = [(c, t) for c, t in types["__wages"].items() if c != "application_id"]
         return con.sql(digests_sql([(c, types["__apps"][c]) for c in app_columns],
                                    [(c, types["__spells"][c]) for c in spell_columns], wages)).pl()
     finally:

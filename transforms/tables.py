@@ -14,9 +14,9 @@ def runs_row_sql() -> str:
     every decision, delivered again or not)."""
     # each table or view is read once, every count of it a FILTER of one aggregate (a view as selections is a
     # plan of its own: counted by a subquery per status it ran once per status)
-    per_extract = [f"count(*) FILTER (WHERE extract = '{e}') AS {e}_{{kind}}" for e in EXTRACTS]
-    rejected = ", ".join(c.format(kind="rejected") for c in per_extract)
-    repeated = ", ".join(c.format(kind="repeated") for c in per_extract)
+    def per_extract(kind: str) -> str:
+        return ", ".join(f"count(*) FILTER (WHERE extract = '{e}') AS {e}_{kind}" for e in EXTRACTS)
+
     outcomes = ", ".join(f"count(*) FILTER (WHERE outcome = '{o}') AS {o}" for o in OUTCOMES)
     statuses = ", ".join(f"count(*) FILTER (WHERE status = '{s}') AS status_{s}" for s in SELECTION_STATUSES)
     given = ", ".join(f"${e}_read AS {e}_read, ${e}_kept AS {e}_kept" for e in EXTRACTS)
@@ -30,8 +30,8 @@ SELECT $run_id AS run_id, $started_at::TIMESTAMPTZ AS started_at, now() AS finis
        $layout_version AS layout_version, $upgraded_from_layout AS upgraded_from_layout
 FROM (SELECT string_agg(DISTINCT rules_version, ',' ORDER BY rules_version) AS rules_version, {outcomes}
       FROM eligibility) e,
-     (SELECT {rejected} FROM rejected_rows) r,
-     (SELECT {repeated} FROM repeated) p,
+     (SELECT {per_extract('rejected')} FROM rejected_rows) r,
+     (SELECT {per_extract('repeated')} FROM repeated) p,
      (SELECT {statuses}, count(*) FILTER (WHERE decided_run_id IS NOT NULL AND NOT in_latest_delivery)
                              AS decided_not_delivered
       FROM selections) s,
