@@ -115,8 +115,8 @@ def keep(con, run_id: str, application_columns: list[str]) -> None:
         con.execute(sql, {"run_id": run_id} if "$run_id" in sql else None)
     for sql in delivery_views(con, application_columns):
         con.execute(sql)
-    for table in RUN_TABLES:
-        con.execute(f"DROP TABLE {table}")
+    for table in RUN_TABLES:  # (sql/evaluations.sql drops `evaluated` as soon as it is kept)
+        con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def delivery_views(con, application_columns: list[str]) -> list[str]:

@@ -41,8 +41,12 @@ def memory_limit() -> str:
 
 def run_config(db: Path, run_id: str) -> dict:
     """DuckDB's configuration of a run's connection to `db` (the staging database, or the published one read after
-    the publish): memory bounded, spilling beside `db` under the staging pattern a later run's cleanup removes."""
-    return {"memory_limit": memory_limit(), "temp_directory": str(staging_name(db, run_id, "tmp.spill"))}
+    the publish): memory bounded, spilling beside `db` under the staging pattern a later run's cleanup removes.
+    Rows are in no order but the one a query asks for (ORDER BY): kept in the order they were inserted, a wide table
+    copied under the memory limit took twice as long (the evaluations into the analysts' database at 1M: 5.6 s
+    against 2.9 s)."""
+    return {"memory_limit": memory_limit(), "temp_directory": str(staging_name(db, run_id, "tmp.spill")),
+            "preserve_insertion_order": False}
 
 
 _STORAGE_REASONS = {
@@ -170,10 +174,13 @@ class Staging:
             # bounded memory (DuckDB spills what does not fit beside the staging file), no progress bar on a terminal
             self.con = duckdb.connect(str(self.tmp), config=run_config(self.target, run_id))
             self.con.execute("SET enable_progress_bar = false")
-            # the run's own tables (append(temp=True)) live in a scratch database of their own, removed with the
-            # staging file: a database file never shrinks, so what is dropped before the publish would otherwise
-            # leave its size behind; unqualified names find them (search_path)
-            self.con.execute(f"ATTACH {sql_text(self.scratch)} AS {SCRATCH}")
+            # the run's own tables (append(temp=True)) live in a scratch database of their own, in memory, which
+            # DuckDB spills to its temporary files beside the staging one past the memory limit: a database file
+            # never shrinks, so what is dropped before the publish would otherwise leave its size behind, and
+            # compressing them into a file cost four times what holding them does (a partition's evaluations at
+            # 1M: 1.05 s against 0.23 s); unqualified names find them (search_path). `self.scratch` is only ever
+            # removed: where earlier releases kept it, a killed run of theirs may have left it
+            self.con.execute(f"ATTACH ':memory:' AS {SCRATCH}")
             self.con.execute(f"SET search_path = 'main,{SCRATCH}.main'")
         except (OSError, duckdb.Error) as exc:
             self._remove_tmp()

@@ -15,21 +15,23 @@
 -- {content_hash} is DuckDB's hash of every content column (outcomes and figures) of a row; {wages_digest} is the
 -- aggregate digest of an evaluation's wage lines (as digests_sql computes this run's), {no_wages} that of none.
 
--- this run's evaluations with the digests of what they read and of their wage lines (computed a partition at a
--- time: digests_sql; the wage lines' digest is not stored, the lines are, in evaluation_wages)
+-- this run's evaluations, narrow: the digests of what each read and of its wage lines (computed a partition at a
+-- time: digests_sql; the wage lines' digest is not stored, the lines are, in evaluation_wages) and a hash of its
+-- outcomes and figures, so that comparing them with the kept ones never copies the wide evaluations (at 10M two wide
+-- copies did not fit in DuckDB's memory)
 CREATE OR REPLACE TEMP TABLE candidate AS
-SELECT e.*, d.application_digest, d.spells_digest, d.wages_digest
-FROM evaluated e JOIN digests d USING (application_key);
+SELECT e.application_id, e.application_key, d.application_digest, d.spells_digest, d.wages_digest, e.content_hash
+FROM (SELECT application_id, application_key, {content_hash} AS content_hash FROM evaluated) e
+JOIN digests d USING (application_key);
 
 -- an evaluation identical to one kept for the same application is that one
 CREATE OR REPLACE TEMP TABLE assigned AS
 WITH same_read AS (  -- kept evaluations of the same application, of the same row and spells as read, and the same
-                    -- outcomes and figures: compared by a hash of them, so that the join holds four narrow columns a
-                    -- row, not two wide evaluations (at 10M those did not fit in DuckDB's memory); computed by the
-                    -- same DuckDB on both sides within the statement, a hash of a value of another type differs (a
-                    -- new evaluation is kept, never a changed one taken for the same)
+                    -- outcomes and figures: compared by a hash of them, four narrow columns a row, not two wide
+                    -- evaluations; computed by the same DuckDB on both sides within the run, a hash of a value of
+                    -- another type differs (a new evaluation is kept, never a changed one taken for the same)
     SELECT c.application_key, o.evaluation_id
-    FROM (SELECT application_key, application_digest, spells_digest, {content_hash} AS content_hash FROM candidate) c
+    FROM candidate c
     JOIN (SELECT evaluation_id, application_key, application_digest, spells_digest, {content_hash} AS content_hash
           FROM evaluations) o
       ON o.application_key = c.application_key AND o.application_digest = c.application_digest
@@ -52,14 +54,16 @@ SELECT c.application_id, c.application_key, s.evaluation_id IS NULL AS is_new,
            AS evaluation_id
 FROM candidate c LEFT JOIN same s USING (application_key), last_kept k;
 
+DROP TABLE candidate;
+
+-- the wide evaluations are read once, as they are kept, then freed (their memory, or the temporary files they
+-- spilled to) before the deliveries are sorted
 INSERT INTO evaluations BY NAME
-SELECT a.evaluation_id, $run_id AS run_id, c.* EXCLUDE (wages_digest)
-FROM candidate c JOIN assigned a USING (application_key)
+SELECT a.evaluation_id, $run_id AS run_id, e.*, d.application_digest, d.spells_digest
+FROM evaluated e JOIN digests d USING (application_key) JOIN assigned a USING (application_key)
 WHERE a.is_new;
 
--- the wide candidates are not needed any more: their memory (or the temporary files they spilled to) is freed
--- before the deliveries are sorted
-DROP TABLE candidate;
+DROP TABLE evaluated;
 
 INSERT INTO evaluation_wages BY NAME
 SELECT a.evaluation_id, w.* EXCLUDE (application_id)
