@@ -11,13 +11,8 @@ from pathlib import Path
 
 import duckdb
 import jinja2
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import polars as pl  # noqa: E402
-from markupsafe import Markup, escape  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
+import polars as pl
+from markupsafe import Markup, escape
 
 from flows.readers.reasons import reason_words
 from schemas.enums import ELIGIBILITY, EXTRACTS, PROGRAMS
@@ -187,11 +182,22 @@ PASS, FAIL = "#1f6f43", "#b22222"
 WAGE_RULE = "ITV_WAGE_ABOVE_D9"
 
 
+def _pyplot():
+    """matplotlib's pyplot, drawing to no screen: imported only to draw a chart (0.26 s), not by every run that
+    imports this module for the artifacts' words."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def _svg(fig, title: str) -> str:
     """The figure as inline SVG, its text drawn as paths (the page needs no font) and named for a screen reader."""
     buf = _io.StringIO()
     fig.savefig(buf, format="svg", bbox_inches="tight")
-    plt.close(fig)
+    _pyplot().close(fig)
     text = buf.getvalue()
     svg = text[text.index("<svg"):]
     return svg.replace("<svg ", f'<svg role="img" aria-label="{escape(title)}" ', 1)
@@ -204,6 +210,8 @@ def _text(words: str) -> str:
 
 def _numbers(axis, lang: str) -> None:
     """An axis's tick labels written as the language writes numbers (1,000 / 1 000; 2.5 / 2,5)."""
+    from matplotlib.ticker import FuncFormatter
+
     axis.set_major_formatter(FuncFormatter(
         lambda v, _pos: wording.number(int(v) if float(v).is_integer() else round(v, 6), lang)))
 
@@ -212,7 +220,7 @@ def _caps_chart(rows: pl.DataFrame, lang: str, w: dict) -> str:
     """One panel per program, named; a bar per stream (or the whole program) and year."""
     programs = list(dict.fromkeys(rows.get_column("program").to_list()))
     sizes = [rows.filter(pl.col("program") == p).height for p in programs]
-    fig, axes = plt.subplots(len(programs), 1, sharex=True, squeeze=False,
+    fig, axes = _pyplot().subplots(len(programs), 1, sharex=True, squeeze=False,
                              figsize=(9, 0.28 * sum(sizes) + 0.35 * len(programs) + 0.9),
                              gridspec_kw={"height_ratios": sizes, "hspace": 0.3})
     for ax, program in zip(axes[:, 0], programs, strict=True):
@@ -243,7 +251,7 @@ def _caps_chart(rows: pl.DataFrame, lang: str, w: dict) -> str:
 
 def _wages_chart(points: pl.DataFrame, lang: str, w: dict) -> str:
     """One point per application whose wage rule is met or not met, at the threshold that decided it."""
-    fig, ax = plt.subplots(figsize=(7, 5))
+    fig, ax = _pyplot().subplots(figsize=(7, 5))
     for outcome, color in (("pass", PASS), ("fail", FAIL)):
         part = points.filter(pl.col("outcome") == outcome)
         dots = ax.scatter(part.get_column("threshold_hourly_cad"), part.get_column("hourly_wage_cad"), s=12,
