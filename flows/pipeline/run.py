@@ -181,7 +181,6 @@ def evaluate(staging: database.Staging, store: spill.Spill, dropped: pl.DataFram
                                                       CONTRACT["experience"])}, temp=True)
         kept["applications"] += apps.height
         kept["experience"] += spells.height
-    staging.gather()
     keep(staging.con, run_id, APPLICATION_COLUMNS)
     staging.append({"rules": engine.rules_table(book.rules, parameters)})  # the views read it
     rulebook_id = keep_rulebook(staging.con)

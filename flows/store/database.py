@@ -166,7 +166,6 @@ class Staging:
         self.tmp = staging_name(self.target, run_id)
         self.scratch = self.tmp.with_name(self.tmp.name + ".scratch")
         self.created: set[str] = set()
-        self.parts: dict[str, list[str]] = {}  # the run tables appended in parts (append(temp=True))
         self.con = None
         try:
             self.target.parent.mkdir(parents=True, exist_ok=True)
@@ -192,39 +191,18 @@ class Staging:
             raise
 
     def append(self, tables: dict[str, pl.DataFrame], temp: bool = False) -> None:
-        """Append each frame to its table (created by the first append). `temp`: tables of the run only, in the
-        scratch database (never published), each append a part of its own until `gather` makes them one table:
-        appending into one table took up to ten times as long as creating it (1M evaluations in parts of 50,000:
-        15.1 s against 3.6 s), so that a partition's size cost time."""
+        """Append each frame to its table (created by the first append). `temp`: tables of the run only, created in
+        the scratch database (never published)."""
         with storage_said(self.tmp.parent, also=(OSError,)):
             for name, df in tables.items():
                 self.con.register("__frame", df)
-                if temp:
-                    parts = self.parts.setdefault(name, [])
-                    parts.append(f"{name}#{len(parts)}")
-                    self.con.execute(f'CREATE TABLE {SCRATCH}.main."{parts[-1]}" AS SELECT * FROM __frame')
-                elif name in self.created:
+                if name in self.created:
                     self.con.execute(f'INSERT INTO "{name}" SELECT * FROM __frame')
                 else:
-                    self.con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM __frame')
-                self.created.add(name)
+                    where = f"{SCRATCH}.main." if temp else ""
+                    self.con.execute(f'CREATE TABLE {where}"{name}" AS SELECT * FROM __frame')
+                    self.created.add(name)
                 self.con.unregister("__frame")
-
-    def gather(self) -> None:
-        """Make each run table appended in parts one table of its name, typed as its first part was (as appending
-        into it would have cast them), and drop the parts. Read through a view over the parts instead, the kept
-        evaluations were written as many small row groups that the file then rewrote, leaving the blocks of their
-        first copy free (at 1M in parts of 50,000: 297 MiB instead of 179 MiB)."""
-        with storage_said(self.tmp.parent, also=(OSError,)):
-            for name, parts in self.parts.items():
-                tables = [f'{SCRATCH}.main."{part}"' for part in parts]
-                typed = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"'
-                                  for c, t, *_ in self.con.execute(f"DESCRIBE {tables[0]}").fetchall())
-                union = " UNION ALL ".join(f"SELECT {typed} FROM {table}" for table in tables)
-                self.con.execute(f'CREATE TABLE {SCRATCH}.main."{name}" AS {union}')
-                for table in tables:
-                    self.con.execute(f"DROP TABLE {table}")
-            self.parts.clear()
 
     def finish(self, views: list[str], before_swap=None, beside=None) -> None:
         """Create the views, checkpoint, close; then `before_swap()` (which may refuse), then `beside(staged)`: the
