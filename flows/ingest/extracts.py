@@ -167,14 +167,23 @@ def _open_file(extract: str, path: Path, contract: dict[str, pl.DataType]) -> Ex
         _check_names(extract, path, names, contract)
         return ExtractFile(extract, path, {c: pl.String for c in contract})
     schema = _parquet_schema(path)
-    _check_names(extract, path, schema.names, contract)
-    for col, target in contract.items():
-        found, want = arrow_kind(schema.field(col).type), contract_kind(target)
-        if found not in _ACCEPTED[want]:
-            raise InputError(f"{path}: column '{col}' holds {_HOLDS.get(found, found)} ({schema.field(col).type}) "
-                             f"where {_WHAT[want]} is due{_HINT.get(want, '')}")
-    empty = _normalized(pa.schema([schema.field(c) for c in contract]).empty_table(), path)
-    return ExtractFile(extract, path, dict(pl.from_arrow(empty).schema))
+    key = (extract, schema, tuple(contract.items()))
+    if (source := _SOURCES.get(key)) is None:  # files of one schema are checked alike: once (0.35 ms a file)
+        _check_names(extract, path, schema.names, contract)
+        for col, target in contract.items():
+            found, want = arrow_kind(schema.field(col).type), contract_kind(target)
+            if found not in _ACCEPTED[want]:
+                raise InputError(f"{path}: column '{col}' holds {_HOLDS.get(found, found)} "
+                                 f"({schema.field(col).type}) where {_WHAT[want]} is due{_HINT.get(want, '')}")
+        empty = _normalized(pa.schema([schema.field(c) for c in contract]).empty_table(), path)
+        if len(_SOURCES) >= 1024:
+            _SOURCES.clear()
+        source = _SOURCES[key] = dict(pl.from_arrow(empty).schema)
+    return ExtractFile(extract, path, dict(source))
+
+
+# the contract columns' dtypes as read, of the Parquet schemas that passed the checks (by extract, schema, contract)
+_SOURCES: dict[tuple, dict[str, pl.DataType]] = {}
 
 
 def _check_names(extract: str, path: Path, names: list[str], contract: dict[str, pl.DataType]) -> None:
@@ -268,8 +277,15 @@ def _normalized(table: pa.Table, path: Path) -> pa.Table:
     return pa.table(columns, names=table.column_names)
 
 
-def batches(f: ExtractFile, rows: int) -> Iterator[pl.DataFrame]:
-    """The file's contract columns as stored, `rows` rows at a time, with FILE and LINE (1-based data row)."""
+def batches(f: ExtractFile, rows: int, arrow: bool = False) -> Iterator[pl.DataFrame | pa.Table]:
+    """The file's contract columns as stored, `rows` rows at a time, with FILE and LINE (1-based data row).
+    `arrow`: a Parquet file of at most `rows` rows comes as one Arrow table (`frame` makes it polars), so that the
+    tables of many small files become one frame at once: made one by one, their frames cost 0.4 ms a file (10,000
+    files of 100 applications and 10,000 of their spells: 7.7 s)."""
+    if arrow and not f.is_csv and (table := _small_parquet(f, rows)) is not None:
+        yield table.append_column(LINE, pa.array(range(1, table.num_rows + 1), pa.int64())).append_column(
+            FILE, pa.array([str(f.path)] * table.num_rows, pa.string()))
+        return
     reader = _csv_batches(f, rows) if f.is_csv else _parquet_batches(f, rows)
     offset = 0
     for df in reader:
@@ -280,13 +296,41 @@ def batches(f: ExtractFile, rows: int) -> Iterator[pl.DataFrame]:
         offset += df.height
 
 
+def frame(tables: list[pa.Table]) -> pl.DataFrame:
+    """One frame of the tables of `batches(arrow=True)` (of one schema); a value polars cannot take (a corrupt
+    file) is InputError naming the file that holds it."""
+    try:
+        return pl.from_arrow(pa.concat_tables(tables))
+    except (pl.exceptions.PolarsError, pl.exceptions.PanicException):  # a panic is a BaseException: named here
+        for table in tables:
+            _frame(table, table.column(FILE)[0].as_py() if table.num_rows else "(a file)")
+        raise
+
+
+def _small_parquet(f: ExtractFile, rows: int) -> pa.Table | None:
+    """A Parquet file of at most `rows` rows, read in one call and checked as `_parquet_batches` checks it; None
+    for a larger one."""
+    try:
+        pf = pq.ParquetFile(f.path)
+        if pf.metadata.num_rows > rows:
+            return None
+        table = pf.read(columns=list(f.source), use_threads=False)  # threads cost more than they save here
+        _check_utf8(f, table)
+        return _normalized(table, f.path)
+    except InputError:
+        raise
+    except OSError as exc:
+        raise _unreadable(f.path, exc, " as Parquet") from None
+    except Exception:
+        raise InputError(f"{f.path}: cannot be read as Parquet (a corrupt or truncated file)") from None
+
+
 def _parquet_batches(f: ExtractFile, rows: int) -> Iterator[pl.DataFrame]:
     try:
         pf = pq.ParquetFile(f.path)
         if pf.metadata.num_rows <= rows:  # a small file in one read (many small files cost little more than one)
             table = pf.read(columns=list(f.source), use_threads=False)  # threads cost more than they save here
-            for b in table.to_batches():
-                _check_utf8(f, b)
+            _check_utf8(f, table)
             yield _frame(_normalized(table, f.path), f.path)
             return
         for b in pf.iter_batches(batch_size=rows, columns=list(f.source)):
@@ -300,8 +344,15 @@ def _parquet_batches(f: ExtractFile, rows: int) -> Iterator[pl.DataFrame]:
         raise InputError(f"{f.path}: cannot be read as Parquet (a corrupt or truncated file)") from None
 
 
-def _check_utf8(f: ExtractFile, batch: pa.RecordBatch) -> None:
-    """Parquet readers do not check that text is UTF-8; a corrupt file could hand invalid text on."""
+def _check_utf8(f: ExtractFile, batch: pa.RecordBatch | pa.Table) -> None:
+    """Parquet readers do not check that text is UTF-8; a corrupt file could hand invalid text on. Checked in one
+    call for the whole batch (a call per column cost 3.5 s for 20,000 small files), then, when it fails, column by
+    column to name the one."""
+    try:
+        batch.validate(full=True)
+        return
+    except pa.ArrowInvalid:
+        pass
     for name, column in zip(batch.schema.names, batch.columns, strict=True):
         if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
             try:
@@ -309,6 +360,7 @@ def _check_utf8(f: ExtractFile, batch: pa.RecordBatch) -> None:
             except pa.ArrowInvalid:
                 raise InputError(f"{f.path}: column '{name}' holds bytes that are not UTF-8 text "
                                  "(a corrupt file)") from None
+    raise InputError(f"{f.path}: cannot be read as Parquet (a corrupt or truncated file)")
 
 
 # The longest field of a CSV file that is read: 16 MB (a longer one refuses the file, naming its line and column:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
 
 from flows.ingest import extracts
 from flows.runtime.errors import InputError
@@ -59,11 +60,12 @@ def preflight(specs: dict[str, list[str]], models: dict) -> dict[str, list[Path]
     return files
 
 
-def raw_batches(extract: str, path: Path, model) -> Iterator[pl.DataFrame]:
+def raw_batches(extract: str, path: Path, model, arrow: bool = False) -> Iterator[pl.DataFrame | pa.Table]:
     """One file of an extract as stored, `BATCH_ROWS` rows at a time, with FILE and LINE (parse_model parses them).
-    InputError naming the file (and the column or line) when it cannot be read as the contract says."""
+    InputError naming the file (and the column or line) when it cannot be read as the contract says. `arrow`: a
+    small Parquet file as an Arrow table (extracts.batches)."""
     f = extracts.open_file(extract, path, model_dtypes(model))
-    yield from extracts.batches(f, BATCH_ROWS)
+    yield from extracts.batches(f, BATCH_ROWS, arrow=arrow)
 
 
 def parsed_batches(extract: str, path: Path, model) -> Iterator[pl.DataFrame]:

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from flows.ingest import extracts, reading
 from flows.runtime import interrupts
@@ -115,8 +116,9 @@ def ingest_extract(extract: str, files: list[Path], spill: Spill, as_of: dt.date
     pl.DataFrame(schema=REJECTED_COLUMNS_IN_BATCH).write_parquet(
         _mkdir(spill.root / "rejected") / f"{extract}-empty.parquet")
     # Raw batches of several files are parsed and spilled together (many small files cost what one file does):
-    # pending raw batches by their columns' types, parsed and written once they hold BATCH_ROWS rows in all.
-    pending: dict[tuple, list[pl.DataFrame]] = {}
+    # pending raw batches by their columns' types, parsed and written once they hold BATCH_ROWS rows in all; a small
+    # Parquet file's as an Arrow table, all of them made one frame at once.
+    pending: dict[tuple, list[pl.DataFrame | pa.Table]] = {}
     written = held = 0  # batches written; rows pending
 
     def flush(schema: tuple) -> None:
@@ -124,8 +126,9 @@ def ingest_extract(extract: str, files: list[Path], spill: Spill, as_of: dt.date
         raw = pending.pop(schema, [])
         if not raw:
             return
-        held -= sum(b.height for b in raw)
-        typed = parse_model(pl.concat(raw, how="vertical").lazy(), model).collect()
+        held -= sum(len(b) for b in raw)
+        whole = extracts.frame(raw) if isinstance(raw[0], pa.Table) else pl.concat(raw, how="vertical")
+        typed = parse_model(whole.lazy(), model).collect()
         typed = keyed(extract, typed.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64)))
         kept, rejected = split(typed, batch_reasons(extract, typed, as_of), extract)
         tag = f"p{written:06d}"
@@ -143,11 +146,11 @@ def ingest_extract(extract: str, files: list[Path], spill: Spill, as_of: dt.date
         # the file as it is read: hashed first, and the same file (inode, size, time) once read; else the run stops
         # (a file replaced or still being written would be recorded, and archived, as what was decided)
         before, identity = reading.InputFile.of(extract, path, None), _identity(path)
-        for raw in reading.raw_batches(extract, path, model):
-            schema = tuple(raw.schema.items())
+        for raw in reading.raw_batches(extract, path, model, arrow=True):
+            schema = ("arrow", raw.schema) if isinstance(raw, pa.Table) else tuple(raw.schema.items())
             pending.setdefault(schema, []).append(raw)
-            rows += raw.height
-            held += raw.height
+            rows += len(raw)
+            held += len(raw)
             if held >= reading.BATCH_ROWS:
                 for waiting in list(pending):
                     flush(waiting)

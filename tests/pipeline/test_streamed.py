@@ -44,3 +44,39 @@ def test_the_streamed_path_publishes_what_one_batch_and_one_partition_publish(pr
     assert len(whole["assessments"]) == 3000 and len(whole["rejected_rows"]) > 0  # the sample, with its bad rows
     for name in OUTPUTS:
         assert streamed[name] == whole[name], name
+
+
+def test_many_small_parquet_files_read_together_publish_what_they_publish_read_one_by_one(prefect_api, tmp_path):
+    """Small Parquet files are read as Arrow tables and made one frame per batch (flows/ingest/extracts.py,
+    `batches(arrow=True)`): the sample's Parquet applications and spells split into files of 50 rows (30 and 144
+    files, beside its CSV files), read together (one batch) and one file at a time (a batch smaller than a file,
+    so each is read as polars batches of its own), publish every row alike, where each row was read included."""
+    import shutil
+
+    import polars as pl
+
+    from flows.cli.common import SAMPLE
+
+    split = tmp_path / "sample"
+    for extract in ("applications", "experience", "wages"):
+        (split / extract).mkdir(parents=True)
+        for f in sorted((SAMPLE / extract).iterdir()):
+            if f.suffix != ".parquet":
+                shutil.copy(f, split / extract / f.name)
+                continue
+            for i, part in enumerate(pl.read_parquet(f).iter_slices(50)):
+                part.write_parquet(split / extract / f"{f.stem}_{i:04d}.parquet")
+    assert len(list((split / "experience").glob("*.parquet"))) == 144
+
+    def read_with(batch: int) -> dict[str, list]:
+        db = tmp_path / f"b{batch}.duckdb"
+        done = qcpilot({**prefect_api, "QCPILOT_BATCH_ROWS": str(batch)}, "run", "--db", str(db),
+                       *[arg for e in ("applications", "experience", "wages") for arg in (f"--{e}", str(split / e))])
+        assert done.returncode == 0, done.stderr
+        with duckdb.connect(str(db), read_only=True) as con:
+            return {name: con.sql(sql).fetchall() for name, sql in OUTPUTS.items()}
+
+    together, one_by_one = read_with(10**9), read_with(40)
+    assert len(together["assessments"]) == 3000 and len(together["rejected_rows"]) > 0
+    for name in OUTPUTS:
+        assert together[name] == one_by_one[name], name

@@ -527,8 +527,8 @@ def test_a_file_replaced_while_it_is_read_stops_the_run(tmp_path, prefect_harnes
     replacement = write_csv([app(application_id="Z1", person_id="Z1")], APP_COLUMNS, tmp_path / "z.csv")
     batches = reading.raw_batches
 
-    def replaced_while_read(extract, path, model):
-        for batch in batches(extract, path, model):
+    def replaced_while_read(extract, path, model, **kw):
+        for batch in batches(extract, path, model, **kw):
             if path == target and replacement.exists():
                 os.replace(replacement, target)  # the source system delivers again while the run reads
             yield batch
