@@ -12,6 +12,7 @@ quote a row, so it is never shown.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import glob
@@ -308,40 +309,38 @@ def frame(tables: list[pa.Table]) -> pl.DataFrame:
 
 
 def _small_parquet(f: ExtractFile, rows: int) -> pa.Table | None:
-    """A Parquet file of at most `rows` rows, read in one call and checked as `_parquet_batches` checks it; None
-    for a larger one."""
-    try:
+    """A Parquet file of at most `rows` rows, read in one call (threads cost more than they save here) and
+    checked; None for a larger one."""
+    with _reading_parquet(f.path):
         pf = pq.ParquetFile(f.path)
         if pf.metadata.num_rows > rows:
             return None
-        table = pf.read(columns=list(f.source), use_threads=False)  # threads cost more than they save here
+        table = pf.read(columns=list(f.source), use_threads=False)
         _check_utf8(f, table)
         return _normalized(table, f.path)
-    except InputError:
-        raise
-    except OSError as exc:
-        raise _unreadable(f.path, exc, " as Parquet") from None
-    except Exception:
-        raise InputError(f"{f.path}: cannot be read as Parquet (a corrupt or truncated file)") from None
 
 
 def _parquet_batches(f: ExtractFile, rows: int) -> Iterator[pl.DataFrame]:
-    try:
-        pf = pq.ParquetFile(f.path)
-        if pf.metadata.num_rows <= rows:  # a small file in one read (many small files cost little more than one)
-            table = pf.read(columns=list(f.source), use_threads=False)  # threads cost more than they save here
-            _check_utf8(f, table)
-            yield _frame(_normalized(table, f.path), f.path)
-            return
-        for b in pf.iter_batches(batch_size=rows, columns=list(f.source)):
+    if (table := _small_parquet(f, rows)) is not None:  # many small files cost little more than one
+        yield _frame(table, f.path)
+        return
+    with _reading_parquet(f.path):
+        for b in pq.ParquetFile(f.path).iter_batches(batch_size=rows, columns=list(f.source)):
             _check_utf8(f, b)
             yield _frame(_normalized(pa.Table.from_batches([b]), f.path), f.path)
+
+
+@contextlib.contextmanager
+def _reading_parquet(path: Path) -> Iterator[None]:
+    """Within: what pyarrow raises reading a Parquet file is one line naming it (InputError)."""
+    try:
+        yield
     except InputError:
         raise
     except OSError as exc:
-        raise _unreadable(f.path, exc, " as Parquet") from None
-    except Exception:
-        raise InputError(f"{f.path}: cannot be read as Parquet (a corrupt or truncated file)") from None
+        raise _unreadable(path, exc, " as Parquet") from None
+    except Exception:  # pyarrow raises several kinds for a corrupt or truncated file
+        raise InputError(f"{path}: cannot be read as Parquet (a corrupt or truncated file)") from None
 
 
 def _check_utf8(f: ExtractFile, batch: pa.RecordBatch | pa.Table) -> None:
