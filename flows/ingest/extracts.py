@@ -255,8 +255,9 @@ def _unreadable(path: Path, exc: OSError, what: str = "") -> OSError | InputErro
 
 
 def _normalized(table: pa.Table, path: Path) -> pa.Table:
-    """Arrow columns as polars reads them faithfully: text for dictionaries, float64 for decimals (an integer column
-    then rejects non-integral values, as for floats), microsecond timestamps in UTC (any offset) or naive (a
+    """Arrow columns as polars reads them faithfully: text for dictionaries, float64 for decimals (the double nearest
+    to the decimal, as its text would be read; an integer column then rejects non-integral values, as for floats),
+    microsecond timestamps in UTC (any offset) or naive (a
     nanosecond one cut to its microsecond: nothing finer is kept, and a nanosecond column cannot overflow).
     A timestamp beyond what microseconds can hold (years 1677-2262... 294 247) stops the run, naming its line."""
     columns = []
@@ -265,8 +266,8 @@ def _normalized(table: pa.Table, path: Path) -> pa.Table:
         try:
             if pa.types.is_dictionary(t):
                 col = col.cast(t.value_type)
-            elif pa.types.is_decimal(t):
-                col = col.cast(pa.float64())
+            elif pa.types.is_decimal(t):  # through its text: the nearest double (a cast gives 19.240000000000002)
+                col = col.cast(pa.string()).cast(pa.float64())
             elif pa.types.is_timestamp(t):  # nanoseconds are read to the microsecond (contract "Times")
                 col = col.cast(pa.timestamp("us", "UTC" if t.tz is not None else None), safe=t.unit != "ns")
             elif pa.types.is_date64(t):
@@ -346,19 +347,21 @@ def _reading_parquet(path: Path) -> Iterator[None]:
 def _check_utf8(f: ExtractFile, batch: pa.RecordBatch | pa.Table) -> None:
     """Parquet readers do not check that text is UTF-8; a corrupt file could hand invalid text on. Checked in one
     call for the whole batch (a call per column cost 3.5 s for 20,000 small files), then, when it fails, column by
-    column to name the one."""
+    column to name the one (text of any kind: plain, large, viewed or dictionary-encoded)."""
     try:
         batch.validate(full=True)
         return
     except pa.ArrowInvalid:
         pass
     for name, column in zip(batch.schema.names, batch.columns, strict=True):
-        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-            try:
-                column.validate(full=True)
-            except pa.ArrowInvalid:
+        try:
+            column.validate(full=True)
+        except pa.ArrowInvalid:
+            kind = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
+            if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
                 raise InputError(f"{f.path}: column '{name}' holds bytes that are not UTF-8 text "
                                  "(a corrupt file)") from None
+            raise InputError(f"{f.path}: column '{name}' holds values that cannot be read (a corrupt file)") from None
     raise InputError(f"{f.path}: cannot be read as Parquet (a corrupt or truncated file)")
 
 

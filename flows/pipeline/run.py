@@ -93,6 +93,10 @@ def contained(fn):
             staging = next((a for a in args if isinstance(a, database.Staging)), None)
             if isinstance(exc, duckdb.Error) and database.is_storage_failure(exc) and staging is not None:
                 raise database.storage_error(exc, staging.tmp.parent) from None
+            if isinstance(exc, duckdb.OutOfMemoryException):
+                raise InternalError(f"DuckDB ran out of the memory a run gives it ({database.memory_limit()}, "
+                                    f"QCPILOT_DUCKDB_MEMORY) at {_where(exc)}: give it more; nothing was "
+                                    "published") from None
             raise InternalError(f"internal error ({type(exc).__name__} at {_where(exc)}); "
                                 "nothing was published") from None
     return task_body

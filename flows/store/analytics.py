@@ -161,7 +161,9 @@ def build(full: Path, target: Path, run_id: str, key: str, described: Book | Non
         con.register("rejected_keys", rejected.select(
             "extract", "source_file", "row_number", application_key(pl.col("application_id")).alias("rejected_key")))
         for table in analytics.TABLES:
+            con.execute(f"SET preserve_insertion_order = {table in analytics.ORDERED}")
             con.execute(analytics.carried_table_sql(table, columns[table], "published"))
+        con.execute("RESET preserve_insertion_order")
         con.unregister("rejected_keys")
         con.execute("DETACH published")
         shown = analytics.application_columns([c for c in APPLICATION_COLUMNS if c in columns["evaluations"]])

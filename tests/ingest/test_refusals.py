@@ -243,3 +243,34 @@ def test_no_message_or_log_holds_a_rows_content(tmp_path, prefect_api):
         for secret in (PERSON, BIRTH, "19770707", FUNDS):
             assert secret not in text, (case, secret, text)
         assert "Traceback" not in text, (case, text)
+
+
+def _with_column(path, name: str, values) -> None:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    pq.write_table(table.set_column(table.schema.get_field_index(name), name, values), path)
+
+
+def test_text_that_is_not_utf8_in_a_dictionary_encoded_parquet_column_names_the_column(tmp_path):
+    """Found by the hostile tester of issue #24: the check of a whole file at once fell back on the plain text
+    columns only, so a dictionary-encoded one was called a corrupt file without its column."""
+    import pyarrow as pa
+
+    path = typed_parquet(tmp_path)
+    not_utf8 = pa.array([b"Jos\xe9", b"Analyste"], pa.binary()).view(pa.string())  # a view: no check made
+    _with_column(path, "job_title", pa.DictionaryArray.from_arrays(pa.array([0, 1], pa.int32()), not_utf8))
+    assert refusal(path) == f"{path}: column 'job_title' holds bytes that are not UTF-8 text (a corrupt file)"
+
+
+def test_a_parquet_decimal_amount_is_read_to_the_cent(tmp_path):
+    """Found by the hostile tester of issue #24: a decimal cast to a double gave 19.240000000000002 for 19.24."""
+    import decimal
+
+    import pyarrow as pa
+
+    path = typed_parquet(tmp_path)
+    _with_column(path, "funds_available_cad",
+                 pa.array([decimal.Decimal("18308.01"), decimal.Decimal("19.24")], pa.decimal128(14, 2)))
+    df, _ = reading.read_extract("applications", [path], APPS)
+    assert df.get_column("funds_available_cad").to_list() == [18308.01, 19.24]

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from flows import cli
 from flows.cli.common import DATA, DEFAULT_CONFIG
 from flows.store import database
+from tests.conftest import qcpilot
 from tests.factories import APP_COLUMNS, SPELL_COLUMNS, WAGE_COLUMNS, app, spell, wage, write_csv
 
 CONTRACT_TABLES = {"applications", "rule_results", "eligibility", "wage_checks", "selections", "rejected_rows", "runs",
@@ -229,3 +230,16 @@ def test_an_internal_error_fails_the_run_with_where_it_happened_but_not_the_libr
     assert state.is_failed()
     assert state.message.startswith("internal error (ValueError at ") and "P-SECRET" not in state.message
     assert "test_flow.py" in state.message  # where: the frames of the stack, not the message
+
+
+def test_a_run_that_duckdb_cannot_hold_in_its_memory_says_so_in_one_line(prefect_api, tmp_path):
+    """Found by the hostile tester of issue #24: it said `internal error (OutOfMemoryException ...)`, which does
+    not tell the operator what to give more of."""
+    db = tmp_path / "q.duckdb"
+    done = qcpilot({**prefect_api, "QCPILOT_DUCKDB_MEMORY": "16MB", "QCPILOT_PARTITION_ROWS": "100"},
+                   "run", "--sample", "--db", str(db))
+    assert done.returncode == 1 and not db.exists()
+    [line] = done.stderr.strip().splitlines()
+    said = "qcpilot: DuckDB ran out of the memory a run gives it (16MB, QCPILOT_DUCKDB_MEMORY) at "
+    assert line.startswith(said), line
+    assert line.endswith(": give it more; nothing was published"), line
