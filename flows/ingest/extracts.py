@@ -257,8 +257,8 @@ def _unreadable(path: Path, exc: OSError, what: str = "") -> OSError | InputErro
 def _normalized(table: pa.Table, path: Path) -> pa.Table:
     """Arrow columns as polars reads them faithfully: text for dictionaries, float64 for decimals (the double nearest
     to the decimal, as its text would be read; an integer column then rejects non-integral values, as for floats),
-    microsecond timestamps in UTC (any offset) or naive (a
-    nanosecond one cut to its microsecond: nothing finer is kept, and a nanosecond column cannot overflow).
+    microsecond timestamps in UTC (any offset) or naive (a nanosecond one cut to its microsecond: nothing finer is
+    kept, and a nanosecond column cannot overflow).
     A timestamp beyond what microseconds can hold (years 1677-2262... 294 247) stops the run, naming its line."""
     columns = []
     for name, col in zip(table.column_names, table.columns, strict=True):

@@ -221,8 +221,8 @@ def _caps_chart(rows: pl.DataFrame, lang: str, w: dict) -> str:
     programs = list(dict.fromkeys(rows.get_column("program").to_list()))
     sizes = [rows.filter(pl.col("program") == p).height for p in programs]
     fig, axes = _pyplot().subplots(len(programs), 1, sharex=True, squeeze=False,
-                             figsize=(9, 0.28 * sum(sizes) + 0.35 * len(programs) + 0.9),
-                             gridspec_kw={"height_ratios": sizes, "hspace": 0.3})
+                                   figsize=(9, 0.28 * sum(sizes) + 0.35 * len(programs) + 0.9),
+                                   gridspec_kw={"height_ratios": sizes, "hspace": 0.3})
     for ax, program in zip(axes[:, 0], programs, strict=True):
         part = rows.filter(pl.col("program") == program)
         labels = [_text(f"{label(s, lang) if s else w['whole_program']} · {y}")
