@@ -45,17 +45,22 @@ def evaluate_partition(apps: pl.DataFrame, spells: pl.DataFrame, facts: RunFacts
     }
 
 
+def run_tables(con, apps: pl.DataFrame, spells: pl.DataFrame, facts: RunFacts) -> dict[str, pl.DataFrame]:
+    """What a partition gives keep() (transforms/keep.py): its evaluations (evaluate_partition) and the digests of
+    what each read and of its wage lines (keep.digests, computed by DuckDB on `con`)."""
+    out = evaluate_partition(apps, spells, facts)
+    return {**out, "digests": digests(con, apps, spells, out, CONTRACT["applications"], CONTRACT["experience"])}
+
+
 def evaluate(apps: pl.DataFrame, spells: pl.DataFrame, wages: pl.DataFrame, refs: References,
              p: Parameters) -> dict[str, pl.DataFrame]:
     """A whole (small) population evaluated and kept as a run keeps it, in an in-memory DuckDB (the run's facts
     computed here): the kept `evaluations`, `evaluation_wages` and `deliveries`, and the delivery's `applications`,
     `assessments` and `wage_checks` read through their views, sorted by application_id."""
     apps, spells = with_keys(apps), with_keys(spells)
-    out = evaluate_partition(apps, spells, run_facts(refs, wages, rulebook(p)))
     con = duckdb.connect()
     try:
-        for name, frame in {**out, "digests": digests(con, apps, spells, out, CONTRACT["applications"],
-                                                       CONTRACT["experience"])}.items():
+        for name, frame in run_tables(con, apps, spells, run_facts(refs, wages, rulebook(p))).items():
             con.register("__frame", frame)
             con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM __frame')
             con.unregister("__frame")

@@ -130,8 +130,8 @@ def decided(cases: Cases, basis: Basis, as_of: dt.datetime | None = None) -> Ite
     from flows.store.layout import CARRIED_DDL
     from schemas import MODELS
     from transforms import engine
-    from transforms.evaluate import APPLICATION_COLUMNS, CONTRACT, evaluate_partition, reading_views, run_facts
-    from transforms.keep import digests, keep, keep_rulebook
+    from transforms.evaluate import APPLICATION_COLUMNS, reading_views, run_facts, run_tables
+    from transforms.keep import keep, keep_rulebook
     from transforms.parse import parse_model
     from transforms.selection import decide
     from transforms.validate import validate_deliveries
@@ -151,9 +151,7 @@ def decided(cases: Cases, basis: Basis, as_of: dt.datetime | None = None) -> Ite
         for ddl in CARRIED_DDL.values():  # a new ledger, as a run on a new database starts it
             con.execute(ddl)
         # flows/pipeline/run.py `evaluate`: the partition's evaluations, kept, the rule book read, the reading views
-        out = evaluate_partition(apps, spells, facts)
-        _create(con, {**out, "digests": digests(con, apps, spells, out, CONTRACT["applications"],
-                                                CONTRACT["experience"])})
+        _create(con, run_tables(con, apps, spells, facts))
         keep(con, RUN_ID, APPLICATION_COLUMNS)
         _create(con, {"rules": engine.rules_table(basis.book.rules, basis.parameters)})
         rulebook_id = keep_rulebook(con)

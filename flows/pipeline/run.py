@@ -35,8 +35,8 @@ from flows.store import analytics, database, datadocs, layout, lock
 from schemas import MODELS
 from schemas.enums import MAX_REJECTED_PERCENT, PROGRAMS
 from transforms import engine
-from transforms.evaluate import APPLICATION_COLUMNS, CONTRACT, evaluate_partition, reading_views, run_facts
-from transforms.keep import PRUNE_SQL, digests, keep, keep_rulebook
+from transforms.evaluate import APPLICATION_COLUMNS, reading_views, run_facts, run_tables
+from transforms.keep import PRUNE_SQL, keep, keep_rulebook
 from transforms.parameters import Parameters
 from transforms.rules import rulebook
 from transforms.selection import VIEWS_SQL, decide
@@ -181,9 +181,7 @@ def evaluate(staging: database.Staging, store: spill.Spill, dropped: pl.DataFram
         apps, spells = spill.partition(store, bucket, dropped)
         # no valid application at all: the last bucket still creates the tables, empty
         if apps.height or (bucket == store.buckets - 1 and "evaluated" not in staging.created):
-            out = evaluate_partition(apps, spells, facts)
-            staging.append({**out, "digests": digests(staging.con, apps, spells, out, CONTRACT["applications"],
-                                                      CONTRACT["experience"])}, temp=True)
+            staging.append(run_tables(staging.con, apps, spells, facts), temp=True)
         kept["applications"] += apps.height
         kept["experience"] += spells.height
     keep(staging.con, run_id, APPLICATION_COLUMNS)
