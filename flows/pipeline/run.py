@@ -93,13 +93,17 @@ def contained(fn):
             staging = next((a for a in args if isinstance(a, database.Staging)), None)
             if isinstance(exc, duckdb.Error) and database.is_storage_failure(exc) and staging is not None:
                 raise database.storage_error(exc, staging.tmp.parent) from None
-            if isinstance(exc, duckdb.OutOfMemoryException):
-                raise InternalError(f"DuckDB ran out of the memory a run gives it ({database.memory_limit()}, "
-                                    f"QCPILOT_DUCKDB_MEMORY) at {_where(exc)}: give it more; nothing was "
-                                    "published") from None
-            raise InternalError(f"internal error ({type(exc).__name__} at {_where(exc)}); "
-                                "nothing was published") from None
+            raise InternalError(unexpected(exc)) from None
     return task_body
+
+
+def unexpected(exc: BaseException) -> str:
+    """The one line of an exception no part of qcpilot raised: named by its type and its place in the code (a
+    library's text may quote a row); DuckDB out of its memory says which limit to raise."""
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return (f"DuckDB ran out of the memory a run gives it ({database.memory_limit()}, QCPILOT_DUCKDB_MEMORY) at "
+                f"{_where(exc)}: give it more; nothing was published")
+    return f"internal error ({type(exc).__name__} at {_where(exc)}); nothing was published"
 
 
 @task(cache_policy=NO_CACHE, persist_result=False, **RETRIES)
@@ -354,7 +358,7 @@ def failed(exc: BaseException, what: str, run_id: str) -> Failed:
         interrupts.reraise_if_received(exc)
         if os.environ.get("QCPILOT_DEBUG"):
             raise exc
-        message, code = f"internal error ({type(exc).__name__} at {_where(exc)}); nothing was published", 1
+        message, code = unexpected(exc), 1
     get_run_logger().error("%s %s: %s", what, run_id, message)
     # the state's message is shown by the UI and the CLI as it is: escaped here (a path may hold a newline)
     return Failed(message=terminal.shown(message),
