@@ -281,21 +281,25 @@ def _normalized(table: pa.Table, path: Path) -> pa.Table:
 
 def batches(f: ExtractFile, rows: int, arrow: bool = False) -> Iterator[pl.DataFrame | pa.Table]:
     """The file's contract columns as stored, `rows` rows at a time, with FILE and LINE (1-based data row).
-    `arrow`: a Parquet file of at most `rows` rows comes as one Arrow table (`frame` makes it polars), so that the
-    tables of many small files become one frame at once: made one by one, their frames cost 0.4 ms a file (10,000
-    files of 100 applications and 10,000 of their spells: 7.7 s)."""
-    if arrow and not f.is_csv and (table := _small_parquet(f, rows)) is not None:
-        yield table.append_column(LINE, pa.array(range(1, table.num_rows + 1), pa.int64())).append_column(
-            FILE, pa.array([str(f.path)] * table.num_rows, pa.string()))
-        return
-    reader = _csv_batches(f, rows) if f.is_csv else _parquet_batches(f, rows)
+    `arrow`: a Parquet file's batches come as Arrow tables (`frame` makes them polars), so that the tables of many
+    small files become one frame at once: made one by one, their frames cost 0.4 ms a file (10,000 files of 100
+    applications and 10,000 of their spells: 7.7 s)."""
+    if f.is_csv:
+        reader = _csv_batches(f, rows)
+    else:
+        reader = _parquet_tables(f, rows)
+        if not arrow:
+            reader = (_frame(table, f.path) for table in reader)
     offset = 0
-    for df in reader:
-        yield df.with_columns(
-            pl.int_range(offset + 1, offset + 1 + df.height, dtype=pl.Int64).alias(LINE),
-            pl.lit(str(f.path)).alias(FILE),
-        )
-        offset += df.height
+    for batch in reader:
+        n = len(batch)
+        if isinstance(batch, pa.Table):
+            yield batch.append_column(LINE, pa.array(range(offset + 1, offset + 1 + n), pa.int64())).append_column(
+                FILE, pa.array([str(f.path)] * n, pa.string()))
+        else:
+            yield batch.with_columns(pl.int_range(offset + 1, offset + 1 + n, dtype=pl.Int64).alias(LINE),
+                                     pl.lit(str(f.path)).alias(FILE))
+        offset += n
 
 
 def frame(tables: list[pa.Table]) -> pl.DataFrame:
@@ -309,26 +313,19 @@ def frame(tables: list[pa.Table]) -> pl.DataFrame:
         raise
 
 
-def _small_parquet(f: ExtractFile, rows: int) -> pa.Table | None:
-    """A Parquet file of at most `rows` rows, read in one call (threads cost more than they save here) and
-    checked; None for a larger one."""
+def _parquet_tables(f: ExtractFile, rows: int) -> Iterator[pa.Table]:
+    """A Parquet file's contract columns, checked and normalized, `rows` rows at a time: a small file in one read
+    (many small files cost little more than one; threads cost more than they save there)."""
     with _reading_parquet(f.path):
         pf = pq.ParquetFile(f.path)
-        if pf.metadata.num_rows > rows:
-            return None
-        table = pf.read(columns=list(f.source), use_threads=False)
-        _check_utf8(f, table)
-        return _normalized(table, f.path)
-
-
-def _parquet_batches(f: ExtractFile, rows: int) -> Iterator[pl.DataFrame]:
-    if (table := _small_parquet(f, rows)) is not None:  # many small files cost little more than one
-        yield _frame(table, f.path)
-        return
-    with _reading_parquet(f.path):
-        for b in pq.ParquetFile(f.path).iter_batches(batch_size=rows, columns=list(f.source)):
+        if pf.metadata.num_rows <= rows:
+            table = pf.read(columns=list(f.source), use_threads=False)
+            _check_utf8(f, table)
+            yield _normalized(table, f.path)
+            return
+        for b in pf.iter_batches(batch_size=rows, columns=list(f.source)):
             _check_utf8(f, b)
-            yield _frame(_normalized(pa.Table.from_batches([b]), f.path), f.path)
+            yield _normalized(pa.Table.from_batches([b]), f.path)
 
 
 @contextlib.contextmanager

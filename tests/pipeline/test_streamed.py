@@ -47,10 +47,11 @@ def test_the_streamed_path_publishes_what_one_batch_and_one_partition_publish(pr
 
 
 def test_many_small_parquet_files_read_together_publish_what_they_publish_read_one_by_one(prefect_api, tmp_path):
-    """Small Parquet files are read as Arrow tables and made one frame per batch (flows/ingest/extracts.py,
+    """Parquet files are read as Arrow tables and made one frame per batch (flows/ingest/extracts.py,
     `batches(arrow=True)`): the sample's Parquet applications and spells split into files of 50 rows (30 and 144
     files, beside its CSV files), read together (one batch) and one file at a time (a batch smaller than a file,
-    so each is read as polars batches of its own), publish every row alike, where each row was read included."""
+    so each file is read in parts and parsed on its own), publish every row alike, where each row was read
+    included."""
     import shutil
 
     import polars as pl
