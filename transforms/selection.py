@@ -31,8 +31,8 @@ _DECIDED = ["application_id", "person_id", "program", "stream", "selection_year"
             "application_key", "person_key", "evaluation_id", "promoted"]
 
 # Each application's current entry in the ledger: a promotion (rules.md §5.6) supersedes its cap_reached entry.
-LATEST_SQL = """SELECT * FROM decisions
-WHERE NOT (status = 'cap_reached' AND application_key IN (SELECT application_key FROM decisions WHERE promoted))"""
+LATEST_SQL = """(SELECT * FROM decisions x WHERE NOT (status = 'cap_reached' AND EXISTS (
+    SELECT 1 FROM decisions p WHERE p.promoted AND p.application_key = x.application_key)))"""
 
 
 def _relations(con: duckdb.DuckDBPyConnection) -> None:
@@ -62,25 +62,36 @@ def decide(con: duckdb.DuckDBPyConnection, *, run_id: str, decided_at, engine_ve
 
 # `selections`: every application the ledger decided (whether or not the latest delivery has it) with its current
 # entry, and every application of the latest delivery the ledger does not hold: undetermined (the only status that
-# is not a decision), not ranked.
+# is not a decision), not ranked. Written as the union of the two, each joined on the application key, so that a
+# filter on the key (`qcpilot explain`, an analyst's lookup) reaches the tables: as one full outer join, with the
+# duplicates' aggregate over the whole ledger, one application took 0.8 s at 10M, now 0.01 to 0.06 s.
 SELECTIONS_VIEW = f"""
 CREATE OR REPLACE VIEW selections AS
-WITH latest AS ({LATEST_SQL})
-SELECT coalesce(d.application_id, a.application_id) AS application_id,
-       coalesce(d.application_key, a.application_key) AS application_key, coalesce(d.program, a.program) AS program,
+SELECT d.application_id, d.application_key, coalesce(d.program, a.program) AS program,
        coalesce(d.stream, a.stream) AS stream,
        coalesce(d.selection_year, CAST(year(a.submitted_on) AS INTEGER)) AS selection_year,
-       coalesce(d.status, 'undetermined') AS status, d.rank_in_stream, d.rank_in_program, d.stream_cap,
-       d.program_cap, d.cap_applied, coalesce(d.late_arrival, false) AS late_arrival, d.decided_run_id,
-       d.decided_at, coalesce(d.promoted, false) AS promoted, a.application_id IS NOT NULL AS in_latest_delivery,
+       d.status, d.rank_in_stream, d.rank_in_program, d.stream_cap, d.program_cap, d.cap_applied,
+       coalesce(d.late_arrival, false) AS late_arrival, d.decided_run_id, d.decided_at,
+       coalesce(d.promoted, false) AS promoted, a.application_id IS NOT NULL AS in_latest_delivery,
        d.evaluation_id AS decided_evaluation_id, a.evaluation_id AS delivered_evaluation_id,
        r.ranked_id AS duplicate_of
-FROM latest d FULL OUTER JOIN applications a ON a.application_key = d.application_key
+FROM {LATEST_SQL} d LEFT JOIN applications a ON a.application_key = d.application_key
 -- §5.3: a duplicate's person has one application ranked (selected or cap_reached) in that program and year: that one
-LEFT JOIN (SELECT person_key, program, selection_year, arg_min(application_id, submitted_at) AS ranked_id
-           FROM latest WHERE status IN ('selected', 'cap_reached') GROUP BY ALL) r
-       ON d.status = 'duplicate' AND r.person_key = d.person_key AND r.program = d.program
-          AND r.selection_year = d.selection_year
+LEFT JOIN (SELECT d.application_key, arg_min(r.application_id, r.submitted_at) AS ranked_id
+           FROM {LATEST_SQL} d JOIN {LATEST_SQL} r
+                ON r.person_key = d.person_key AND r.program = d.program AND r.selection_year = d.selection_year
+           WHERE d.status = 'duplicate' AND r.status IN ('selected', 'cap_reached')
+           GROUP BY d.application_key) r ON r.application_key = d.application_key
+UNION ALL BY NAME
+SELECT a.application_id, a.application_key, a.program, a.stream,
+       CAST(year(a.submitted_on) AS INTEGER) AS selection_year, 'undetermined' AS status,
+       NULL::BIGINT AS rank_in_stream, NULL::BIGINT AS rank_in_program, NULL::BIGINT AS stream_cap,
+       NULL::BIGINT AS program_cap, NULL::VARCHAR AS cap_applied, false AS late_arrival,
+       NULL::VARCHAR AS decided_run_id, NULL::TIMESTAMPTZ AS decided_at, false AS promoted,
+       true AS in_latest_delivery, NULL::BIGINT AS decided_evaluation_id, a.evaluation_id AS delivered_evaluation_id,
+       NULL::VARCHAR AS duplicate_of
+FROM applications a LEFT JOIN decisions x ON x.application_key = a.application_key
+WHERE x.application_key IS NULL
 """
 
 
