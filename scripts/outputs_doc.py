@@ -15,7 +15,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from flows.rulebook.parameters import load, parameters_path  # noqa: E402
+from flows.rulebook import parameters_path  # noqa: E402
+from flows.rulebook.parameters import load  # noqa: E402
 from flows.runtime.errors import InputError  # noqa: E402
 from flows.runtime.terminal import shown  # noqa: E402
 from flows.store import datadocs  # noqa: E402

@@ -12,7 +12,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from flows.rulebook.parameters import load, markdown, parameters_path  # noqa: E402
+from flows.rulebook import parameters_path  # noqa: E402
+from flows.rulebook.parameters import load, markdown  # noqa: E402
 from flows.runtime.errors import InputError  # noqa: E402
 from flows.runtime.terminal import shown  # noqa: E402
 

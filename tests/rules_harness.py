@@ -6,7 +6,8 @@ import duckdb
 import polars as pl
 
 from flows.ingest.reference import load_references
-from flows.rulebook.parameters import load, parameters_path
+from flows.rulebook import parameters_path
+from flows.rulebook.parameters import load
 from tests.conftest import DATA
 from tests.factories import AS_OF, parsed
 from transforms import engine

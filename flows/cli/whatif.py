@@ -46,8 +46,10 @@ def whatif(
 ) -> None:
     """Decide the same applications under another configuration or other legal values; list who changes."""
     from flows.ingest import reading
+    from flows.ingest.files import sha256
     from flows.pipeline.context import recorded_extracts
-    from flows.rulebook.parameters import load, load_overrides, parameters_path
+    from flows.rulebook import parameters_path
+    from flows.rulebook.parameters import load, load_overrides
     from flows.store import layout
     from schemas import MODELS
     from schemas.config import SelectionConfig
@@ -85,7 +87,7 @@ def whatif(
             target = layout.inspect(db, writing=False) if db.exists() else None
             for item in (target.last_run or {}).get("inputs", []) if target else []:
                 path = Path(item["path"])
-                if item["extract"] == "config" and path.is_file() and reading.sha256(path) == item["sha256"]:
+                if item["extract"] == "config" and path.is_file() and sha256(path) == item["sha256"]:
                     baseline_config = path
         reading.read_config(baseline_config, SelectionConfig)
         if config is not None:

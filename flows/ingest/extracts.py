@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import functools
-import glob
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -28,12 +27,10 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from flows.ingest.files import CSV_SUFFIXES
 from flows.runtime.errors import InputError
 from transforms.parse import FILE, LINE
 
-CSV_SUFFIXES = {".csv"}
-PARQUET_SUFFIXES = {".parquet", ".pq"}
-SUPPORTED = CSV_SUFFIXES | PARQUET_SUFFIXES
 OTHER_DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
 
 # What a Parquet column may hold for each contract type (polars dtype families of the arrow type).
@@ -104,33 +101,6 @@ def kind(dtype: pl.DataType) -> str:
 def contract_kind(target: pl.DataType) -> str:
     k = kind(target)
     return {"float": "number"}.get(k, k)
-
-
-def resolve(specs: list[str]) -> list[Path]:
-    """Files named by paths, directories (all CSV/Parquet files below) and globs, in a stable order."""
-    out: list[Path] = []
-    for spec in specs:
-        if not spec.strip():  # Path("") is the current folder: an empty option would read everything below it
-            raise InputError("an extract path is empty: name a file, a folder or a glob")
-        p = Path(spec)
-        if p.is_dir():
-            found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED)
-        elif p.is_file():
-            if p.suffix.lower() not in SUPPORTED:
-                raise InputError(f"{spec}: unsupported file type (expected .csv or .parquet)")
-            found = [p]
-        elif glob.has_magic(spec):
-            found = sorted(
-                Path(f) for f in glob.glob(spec, recursive=True)
-                if Path(f).is_file() and Path(f).suffix.lower() in SUPPORTED
-            )
-        else:
-            raise InputError(f"{spec}: no such file or directory")
-        if not found:
-            raise InputError(f"{spec}: no CSV or Parquet file found")
-        out.extend(found)
-    seen: set[Path] = set()
-    return [f for f in out if not (f.resolve() in seen or seen.add(f.resolve()))]
 
 
 @dataclass(frozen=True)

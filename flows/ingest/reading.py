@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ import polars as pl
 import pyarrow as pa
 
 from flows.ingest import extracts
+from flows.ingest.files import resolve, sha256
 from flows.runtime.errors import InputError
 from transforms.parse import FILE, LINE, model_dtypes, parse_frame, parse_model
 
@@ -41,19 +41,9 @@ class InputFile:
                 "bytes": self.bytes, "modified_ns": self.modified_ns}
 
 
-def sha256(path: Path) -> str:
-    """SHA-256 of a file, read every time it is asked for: a file changed in place keeps its size and its
-    modification time if whoever changed it says so (contract: inputs are compared by SHA-256, nothing else)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def preflight(specs: dict[str, list[str]], models: dict) -> dict[str, list[Path]]:
     """Resolve every extract's files and check their header or schema, before any work starts (InputError)."""
-    files = {extract: extracts.resolve(paths) for extract, paths in specs.items()}
+    files = {extract: resolve(paths) for extract, paths in specs.items()}
     for extract, paths in files.items():
         for path in paths:
             extracts.open_file(extract, path, model_dtypes(models[extract]))

@@ -89,10 +89,12 @@ def basis(wages: list[str], config: Path, data_dir: Path) -> Basis:
     """The Basis of the wage extract `wages` (files, folders or globs), the selection configuration `config`, and the
     legal values and reference data of `data_dir`. InputError (one line) for a file that cannot be read as the
     contract says, a configuration or a legal value that is not as it must be."""
-    from flows.ingest import extracts, reading
+    from flows.ingest import reading
+    from flows.ingest.files import resolve
     from flows.ingest.reference import load_references
     from flows.readers.grounds import figure_names
-    from flows.rulebook.parameters import load, parameters_path
+    from flows.rulebook import parameters_path
+    from flows.rulebook.parameters import load
     from schemas import MODELS
     from schemas.config import SelectionConfig
     from transforms.noc import mapped_codes
@@ -104,7 +106,7 @@ def basis(wages: list[str], config: Path, data_dir: Path) -> Basis:
     return Basis(parameters=parameters, book=book, config=reading.read_config(config, SelectionConfig),
                  references=references,
                  mapped2021=mapped_codes(references.concordance, references.noc2021, "2021"),
-                 wages=[raw for path in extracts.resolve(wages)
+                 wages=[raw for path in resolve(wages)
                         for raw in reading.raw_batches("wages", path, MODELS["wages"])],
                  figures=figure_names(book.rules))
 

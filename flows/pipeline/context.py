@@ -9,16 +9,19 @@ import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import polars as pl
-
-from flows.ingest import extracts, reading
-from flows.rulebook.parameters import parameters_path
+from flows.ingest.files import SUPPORTED, resolve, sha256
+from flows.rulebook import parameters_path
 from flows.runtime.errors import InputError
 from flows.store import database, layout
 from flows.store.layout import CURRENT, Target
 from schemas.enums import EXTRACTS, MAX_REJECTED_PERCENT
-from transforms.parameters import Parameters
+
+if TYPE_CHECKING:  # a run with nothing new is answered without the readers, the contracts and the rule book
+    import polars as pl
+
+    from transforms.parameters import Parameters
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,7 +43,7 @@ class RunContext:
 
     def files(self) -> dict[str, list[Path]]:
         if not self._files:
-            self._files.update({e: extracts.resolve(self.specs[e]) for e in EXTRACTS})
+            self._files.update({e: resolve(self.specs[e]) for e in EXTRACTS})
         return self._files
 
     def delivered(self) -> bool:
@@ -58,16 +61,16 @@ class RunContext:
     def fingerprint(self) -> set[tuple[str, str]]:
         """(extract, sha256) of every input file, of the configuration, of the legal values and of the reference
         files, each read in full (a file changed in place may keep its size and modification time)."""
-        found = {(e, reading.sha256(f)) for e, fs in self.files().items() for f in fs}
+        found = {(e, sha256(f)) for e, fs in self.files().items() for f in fs}
         return (found
-                | {("config", reading.sha256(self.config)), ("parameters", reading.sha256(self.parameters_file()))}
-                | {("reference", reading.sha256(f)) for f in self.reference_files()})
+                | {("config", sha256(self.config)), ("parameters", sha256(self.parameters_file()))}
+                | {("reference", sha256(f)) for f in self.reference_files()})
 
 
 def _listed(spec: Path):
     """The CSV and Parquet files below a folder (or the file itself)."""
     if spec.is_dir():
-        return (f for f in spec.rglob("*") if f.is_file() and f.suffix.lower() in extracts.SUPPORTED)
+        return (f for f in spec.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED)
     return iter([spec] if spec.is_file() else [])
 
 
@@ -122,6 +125,22 @@ def unchanged(target: Target, ctx: RunContext, version: str) -> str | None:
     return last["run_id"] if before == ctx.fingerprint() else None
 
 
+def nothing_new(ctx: RunContext) -> str | None:
+    """The id of the latest run when this one has nothing new to do, said from what that answer needs only: the
+    target's layout and last run, the engine's fingerprint and the SHA-256 of every input (the same files the last
+    run read and checked: their headers, the configuration and the legal values were good then), the analysts'
+    database beside, and the ledger as it was sealed (an InputError when it is not). None when there may be something
+    to do: `prepare` then checks everything, as a run does. The nightly inbox is left to `prepare`."""
+    if ctx.force or ctx.processed is not None:
+        return None
+    target = layout.inspect(ctx.db)
+    last_run = unchanged(target, ctx, engine_version(ctx.parameters_file()))
+    if last_run is None or not database.analytics_target(ctx.db).is_file():
+        return None
+    layout.check_sealed(target)
+    return last_run
+
+
 @dataclass(frozen=True)
 class Prepared:
     """What a run has checked before it reads any row: the configuration, the legal values, the target database
@@ -139,6 +158,7 @@ def prepare(ctx: RunContext, headers: bool = False, sealed: bool = False) -> Pre
     """The checks every run makes before it reads a row, in one place: `qcpilot run` before Prefect starts
     (`headers`: each file's columns too), the flow again once it holds the lock (`sealed`: the ledger as it was
     sealed, before it is read). A problem is an InputError (one line, exit 2)."""
+    from flows.ingest import reading
     from flows.rulebook.parameters import load
     from schemas import MODELS
     from schemas.config import SelectionConfig
@@ -177,7 +197,7 @@ def recorded_extracts(baseline_db: Path, data_dir: Path) -> tuple[str, dict[str,
             continue
         what = "is gone" if not path.is_file() else (
             f"changed since run {target.last_run['run_id']} recorded it in {baseline_db} (SHA-256 differs)"
-            if reading.sha256(path) != item["sha256"] else None)
+            if sha256(path) != item["sha256"] else None)
         if what:
             raise InputError(f"{path}: {what}; give the extracts explicitly")
         if kind == "config":
@@ -189,7 +209,7 @@ def recorded_extracts(baseline_db: Path, data_dir: Path) -> tuple[str, dict[str,
     recorded = {(i["extract"], i["sha256"]) for i in target.last_run["inputs"]
                 if i["extract"] in ("parameters", "reference")}
     for kind, path in deciding_files(data_dir):
-        if any(k == kind for k, _ in recorded) and (kind, reading.sha256(path)) not in recorded:
+        if any(k == kind for k, _ in recorded) and (kind, sha256(path)) not in recorded:
             raise InputError(f"{path}: not the file run {target.last_run['run_id']} of {baseline_db} read (SHA-256 "
                              "differs): the baseline decided today would not be the published decisions; publish a "
                              "run with it first (qcpilot run), or give the extracts explicitly")

@@ -26,12 +26,13 @@ from prefect.states import Completed, Failed
 from prefect.utilities.annotations import quote
 
 from flows.ingest import reading, spill
+from flows.ingest.files import sha256
 from flows.ingest.reference import load_references
 from flows.pipeline.context import EXTRACTS, RunContext, prepare, versions
 from flows.readers import report as report_words
 from flows.runtime import interrupts, progress, terminal
 from flows.runtime.errors import DatabaseBusy, InputError, InternalError, Interrupted, QcpilotError, RunFailed
-from flows.store import analytics, database, datadocs, layout, lock
+from flows.store import analytics, database, datadocs, layout, lock, sealfile
 from schemas import MODELS
 from schemas.enums import MAX_REJECTED_PERCENT, PROGRAMS
 from transforms import engine
@@ -254,7 +255,8 @@ def publish(staging: database.Staging, run: dict, target: layout.Target, paramet
     if analytics.key_changed(staging.target, key):
         get_run_logger().warning("the pseudonym key changed since the last analysts' database: every pseudonym of "
                                  "%s is drawn again", analytics.target_of(staging.target).name)
-    staging.finish([], before_swap=guard, beside=analytics.beside(staging.target, run["run_id"], key, described))
+    staging.finish([], before_swap=guard, beside=analytics.beside(staging.target, run["run_id"], key, described),
+                   after_swap=lambda: sealfile.record(staging.target, run["run_id"], layout.CURRENT))
     get_run_logger().info("publish: %s and %s", staging.target, analytics.target_of(staging.target))
 
 
@@ -392,7 +394,7 @@ def _batch(ctx: RunContext, run_id: str) -> RunResult | Completed:
     if last is not None and last["engine_version"] != version:
         log.warning("rules changed since run %s (engine %s -> %s): earlier decisions stand", last["run_id"],
                     last["engine_version"], version)
-    config_sha = reading.sha256(ctx.config)
+    config_sha = sha256(ctx.config)
     store = spill.Spill.beside(ctx.db, run_id, spill.buckets_for(files["applications"], PARTITION_ROWS))
     try:  # DuckDB may report a full disk late, from any statement
         with database.storage_said(ctx.db.parent), database.Staging(ctx.db, run_id) as staging:
@@ -459,7 +461,7 @@ def archive(files: dict[str, list[Path]], specs: dict[str, list[str]], read: lis
             under = next((path.relative_to(r) for r in roots if path.is_relative_to(r)), Path(path.name))
             target = folder / extract / under
             try:
-                if reading.sha256(path) != digests.get((extract, str(path))):
+                if sha256(path) != digests.get((extract, str(path))):
                     log.warning("published, but %s changed since it was read: left in the inbox", path)
                     continue
                 if target.exists():

@@ -18,7 +18,8 @@ import duckdb
 import polars as pl
 from prefect import flow, get_run_logger
 
-from flows.ingest import extracts, reading, spill
+from flows.ingest import reading, spill
+from flows.ingest.files import resolve, sha256
 from flows.pipeline.context import engine_version, versions
 from flows.pipeline.run import (
     PARTITION_ROWS,
@@ -31,7 +32,8 @@ from flows.pipeline.run import (
     rank,
     run_row,
 )
-from flows.rulebook.parameters import load, load_overrides, parameters_path
+from flows.rulebook import parameters_path
+from flows.rulebook.parameters import load, load_overrides
 from flows.runtime import interrupts, terminal
 from flows.store import database, layout, lock
 from schemas.config import SelectionConfig
@@ -98,7 +100,7 @@ def _whatif(specs, out: Path, data_dir: Path, baseline_config: Path, config: Pat
     scen_params, changed = load_overrides(overrides, base_params) if overrides else (base_params, {})
     base_cfg = reading.read_config(baseline_config, SelectionConfig)
     scen_cfg = reading.read_config(config, SelectionConfig)
-    files = {e: extracts.resolve(specs[e]) for e in EXTRACTS}
+    files = {e: resolve(specs[e]) for e in EXTRACTS}
     baseline_target = out.with_name(f"{out.name}.baseline")
     with lock.exclusive(out, hint=""), database.permissions_of(mode_of):  # what-if has no --wait
         target = layout.inspect(out, scenario=True)
@@ -111,7 +113,7 @@ def _whatif(specs, out: Path, data_dir: Path, baseline_config: Path, config: Pat
                 try:
                     ingest(files, store, started)
                     dropped = check_across_files(scen, store)
-                    base_sha, scen_sha = reading.sha256(baseline_config), reading.sha256(config)
+                    base_sha, scen_sha = sha256(baseline_config), sha256(config)
                     _side(base, store, dropped, data_dir, base_params, base_cfg, run_id, started, version, base_sha)
                     base.con.execute("CHECKPOINT")
                     base.con.close()
@@ -127,7 +129,7 @@ def _whatif(specs, out: Path, data_dir: Path, baseline_config: Path, config: Pat
                         roles.append(("parameters_override", overrides))
                     roles += [(f.extract, Path(f.path)) for f in store.files]
                     scen.append({
-                        "whatif_inputs": _inputs_table([{"role": r, "path": str(p), "sha256": reading.sha256(p)}
+                        "whatif_inputs": _inputs_table([{"role": r, "path": str(p), "sha256": sha256(p)}
                                                         for r, p in roles]),
                         "whatif_parameters": _parameters_table(base_params, changed),
                     })

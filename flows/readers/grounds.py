@@ -54,7 +54,8 @@ def figure_names(rules) -> dict[str, list[str]]:
 def current_figure_names(data_dir: Path = ROOT / "data") -> dict[str, list[str]]:
     """figure_names of this release's rule book, bound to the legal values of `data_dir` (InputError, one line,
     when they cannot be read)."""
-    from flows.rulebook.parameters import load, parameters_path
+    from flows.rulebook import parameters_path
+    from flows.rulebook.parameters import load
     from transforms.rules import rulebook
 
     return figure_names(rulebook(load(parameters_path(data_dir))).rules)

@@ -20,12 +20,7 @@ from flows.runtime.errors import InputError
 from transforms.parameters import Parameter, Parameters
 from transforms.rules import rulebook
 
-PARAMETERS_FILE = Path("rulebook") / "parameters.yaml"  # under the data directory
 OVERRIDDEN = ("description", "unit", "reference", "values")  # what an override file may give (not the kind)
-
-
-def parameters_path(data_dir: Path) -> Path:
-    return Path(data_dir) / PARAMETERS_FILE
 
 
 class _UniqueKeys(yaml.SafeLoader):

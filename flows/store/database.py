@@ -107,11 +107,12 @@ def analytics_target(db: Path) -> Path:
 def remove_stale_staging(target: Path) -> list[Path]:
     """Remove what killed runs left beside `target`: only names of the staging pattern `.NAME.RUNID.tmp[.wal]` (the
     staging database), `.NAME.RUNID.tmp.scratch[.wal]` (the run's own tables), `.NAME.RUNID.tmp.spill` (DuckDB's
-    temporary files) and `.NAME.RUNID.spill` (the run's spill folder), RUNID being 12 hexadecimal digits. Call it
+    temporary files), `.NAME.RUNID.tmp.seal` (the record of the file published: flows/store/sealfile.py) and
+    `.NAME.RUNID.spill` (the run's spill folder), RUNID being 12 hexadecimal digits. Call it
     while holding the target's lock, so no live run's files match. The same beside its analysts' database."""
     names = "|".join(re.escape(Path(t).name) for t in (target, analytics_target(target)))
     pattern = re.compile(rf"^\.({names})\.[0-9a-f]{{12}}\."
-                         r"(tmp|tmp\.wal|tmp\.spill|tmp\.scratch|tmp\.scratch\.wal|spill)$")
+                         r"(tmp|tmp\.wal|tmp\.spill|tmp\.scratch|tmp\.scratch\.wal|tmp\.seal|spill)$")
     removed = []
     folder = Path(target).parent
     if folder.is_dir():
@@ -200,10 +201,10 @@ class Staging:
                     self.created.add(name)
                 self.con.unregister("__frame")
 
-    def finish(self, views: list[str], before_swap=None, beside=None) -> None:
+    def finish(self, views: list[str], before_swap=None, beside=None, after_swap=None) -> None:
         """Create the views, checkpoint, close; then `before_swap()` (which may refuse), then `beside(staged)`: the
         files published with this one, [(staging file, target, mode if new)] (the analysts' database), then the
-        atomic renames, this database first."""
+        atomic renames, this database first, then `after_swap()` (the record of the file published)."""
         companions: list[tuple[Path, Path, int]] = []
         try:
             with storage_said(self.tmp.parent, also=(OSError,)):
@@ -236,6 +237,8 @@ class Staging:
                             with contextlib.suppress(PermissionError):
                                 os.chown(staged, was.st_uid, was.st_gid)
                         os.replace(staged, target)
+                    if after_swap is not None:
+                        after_swap()
         finally:
             for staged, _, _ in companions:
                 staged.unlink(missing_ok=True)

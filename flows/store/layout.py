@@ -48,6 +48,7 @@ import duckdb
 import polars as pl
 
 from flows.runtime.errors import InputError
+from flows.store import sealfile
 from schemas.enums import DECIDED_STATUSES, STREAMS_BY_PROGRAM
 from transforms.digest import hash64, row_text
 from transforms.selection import LEDGER_SCHEMA
@@ -426,6 +427,8 @@ def check_sealed(target: Target) -> None:
     nothing to do included."""
     if target.layout is None:
         return
+    if target.last_run is not None and sealfile.as_sealed(target.path, target.last_run["run_id"], target.layout):
+        return  # the very file the last run published and sealed, unwritten since: nothing can have changed it
     try:
         con = duckdb.connect(str(target.path), read_only=True)
     except duckdb.Error as exc:

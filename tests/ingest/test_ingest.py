@@ -7,7 +7,8 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from flows.dev.generate import write_extracts
-from flows.ingest import extracts, reading
+from flows.ingest import reading
+from flows.ingest.files import resolve
 from flows.runtime.errors import InputError
 from schemas import MODELS
 from tests.conftest import DATA
@@ -23,13 +24,13 @@ def test_resolve_files_directories_and_globs(tmp_path):
     (tmp_path / "in" / "sub").mkdir()
     text_frame([app(application_id="A2")], APP_COLUMNS).write_parquet(tmp_path / "in" / "sub" / "b.parquet")
     (tmp_path / "in" / "notes.txt").write_text("ignored")
-    assert extracts.resolve([str(tmp_path / "in")]) == [a, tmp_path / "in" / "sub" / "b.parquet"]
-    assert extracts.resolve([str(tmp_path / "in" / "*.csv")]) == [a]
-    assert extracts.resolve([str(a), str(tmp_path / "in" / "**" / "*.*")]) == [a, tmp_path / "in" / "sub" / "b.parquet"]
+    assert resolve([str(tmp_path / "in")]) == [a, tmp_path / "in" / "sub" / "b.parquet"]
+    assert resolve([str(tmp_path / "in" / "*.csv")]) == [a]
+    assert resolve([str(a), str(tmp_path / "in" / "**" / "*.*")]) == [a, tmp_path / "in" / "sub" / "b.parquet"]
     with pytest.raises(InputError, match="no such file or directory"):
-        extracts.resolve([str(tmp_path / "missing.csv")])
+        resolve([str(tmp_path / "missing.csv")])
     with pytest.raises(InputError, match="no CSV or Parquet file found"):
-        extracts.resolve([str(tmp_path / "in" / "*.json")])
+        resolve([str(tmp_path / "in" / "*.json")])
 
 
 def test_missing_column_names_file_and_column(tmp_path):
@@ -84,7 +85,7 @@ def test_csv_and_parquet_extracts_give_identical_outcomes(tmp_path, refs):
         out_dir = tmp_path / fmt
         write_extracts(400, 7, out_dir, fmt, DATA / "reference")
         parsed_ = {
-            e: reading.read_extract(e, extracts.resolve([str(out_dir / e)]), MODELS[e])[0]
+            e: reading.read_extract(e, resolve([str(out_dir / e)]), MODELS[e])[0]
             for e in ("applications", "experience", "wages")
         }
         kept, rejected = validate_all(parsed_, AS_OF)

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from flows.rulebook.parameters import load, load_overrides, parameters_path
+from flows.rulebook import parameters_path
+from flows.rulebook.parameters import load, load_overrides
 from flows.runtime.errors import InputError
 from schemas.labels import fill_from_rows
 from tests.conftest import DATA

@@ -17,7 +17,7 @@ import polars as pl
 import pytest
 from filelock import FileLock
 
-from flows.store import analytics
+from flows.store import analytics, sealfile
 from flows.store.lock import lock_path
 from tests.conftest import DATA, QCPILOT, qcpilot
 from tests.factories import APP_COLUMNS, app, write_csv
@@ -40,9 +40,10 @@ def ledger_ids(db: Path) -> set[str]:
 
 
 def leftovers(db: Path) -> list[str]:
-    """What lies beside `db` but for what a run publishes: the database, its lock, its analysts' database and the
-    pseudonym key."""
-    published = (db.name, lock_path(db).name, analytics.target_of(db).name, analytics.key_file(db).name)
+    """What lies beside `db` but for what a run publishes: the database, its lock, its analysts' database, the
+    pseudonym key and the record of the file published."""
+    published = (db.name, lock_path(db).name, analytics.target_of(db).name, analytics.key_file(db).name,
+                 sealfile.record_path(db).name)
     return sorted(p.name for p in db.parent.iterdir() if p.name not in published)
 
 

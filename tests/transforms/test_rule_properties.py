@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from flows.dev.generate import write_extracts
-from flows.ingest import extracts, reading
+from flows.ingest import reading
+from flows.ingest.files import resolve
 from schemas import MODELS
 from tests.conftest import DATA
 from tests.factories import AS_OF
@@ -65,7 +66,7 @@ def test_union_of_days_matches_a_day_by_day_count_and_never_exceeds_the_window(c
 
 
 def _evaluate_dir(path, shuffle_seed=None):
-    parsed = {e: reading.read_extract(e, extracts.resolve([str(path / e)]), MODELS[e])[0]
+    parsed = {e: reading.read_extract(e, resolve([str(path / e)]), MODELS[e])[0]
               for e in ("applications", "experience", "wages")}
     if shuffle_seed is not None:
         parsed = {e: f.sample(fraction=1.0, shuffle=True, seed=shuffle_seed) for e, f in parsed.items()}

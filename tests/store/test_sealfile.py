@@ -1,0 +1,118 @@
+"""The record of the very file a run published (flows/store/sealfile.py): a run on that file, unwritten since, does
+not check the seal again; anything that wrote the file, the record changed, or a link in its place, and the whole
+check is made, as before."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from flows import cli
+from flows.store import database, layout, sealfile
+from tests.factories import APP_COLUMNS, SPELL_COLUMNS, WAGE_COLUMNS, app, spell, wage, write_csv
+
+
+@pytest.fixture
+def published(tmp_path, prefect_harness):
+    db = tmp_path / "q.duckdb"
+    write_csv([app(), app(application_id="A2", person_id="P2")], APP_COLUMNS, tmp_path / "in" / "apps.csv")
+    write_csv([spell(), spell(application_id="A2")], SPELL_COLUMNS, tmp_path / "in" / "spells.csv")
+    write_csv([wage()], WAGE_COLUMNS, tmp_path / "in" / "wages.csv")
+    args = ["--applications", str(tmp_path / "in" / "apps.csv"), "--experience", str(tmp_path / "in" / "spells.csv"),
+            "--wages", str(tmp_path / "in" / "wages.csv")]
+    result = CliRunner().invoke(cli.app, ["run", *args, "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    return db, args
+
+
+@pytest.fixture
+def digests(monkeypatch):
+    """The tables whose seal a check computes, in order."""
+    computed = []
+    real = layout.ledger_digest
+
+    def counted(con, table, *args):
+        computed.append(table)
+        return real(con, table, *args)
+
+    monkeypatch.setattr(layout, "ledger_digest", counted)
+    return computed
+
+
+def last_run(db) -> str:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.sql("SELECT run_id FROM runs ORDER BY finished_at DESC LIMIT 1").fetchall()[0][0]
+
+
+def test_a_run_records_the_file_it_published_and_a_no_op_then_checks_no_seal(published, digests):
+    db, args = published
+    record = json.loads(sealfile.record_path(db).read_text())
+    assert record["run_id"] == last_run(db) and record["layout"] == layout.CURRENT
+    assert record["file"]["inode"] == db.stat().st_ino and record["file"]["ctime_ns"] == db.stat().st_ctime_ns
+    assert sealfile.record_path(db).stat().st_mode & 0o777 == db.stat().st_mode & 0o777  # no more readable
+    result = CliRunner().invoke(cli.app, ["run", *args, "--db", str(db)])
+    assert result.exit_code == 0 and "nothing new since run" in result.output, result.output
+    assert digests == []
+    target = layout.inspect(db)
+    layout.check_sealed(target)
+    assert digests == []
+
+
+def test_a_ledger_edited_with_its_modification_time_set_back_is_still_refused(published, digests):
+    db, args = published
+    before = db.stat()
+    with duckdb.connect(str(db)) as con:  # someone "fixes" a decision by hand, then hides the edit's time
+        con.execute("UPDATE decisions SET status = 'cap_reached' WHERE application_id = 'A2'")
+    os.utime(db, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert db.stat().st_mtime_ns == before.st_mtime_ns
+    result = CliRunner().invoke(cli.app, ["run", *args, "--db", str(db), "--force"])
+    assert result.exit_code == 2, result.output
+    assert "its decisions ledger was changed outside qcpilot since run" in result.output
+    assert "decisions" in digests
+
+
+@pytest.mark.parametrize("change", ["another run", "another inode", "not json", "a link", "removed"])
+def test_a_record_that_is_not_the_files_own_means_the_whole_check(published, digests, change, tmp_path):
+    db, _ = published
+    path = sealfile.record_path(db)
+    record = json.loads(path.read_text())
+    if change == "another run":
+        record["run_id"] = "0" * 12
+        path.write_text(json.dumps(record))
+    elif change == "another inode":
+        record["file"]["inode"] += 1
+        path.write_text(json.dumps(record))
+    elif change == "not json":
+        path.write_text("{")
+    elif change == "a link":  # the right record, but read through a link: not one a run wrote
+        (tmp_path / "elsewhere.json").write_text(path.read_text())
+        path.unlink()
+        path.symlink_to(tmp_path / "elsewhere.json")
+    else:
+        path.unlink()
+    layout.check_sealed(layout.inspect(db))  # the ledger is as sealed: the whole check finds nothing
+    assert set(digests) == set(layout.carried(layout.CURRENT))
+
+
+def test_the_record_is_never_written_through_a_link_in_its_place(published, tmp_path):
+    db, args = published
+    victim = tmp_path / "victim.txt"
+    victim.write_text("not qcpilot's")
+    path = sealfile.record_path(db)
+    path.unlink()
+    path.symlink_to(victim)
+    result = CliRunner().invoke(cli.app, ["run", *args, "--db", str(db), "--force"])
+    assert result.exit_code == 0, result.output
+    assert victim.read_text() == "not qcpilot's"
+    assert not path.is_symlink() and json.loads(path.read_text())["run_id"] == last_run(db)
+
+
+def test_a_killed_runs_half_written_record_is_removed_with_its_staging(tmp_path):
+    db = tmp_path / "q.duckdb"
+    left = tmp_path / ".q.duckdb.0123456789ab.tmp.seal"
+    left.write_text("{")
+    assert database.remove_stale_staging(db) == [left] and not left.exists()
