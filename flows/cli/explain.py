@@ -14,6 +14,7 @@ from flows.cli.common import (
     damage_said,
     db_option,
     fail,
+    held_open,
     out,
     require_published,
 )
@@ -45,9 +46,6 @@ def explain(
     """The decision on one application (APPLICATION_ID as the extract spells it, or any spelling of the same id),
     each failed or unknown rule with its article and figures (a rejected row's id: where it was read and why it was
     rejected)."""
-    from flows.readers.explain import UnknownApplication, explain_whatif
-    from flows.readers.explain import explain as letter
-
     if lang not in ("fr", "en"):
         fail(f"--lang must be fr or en, not {lang!r}", 2)
     if format_ not in ("letter", "json"):
@@ -55,6 +53,14 @@ def explain(
     if format_ == "json" and whatif is not None:
         fail("--format json reads a published decision; a what-if scenario is explained as a letter", 2)
     source = whatif if whatif is not None else db
+    with held_open(source):
+        _explain(source, db, application_id, lang, whatif, format_)
+
+
+def _explain(source: Path, db: Path, application_id: str, lang: str, whatif: Path | None, format_: str) -> None:
+    from flows.readers.explain import UnknownApplication, explain_whatif
+    from flows.readers.explain import explain as letter
+
     require_published(source, whatif=whatif is not None)
     try:
         with damage_said(source):

@@ -153,16 +153,16 @@ def explain(db: Path, application_id: str, lang: str = "fr") -> str:
     w = WORDS[lang]
     key = _key(application_id)
     with duckdb.connect(str(db), read_only=True) as con:
-        sel = con.sql("SELECT * FROM selections WHERE application_key = $k", params={"k": key}).pl()
-        if sel.height == 0:
+        sel = _dicts(con.sql("SELECT * FROM selections WHERE application_key = $k", params={"k": key}))
+        if not sel:
             return _rejected(con, application_id, w, lang)
-        s = sel.row(0, named=True)
+        s = sel[0]
         if s["decided_run_id"] is None:  # not decided yet: the latest delivery's evaluation, the run's rule book
             lines = _evaluation(con, s["delivered_evaluation_id"], _latest_rulebook(con), lang)
             lines += _spells_rejected(con, key, w, lang)
             return _letter([*lines, w["selection"].format(s=label(s["status"], lang))])
-        history = con.sql("SELECT * FROM decisions WHERE application_key = $k ORDER BY decided_at",
-                          params={"k": key}).pl().to_dicts()
+        history = _dicts(con.sql("SELECT * FROM decisions WHERE application_key = $k ORDER BY decided_at",
+                                 params={"k": key}))
         decided_run = _run(con, s["decided_run_id"])  # a promotion's run: it evaluated the application again
         if s["decided_evaluation_id"] is None:  # decided before the grounds were kept (layouts 1 to 4)
             lines = [w["no_grounds"].format(run=history[0]["decided_run_id"], d=_day(history[0]["decided_at"])), ""]
@@ -199,7 +199,7 @@ def _day(instant) -> str:
 
 
 def _run(con: duckdb.DuckDBPyConnection, run_id: str) -> dict:
-    return con.sql("SELECT * FROM runs WHERE run_id = $r", params={"r": run_id}).pl().row(0, named=True)
+    return _dicts(con.sql("SELECT * FROM runs WHERE run_id = $r", params={"r": run_id}))[0]
 
 
 def _latest_rulebook(con: duckdb.DuckDBPyConnection) -> str:
@@ -209,12 +209,12 @@ def _latest_rulebook(con: duckdb.DuckDBPyConnection) -> str:
 def _rules(con: duckdb.DuckDBPyConnection, evaluation_id: int, rulebook_id: str, lang: str) -> list[dict]:
     """Every rule outcome of an evaluation, with its detail and its text template and dated values from the rule
     book `rulebook_id` (the one the run read), in that rule book's order."""
-    return con.sql(
+    return _dicts(con.sql(
         f"""SELECT r.rule_id, r.outcome, coalesce(k.citation, r.citation) AS citation, r.detail_{lang} AS detail,
                    k.template_{lang} AS template, k.parameters
             FROM evaluation_results r LEFT JOIN rulebooks k ON k.rule_id = r.rule_id AND k.rulebook_id = $b
             WHERE r.evaluation_id = $e ORDER BY k.ordinal NULLS LAST, r.rule_id""",
-        params={"e": evaluation_id, "b": rulebook_id}).pl().to_dicts()
+        params={"e": evaluation_id, "b": rulebook_id}))
 
 
 def _text(rule: dict, lang: str, day) -> str:
@@ -226,9 +226,9 @@ def _evaluation(con: duckdb.DuckDBPyConnection, evaluation_id: int, rulebook_id:
     """The title, the outcome and the rules failed or left unknown of one evaluation, texts filled from
     `rulebook_id` on the application's own date. `today`: labelled as today's evaluation, not a decision."""
     w = WORDS[lang]
-    [a] = con.sql("SELECT application_id, program, stream, substream, submitted_on, rules_version, "
-                  "CAST(outcome AS VARCHAR) AS outcome FROM evaluations WHERE evaluation_id = $e",
-                  params={"e": evaluation_id}).pl().to_dicts()
+    [a] = _dicts(con.sql("SELECT application_id, program, stream, substream, submitted_on, rules_version, "
+                         "CAST(outcome AS VARCHAR) AS outcome FROM evaluations WHERE evaluation_id = $e",
+                         params={"e": evaluation_id}))
     rules = _rules(con, evaluation_id, rulebook_id, lang)
     lines = [w["title"].format(id=a["application_id"], program=label(a["program"], lang),
                                stream=label(a["stream"], lang),
@@ -284,10 +284,13 @@ def _latest_run(con: duckdb.DuckDBPyConnection) -> str:
 
 def _rejected_rows(con: duckdb.DuckDBPyConnection, key: str, extract: str) -> list[dict]:
     """The rejected rows of `extract` whose application id is, in canonical form, `key` (any spelling of it)."""
-    rows = con.sql("SELECT extract, source_file, row_number, reasons, application_id FROM rejected_rows "
-                   "WHERE extract = $x AND application_id IS NOT NULL", params={"x": extract}).pl()
-    return (rows.filter(application_key(pl.col("application_id")) == key)
-            .sort("source_file", "row_number").to_dicts())
+    rel = con.sql("SELECT extract, source_file, row_number, reasons, application_id FROM rejected_rows "
+                  "WHERE extract = $x AND application_id IS NOT NULL ORDER BY source_file, row_number",
+                  params={"x": extract})
+    rows = _dicts(rel)
+    ids = pl.Series("application_id", [r["application_id"] for r in rows], pl.String)
+    return [r for r, same in zip(rows, pl.select(application_key(pl.lit(ids)) == key).to_series(), strict=True)
+            if same]
 
 
 def _rejected_lines(rows: list[dict], w: dict, lang: str) -> list[str]:
@@ -306,6 +309,12 @@ def _spells_rejected(con: duckdb.DuckDBPyConnection, key: str, w: dict, lang: st
     return [w["spells_rejected"].format(run=_latest_run(con)), *_rejected_lines(rows, w, lang), ""] if rows else []
 
 
+def _dicts(rel: duckdb.DuckDBPyRelation) -> list[dict]:
+    """A query's rows as dicts of Python values, fetched as they are (a letter reads a few rows: converting them to a
+    polars frame would load pyarrow, a tenth of the command's time)."""
+    return [dict(zip(rel.columns, row, strict=True)) for row in rel.fetchall()]
+
+
 def _key(application_id: str) -> str:
     return pl.select(application_key(pl.lit(application_id, pl.String))).item()
 
@@ -316,8 +325,8 @@ def _changes(con: duckdb.DuckDBPyConnection, s: dict, decided_rulebook: str, lan
     w = WORDS[lang]
     then = {r["rule_id"]: r for r in _rules(con, s["decided_evaluation_id"], decided_rulebook, lang)}
     now = {r["rule_id"]: r for r in _rules(con, s["delivered_evaluation_id"], _latest_rulebook(con), lang)}
-    [c] = con.sql("SELECT * FROM decision_changes WHERE application_key = $k",
-                  params={"k": s["application_key"]}).pl().to_dicts()
+    [c] = _dicts(con.sql("SELECT * FROM decision_changes WHERE application_key = $k",
+                         params={"k": s["application_key"]}))
     lines = [w["differs"].format(o=label(c["current_outcome"], lang))]
     moved = [rid for rid in [*then, *[r for r in now if r not in then]]
              if (then.get(rid) or {}).get("outcome") != (now.get(rid) or {}).get("outcome")

@@ -128,10 +128,10 @@ def test_failure_while_publishing_leaves_previous_database_intact(prefect_harnes
     assert "cannot write the next database (no space left on the device); nothing was published" in result.output
     monkeypatch.undo()
     assert digest(db) == before
-    # no staging file left behind (the lock file stays: the OS lock on it is what a run holds; the analysts' database
-    # and the pseudonym key are the first run's)
+    # no staging file left behind (the lock file stays: the OS lock on it is what a run holds; the analysts' database,
+    # the pseudonym key and the record of the file published are the first run's)
     assert sorted(p.name for p in db.parent.iterdir()) == [".q.duckdb.lock", "q-analytics.duckdb", db.name,
-                                                           "q.pseudonym-key"]
+                                                           "q.duckdb.seal", "q.pseudonym-key"]
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.sql("SELECT count(*) FROM runs").fetchall()[0][0] == 1
 

@@ -246,7 +246,7 @@ def test_a_full_disk_is_no_space_left_in_one_line_at_any_fill_level_and_leaves_t
     assert "no space left on the device" in lines[0] and lines[0].endswith("nothing was published"), lines[0]
     assert hashlib.sha256(db.read_bytes()).hexdigest() == before
     assert sorted(p.name for p in small_disk.iterdir()) == [".q.duckdb.lock", "filler", "q-analytics.duckdb",
-                                                            "q.duckdb", "q.pseudonym-key"]
+                                                            "q.duckdb", "q.duckdb.seal", "q.pseudonym-key"]
 
 
 def test_report_and_whatif_write_through_no_link_given_as_their_output(tmp_path, prefect_harness):
