@@ -255,6 +255,7 @@ def main() -> None:
             print(row, flush=True)
             for f in [*out.glob(f"*-{fmt}-{n}.duckdb"), *out.glob(f"*-{fmt}-{n}*.yaml"),
                       *out.glob(f"*-{fmt}-{n}-analytics.duckdb"), *out.glob(f"*-{fmt}-{n}.pseudonym-key"),
+                      *out.glob(f"*-{fmt}-{n}.duckdb.seal"),
                       *out.glob(f"rowloop-{fmt}-{n}.csv")]:
                 f.unlink()
         if row_loops:
@@ -277,7 +278,7 @@ def main() -> None:
             row = f"| {n:,} | {files:,} | {walls[0]:.1f} | {walls[1]:.1f} | {walls[1] / walls[0]:.2f} |"
             lines.append(row)
             print(row, flush=True)
-            for f in out.glob("files-*.duckdb"):
+            for f in [*out.glob("files-*.duckdb"), *out.glob("files-*.duckdb.seal")]:
                 f.unlink()
     (out / "results.md").write_text("\n".join(lines) + "\n")
 
