@@ -24,35 +24,41 @@ SELECT e.application_id, e.application_key, d.application_digest, d.spells_diges
 FROM (SELECT application_id, application_key, {content_hash} AS content_hash FROM evaluated) e
 JOIN digests d USING (application_key);
 
--- an evaluation identical to one kept for the same application is that one
-CREATE OR REPLACE TEMP TABLE assigned AS
-WITH same_read AS (  -- kept evaluations of the same application, of the same row and spells as read, and the same
-                    -- outcomes and figures: compared by a hash of them, four narrow columns a row, not two wide
-                    -- evaluations; computed by the same DuckDB on both sides within the run, a hash of a value of
-                    -- another type differs (a new evaluation is kept, never a changed one taken for the same)
-    SELECT c.application_key, o.evaluation_id
-    FROM candidate c
-    JOIN (SELECT evaluation_id, application_key, application_digest, spells_digest, {content_hash} AS content_hash
-          FROM evaluations) o
-      ON o.application_key = c.application_key AND o.application_digest = c.application_digest
-     AND o.spells_digest = c.spells_digest AND o.content_hash = c.content_hash
-),
-kept_wages AS (
+-- an evaluation identical to one kept for the same application is that one: kept evaluations of the same
+-- application, of the same row and spells as read, and the same outcomes and figures, compared by a hash of them
+-- (four narrow columns a row, not two wide evaluations; computed by the same DuckDB on both sides within the run, a
+-- hash of a value of another type differs: a new evaluation is kept, never a changed one taken for the same). One
+-- join a statement: at 10M, the joins, the wage lines' aggregate and the numbering in one statement did not fit in
+-- DuckDB's memory together
+CREATE OR REPLACE TEMP TABLE same_read AS
+SELECT c.application_key, o.evaluation_id, c.wages_digest
+FROM candidate c
+JOIN (SELECT evaluation_id, application_key, application_digest, spells_digest, {content_hash} AS content_hash
+      FROM evaluations) o
+  ON o.application_key = c.application_key AND o.application_digest = c.application_digest
+ AND o.spells_digest = c.spells_digest AND o.content_hash = c.content_hash;
+
+-- ... and of the same wage lines
+CREATE OR REPLACE TEMP TABLE same AS
+SELECT s.application_key, min(s.evaluation_id) AS evaluation_id
+FROM same_read s LEFT JOIN (
     SELECT evaluation_id, {wages_digest} AS wages_digest
     FROM evaluation_wages WHERE evaluation_id IN (SELECT evaluation_id FROM same_read) GROUP BY ALL
-),
-same AS (
-    SELECT s.application_key, min(s.evaluation_id) AS evaluation_id
-    FROM same_read s JOIN candidate c USING (application_key) LEFT JOIN kept_wages k USING (evaluation_id)
-    WHERE coalesce(k.wages_digest, {no_wages}) = c.wages_digest
-    GROUP BY ALL
-),
-last_kept AS (SELECT coalesce(max(evaluation_id), 0) AS last_id FROM evaluations)
+) k USING (evaluation_id)
+WHERE coalesce(k.wages_digest, {no_wages}) = s.wages_digest
+GROUP BY ALL;
+
+DROP TABLE same_read;
+
+CREATE OR REPLACE TEMP TABLE assigned AS
+WITH last_kept AS (SELECT coalesce(max(evaluation_id), 0) AS last_id FROM evaluations)
 SELECT c.application_id, c.application_key, s.evaluation_id IS NULL AS is_new,
        coalesce(s.evaluation_id,
                 k.last_id + row_number() OVER (PARTITION BY s.evaluation_id IS NULL ORDER BY c.application_key))
            AS evaluation_id
 FROM candidate c LEFT JOIN same s USING (application_key), last_kept k;
+
+DROP TABLE same;
 
 DROP TABLE candidate;
 
