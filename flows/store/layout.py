@@ -423,12 +423,14 @@ LEDGER_INVARIANTS = [
 def check_sealed(target: Target) -> None:
     """Refuse (InputError) a published ledger that qcpilot could not have written (every layout), or that changed
     since the last publish sealed it (layouts 2 and 3: decisions, under the same DuckDB version; 4: decisions and
-    runs; from 5: every carried table). Read-only; called by a run before anything else reads the ledger, a run with
-    nothing to do included."""
+    runs; from 5: every carried table). Called by a run holding the lock, before anything else reads the ledger, a
+    run with nothing to do included; it writes nothing but, when it checked the whole seal, the record of the file it
+    found as sealed (flows/store/sealfile.py)."""
     if target.layout is None:
         return
     if target.last_run is not None and sealfile.as_sealed(target.path, target.last_run["run_id"], target.layout):
         return  # the very file the last run published and sealed, unwritten since: nothing can have changed it
+    before = sealfile.file_identity(target.path)
     try:
         con = duckdb.connect(str(target.path), read_only=True)
     except duckdb.Error as exc:
@@ -443,6 +445,8 @@ def check_sealed(target: Target) -> None:
                          "untouched") from None
     finally:
         con.close()
+    if target.last_run is not None and before is not None:  # as sealed: this file, while nothing writes it
+        sealfile.record(target.path, target.last_run["run_id"], target.layout, unchanged_since=before)
 
 
 _WHAT = {"decisions": "decisions ledger was", "runs": "runs history was", "evaluations": "kept evaluations were",

@@ -9,7 +9,8 @@ file, or setting its modification time back, moves it), and the SHA-256 of DuckD
 every checkpoint writes a new header, its iteration counted up). When the target is that file (the record names
 the last run of its `runs`, its layout, every one of those values, and no write-ahead log is beside it), nothing
 has written it since it was sealed, and the check is not made again; any difference, or no record, or one that
-cannot be read, and the whole check is made, as before. The record holds no row of the database; like the seal in
+cannot be read, and the whole check is made, as before; when it finds the ledger as sealed, the file is recorded
+again as it was when the check began (if it still is). The record holds no row of the database; like the seal in
 `qcpilot_meta`, it guards against a ledger changed outside qcpilot, not against someone who rewrites both.
 """
 
@@ -43,10 +44,14 @@ def file_identity(db: Path) -> dict | None:
             "ctime_ns": st.st_ctime_ns, "headers_sha256": hashlib.sha256(headers).hexdigest()}
 
 
-def record(db: Path, run_id: str, layout: int) -> None:
-    """After the publish's swap (holding the lock): which file the run published. Written beside it through a new
-    file renamed over the old record (never through a link), readable by whom may read the database; a record that
-    cannot be written is no record, and the next run checks the seal in full."""
+def record(db: Path, run_id: str, layout: int, unchanged_since: dict | None = None) -> None:
+    """After the publish's swap (holding the lock): which file the run published; or, `unchanged_since` the identity
+    the file had when a run began checking its whole seal and found it true, that same file, if it still is (one
+    write outside a run then costs one whole check, not one per run). Written beside it through a new file renamed
+    over the old record (never through a link), readable by whom may read the database; a record that cannot be
+    written is no record, and the next run checks the seal in full."""
+    if unchanged_since is not None and file_identity(db) != unchanged_since:
+        return  # written while it was being checked: what was checked is not this file
     path = record_path(db)
     tmp = Path(db).with_name(f".{Path(db).name}.{run_id}.tmp.seal")  # a killed run's is removed with its staging
     text = json.dumps({"run_id": run_id, "layout": layout, "file": file_identity(db)})

@@ -62,6 +62,30 @@ def test_a_run_records_the_file_it_published_and_a_no_op_then_checks_no_seal(pub
     assert digests == []
 
 
+def test_a_file_written_outside_a_run_but_its_ledger_as_sealed_costs_one_whole_check(published, digests):
+    db, args = published
+    with duckdb.connect(str(db)) as con:  # an analyst's scratch table: the file is written, the ledger is not
+        con.execute("CREATE TABLE scratch AS SELECT 1 AS x")
+    for _ in range(2):
+        result = CliRunner().invoke(cli.app, ["run", *args, "--db", str(db)])
+        assert result.exit_code == 0 and "nothing new since run" in result.output, result.output
+    assert digests == list(layout.carried(layout.CURRENT))  # the first no-op checked the whole seal, the second none
+    assert sealfile.as_sealed(db, last_run(db), layout.CURRENT)
+
+
+def test_a_file_written_while_its_seal_is_checked_is_not_recorded_as_checked(published, monkeypatch):
+    db, _ = published
+    sealfile.record_path(db).unlink()
+    real = layout._check_ledger
+
+    def written_meanwhile(con, *args):
+        real(con, *args)
+        os.utime(db, ns=(db.stat().st_atime_ns, db.stat().st_mtime_ns + 1))  # anything that writes it moves its times
+    monkeypatch.setattr(layout, "_check_ledger", written_meanwhile)
+    layout.check_sealed(layout.inspect(db))
+    assert not sealfile.record_path(db).exists()
+
+
 def test_a_ledger_edited_with_its_modification_time_set_back_is_still_refused(published, digests):
     db, args = published
     before = db.stat()
