@@ -445,7 +445,8 @@ def check_sealed(target: Target) -> None:
                          "untouched") from None
     finally:
         con.close()
-    if target.last_run is not None and before is not None:  # as sealed: this file, while nothing writes it
+    # as sealed: this file, while nothing writes it (an earlier layout's is recorded by the run that upgrades it)
+    if target.last_run is not None and before is not None and target.layout == CURRENT:
         sealfile.record(target.path, target.last_run["run_id"], target.layout, unchanged_since=before)
 
 
