@@ -78,3 +78,21 @@ def write_csv(rows: list[dict], columns: list[str], path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     text_frame(rows, columns).write_csv(path)
     return path
+
+
+def published_pair(tmp_path: Path) -> tuple[Path, list[str]]:
+    """A database published by `qcpilot run` from two applications (A1, A2) with their spells and one wage line:
+    (its path, the extracts' options to run on it again)."""
+    from typer.testing import CliRunner
+
+    from flows import cli
+
+    db = tmp_path / "q.duckdb"
+    write_csv([app(), app(application_id="A2", person_id="P2")], APP_COLUMNS, tmp_path / "in" / "apps.csv")
+    write_csv([spell(), spell(application_id="A2")], SPELL_COLUMNS, tmp_path / "in" / "spells.csv")
+    write_csv([wage()], WAGE_COLUMNS, tmp_path / "in" / "wages.csv")
+    args = ["--applications", str(tmp_path / "in" / "apps.csv"), "--experience", str(tmp_path / "in" / "spells.csv"),
+            "--wages", str(tmp_path / "in" / "wages.csv")]
+    result = CliRunner().invoke(cli.app, ["run", *args, "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    return db, args

@@ -33,6 +33,7 @@ from tests.factories import (
     WAGE_COLUMNS,
     app,
     parsed,
+    published_pair,
     spell,
     wage,
     write_csv,
@@ -145,15 +146,7 @@ def test_a_configuration_without_any_intake_window_is_refused(tmp_path):
 
 @pytest.fixture
 def published(tmp_path, prefect_harness):
-    db = tmp_path / "q.duckdb"
-    write_csv([app(), app(application_id="A2", person_id="P2")], APP_COLUMNS, tmp_path / "in" / "apps.csv")
-    write_csv([spell(), spell(application_id="A2")], SPELL_COLUMNS, tmp_path / "in" / "spells.csv")
-    write_csv([wage()], WAGE_COLUMNS, tmp_path / "in" / "wages.csv")
-    args = ["--applications", str(tmp_path / "in" / "apps.csv"), "--experience", str(tmp_path / "in" / "spells.csv"),
-            "--wages", str(tmp_path / "in" / "wages.csv")]
-    result = CliRunner().invoke(cli.app, ["run", *args, "--db", str(db)])
-    assert result.exit_code == 0, result.output
-    return db, args
+    return published_pair(tmp_path)
 
 
 def test_a_pending_write_ahead_log_beside_the_database_is_refused(published):

@@ -13,20 +13,12 @@ from typer.testing import CliRunner
 
 from flows import cli
 from flows.store import database, layout, sealfile
-from tests.factories import APP_COLUMNS, SPELL_COLUMNS, WAGE_COLUMNS, app, spell, wage, write_csv
+from tests.factories import published_pair
 
 
 @pytest.fixture
 def published(tmp_path, prefect_harness):
-    db = tmp_path / "q.duckdb"
-    write_csv([app(), app(application_id="A2", person_id="P2")], APP_COLUMNS, tmp_path / "in" / "apps.csv")
-    write_csv([spell(), spell(application_id="A2")], SPELL_COLUMNS, tmp_path / "in" / "spells.csv")
-    write_csv([wage()], WAGE_COLUMNS, tmp_path / "in" / "wages.csv")
-    args = ["--applications", str(tmp_path / "in" / "apps.csv"), "--experience", str(tmp_path / "in" / "spells.csv"),
-            "--wages", str(tmp_path / "in" / "wages.csv")]
-    result = CliRunner().invoke(cli.app, ["run", *args, "--db", str(db)])
-    assert result.exit_code == 0, result.output
-    return db, args
+    return published_pair(tmp_path)
 
 
 @pytest.fixture
