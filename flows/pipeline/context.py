@@ -133,8 +133,14 @@ def nothing_new(ctx: RunContext) -> str | None:
     to do: `prepare` then checks everything, as a run does. The nightly inbox is left to `prepare`."""
     if ctx.force or ctx.processed is not None:
         return None
+    # a configuration or legal values that are not a readable file are named by `prepare`'s checks, not hashed here
+    if not all(Path(f).is_file() for f in (ctx.config, ctx.parameters_file())):
+        return None
     target = layout.inspect(ctx.db)
-    last_run = unchanged(target, ctx, engine_version(ctx.parameters_file()))
+    try:
+        last_run = unchanged(target, ctx, engine_version(ctx.parameters_file()))
+    except OSError:
+        return None
     if last_run is None or not database.analytics_target(ctx.db).is_file():
         return None
     layout.check_sealed(target)

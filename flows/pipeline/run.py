@@ -256,7 +256,8 @@ def publish(staging: database.Staging, run: dict, target: layout.Target, paramet
         get_run_logger().warning("the pseudonym key changed since the last analysts' database: every pseudonym of "
                                  "%s is drawn again", analytics.target_of(staging.target).name)
     staging.finish([], before_swap=guard, beside=analytics.beside(staging.target, run["run_id"], key, described),
-                   after_swap=lambda: sealfile.record(staging.target, run["run_id"], layout.CURRENT))
+                   after_swap=lambda closed: sealfile.record(staging.target, run["run_id"], layout.CURRENT,
+                                                             as_closed=closed))
     get_run_logger().info("publish: %s and %s", staging.target, analytics.target_of(staging.target))
 
 

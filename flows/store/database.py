@@ -16,6 +16,7 @@ import polars as pl
 
 from flows.runtime import interrupts
 from flows.runtime.errors import StorageError
+from flows.store import sealfile
 
 
 def read_table(db: Path, table: str) -> pl.DataFrame | None:
@@ -204,7 +205,8 @@ class Staging:
     def finish(self, views: list[str], before_swap=None, beside=None, after_swap=None) -> None:
         """Create the views, checkpoint, close; then `before_swap()` (which may refuse), then `beside(staged)`: the
         files published with this one, [(staging file, target, mode if new)] (the analysts' database), then the
-        atomic renames, this database first, then `after_swap()` (the record of the file published)."""
+        atomic renames, this database first, then `after_swap(closed)` (the record of the file published; `closed`:
+        which file it was as it was closed, flows/store/sealfile.py)."""
         companions: list[tuple[Path, Path, int]] = []
         try:
             with storage_said(self.tmp.parent, also=(OSError,)):
@@ -215,6 +217,7 @@ class Staging:
                     self.con.execute("CHECKPOINT")
                 finally:
                     self.con.close()
+                closed = sealfile.file_identity(self.tmp)  # the file as it was sealed and closed, before anyone else
                 if before_swap is not None:
                     before_swap()
                 if beside is not None:
@@ -238,7 +241,7 @@ class Staging:
                                 os.chown(staged, was.st_uid, was.st_gid)
                         os.replace(staged, target)
                     if after_swap is not None:
-                        after_swap()
+                        after_swap(closed)
         finally:
             for staged, _, _ in companions:
                 staged.unlink(missing_ok=True)

@@ -44,26 +44,44 @@ def file_identity(db: Path) -> dict | None:
             "ctime_ns": st.st_ctime_ns, "headers_sha256": hashlib.sha256(headers).hexdigest()}
 
 
-def record(db: Path, run_id: str, layout: int, unchanged_since: dict | None = None) -> None:
-    """After the publish's swap (holding the lock): which file the run published; or, `unchanged_since` the identity
-    the file had when a run began checking its whole seal and found it true, that same file, if it still is (one
-    write outside a run then costs one whole check, not one per run). Written beside it through a new file renamed
-    over the old record (never through a link), readable by whom may read the database; a record that cannot be
-    written is no record, and the next run checks the seal in full."""
-    if unchanged_since is not None and file_identity(db) != unchanged_since:
-        return  # written while it was being checked: what was checked is not this file
+def record(db: Path, run_id: str, layout: int, *, as_closed: dict | None = None,
+           unchanged_since: dict | None = None) -> None:
+    """After the publish's swap (holding the lock): which file the run published, if it is still the file as the run
+    closed it (`as_closed`: its identity then; the rename and the permissions move only its change time); or,
+    `unchanged_since` the identity the file had when a run began checking its whole seal and found it true, that same
+    file, if it still is (one write outside a run then costs one whole check, not one per run). Anything that wrote
+    it in between, and no record is written: the next run checks the whole seal and refuses what changed. Written
+    beside it through a new file renamed over the old record (never through a link), readable by no one who may not
+    read the database (its owner and group, or its owner only); a record that cannot be written is no record."""
+    now = file_identity(db)
+    if now is None or (unchanged_since is not None and now != unchanged_since) or (
+            as_closed is not None and _content(now) != _content(as_closed)):
+        with contextlib.suppress(OSError):
+            record_path(db).unlink(missing_ok=True)
+        return
     path = record_path(db)
     tmp = Path(db).with_name(f".{Path(db).name}.{run_id}.tmp.seal")  # a killed run's is removed with its staging
-    text = json.dumps({"run_id": run_id, "layout": layout, "file": file_identity(db)})
+    text = json.dumps({"run_id": run_id, "layout": layout, "file": now})
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, Path(db).stat().st_mode & 0o666)
+        st = Path(db).stat()
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "w") as f:
+            try:
+                os.fchown(f.fileno(), st.st_uid, st.st_gid)
+                os.fchmod(f.fileno(), st.st_mode & 0o666)
+            except PermissionError:  # not its group: readable by its owner only
+                os.fchmod(f.fileno(), st.st_mode & 0o600)
             f.write(text)
         os.replace(tmp, path)
     except OSError:
         tmp.unlink(missing_ok=True)
         with contextlib.suppress(OSError):
             path.unlink(missing_ok=True)
+
+
+def _content(identity: dict) -> dict:
+    """What a file's identity says of its content and place (all but its change time)."""
+    return {k: v for k, v in identity.items() if k != "ctime_ns"}
 
 
 def as_sealed(db: Path, run_id: str, layout: int) -> bool:
@@ -78,7 +96,7 @@ def as_sealed(db: Path, run_id: str, layout: int) -> bool:
                 return False
             text = f.read(_MAX_RECORD + 1)
         found = json.loads(text) if len(text) <= _MAX_RECORD else None
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # not a record a run wrote
         return False
     now = file_identity(db)
     return now is not None and found == {"run_id": run_id, "layout": layout, "file": now}

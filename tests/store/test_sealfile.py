@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 
 import duckdb
 import pytest
@@ -132,3 +134,52 @@ def test_a_killed_runs_half_written_record_is_removed_with_its_staging(tmp_path)
     left = tmp_path / ".q.duckdb.0123456789ab.tmp.seal"
     left.write_text("{")
     assert database.remove_stale_staging(db) == [left] and not left.exists()
+
+
+def test_a_staged_database_edited_before_its_swap_is_not_recorded_and_the_next_run_refuses_it(published, monkeypatch):
+    db, args = published
+    from flows.store import lock
+
+    real = lock.still_held
+
+    def edited_meanwhile(path):  # the publish's last check, after the staged file was sealed and closed: another
+        [staged] = list(db.parent.glob(".q.duckdb.*.tmp"))  # process "fixes" a decision in it
+        edit = ("import duckdb, sys; con = duckdb.connect(sys.argv[1]); "
+                "con.execute(\"UPDATE decisions SET status = 'cap_reached' WHERE application_id = 'A2'\"); con.close()")
+        subprocess.run([sys.executable, "-c", edit, str(staged)], check=True)
+        return real(path)
+
+    monkeypatch.setattr(lock, "still_held", edited_meanwhile)
+    result = CliRunner().invoke(cli.app, ["run", *args, "--db", str(db), "--force"])
+    assert result.exit_code == 0, result.output
+    monkeypatch.undo()
+    assert not sealfile.record_path(db).exists()
+    result = CliRunner().invoke(cli.app, ["run", *args, "--db", str(db)])
+    assert result.exit_code == 2 and "its decisions ledger was changed outside qcpilot since run" in result.output
+
+
+def test_a_record_nested_too_deeply_for_json_means_the_whole_check(published, digests):
+    db, args = published
+    sealfile.record_path(db).write_text("[" * 4000)
+    result = CliRunner().invoke(cli.app, ["run", *args, "--db", str(db)])
+    assert result.exit_code == 0 and "nothing new since run" in result.output, result.output
+    assert digests == list(layout.carried(layout.CURRENT))
+
+
+@pytest.mark.parametrize("config", ["missing.csv", "."])
+def test_a_configuration_that_is_not_a_file_is_named_even_when_nothing_else_changed(published, tmp_path, config):
+    db, args = published
+    result = CliRunner().invoke(cli.app, ["run", *args, "--db", str(db), "--config", str(tmp_path / config)])
+    assert result.exit_code == 2 and "Traceback" not in result.output and "internal error" not in result.output, \
+        result.output
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another group takes root")
+def test_the_record_is_readable_by_the_databases_group_only(published):
+    db, args = published
+    os.chown(db, -1, 1)
+    os.chmod(db, 0o640)
+    result = CliRunner().invoke(cli.app, ["run", *args, "--db", str(db), "--force"])
+    assert result.exit_code == 0, result.output
+    record, published_db = sealfile.record_path(db).stat(), db.stat()
+    assert (record.st_gid, record.st_mode & 0o777) == (published_db.st_gid, published_db.st_mode & 0o777) == (1, 0o640)
