@@ -40,6 +40,7 @@ class RunContext:
     processed: Path | None = None  # the nightly inbox's archive: a published run's files are moved to RUN_ID/ in it
     report: str | None = None  # the HTML report a published run writes ("{run_id}" in it is the run's id)
     _files: dict = field(default_factory=dict, compare=False, repr=False)
+    _fingerprint: set = field(default_factory=set, compare=False, repr=False)
 
     def files(self) -> dict[str, list[Path]]:
         if not self._files:
@@ -60,11 +61,15 @@ class RunContext:
 
     def fingerprint(self) -> set[tuple[str, str]]:
         """(extract, sha256) of every input file, of the configuration, of the legal values and of the reference
-        files, each read in full (a file changed in place may keep its size and modification time)."""
-        found = {(e, sha256(f)) for e, fs in self.files().items() for f in fs}
-        return (found
-                | {("config", sha256(self.config)), ("parameters", sha256(self.parameters_file()))}
-                | {("reference", sha256(f)) for f in self.reference_files()})
+        files, each read in full (a file changed in place may keep its size and modification time). Read once per
+        context, as its files are resolved once: `qcpilot run` asks for it twice before the flow starts (the no-op's
+        answer, then `prepare`'s), and at 10M the inputs are 401 MB."""
+        if not self._fingerprint:
+            self._fingerprint.update({(e, sha256(f)) for e, fs in self.files().items() for f in fs}
+                                     | {("config", sha256(self.config)),
+                                        ("parameters", sha256(self.parameters_file()))}
+                                     | {("reference", sha256(f)) for f in self.reference_files()})
+        return set(self._fingerprint)
 
 
 def _listed(spec: Path):

@@ -1,17 +1,18 @@
 """The record, beside a published database, of the very file its last run published and sealed (`NAME.duckdb.seal`).
 
 A run checks the ledger's seal before it reads it (flows/store/layout.check_sealed): the digests of every carried
-table, each row's values hashed, 50 s at 10M applications, and most of a run with nothing new. What that check
-shows is that nothing changed the ledger since the last publish sealed it; when the file is still the very one that
-publish wrote, nothing can have. So the publish records, right after its swap, which file it wrote: its device,
-inode and size, its modification and change times to the nanosecond (a change time cannot be set back: writing the
-file, or setting its modification time back, moves it), and the SHA-256 of DuckDB's headers (its first 12 KiB:
-every checkpoint writes a new header, its iteration counted up). When the target is that file (the record names
-the last run of its `runs`, its layout, every one of those values, and no write-ahead log is beside it), nothing
-has written it since it was sealed, and the check is not made again; any difference, or no record, or one that
-cannot be read, and the whole check is made, as before; when it finds the ledger as sealed, the file is recorded
-again as it was when the check began (if it still is). The record holds no row of the database; like the seal in
-`qcpilot_meta`, it guards against a ledger changed outside qcpilot, not against someone who rewrites both.
+table, each row's values hashed, and the ledger's invariants: 52 s at 10M applications, and most of a run with
+nothing new. What that check shows is that nothing changed the ledger since the last publish sealed it; when the
+file is still the very one that publish wrote, nothing can have. So the publish records, right after its swap, which
+file it wrote: its device, inode and size, its modification and change times to the nanosecond (a change time cannot
+be set back: writing the file, or setting its modification time back, moves it), and the SHA-256 of DuckDB's headers
+(its first 12 KiB: every checkpoint writes a new header, its iteration counted up). When the target is that file
+(the record names the last run of its `runs`, its layout, every one of those values, and no write-ahead log is
+beside it), nothing has written it since it was sealed, and the check is not made again; any difference, or no
+record, or one that cannot be read, and the whole check is made, as before; when it finds the ledger as sealed, the
+file is recorded again as it was when the check began (if it still is). The record holds no row of the database;
+like the seal in `qcpilot_meta`, it guards against a ledger changed outside qcpilot, not against someone who
+rewrites both.
 """
 
 from __future__ import annotations
