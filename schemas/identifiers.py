@@ -1,9 +1,15 @@
 """The contract's rule on identifiers (docs/spec/contract.md "Identifiers"): `application_id` and `person_id` hold
 visible characters only. A control or invisible format character (Unicode categories Cc and Cf, and the other
 characters Unicode lets a renderer show as nothing) anywhere, or white space at either end, rejects the row; how ids
-are compared (their canonical form) is transforms/identity.py."""
+are compared (their canonical form) is transforms/identity.py. The reasons' wording reads this module without
+loading polars (`explain`)."""
 
-import polars as pl
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import polars as pl
 
 # invisible: controls, format characters, and what Unicode says a renderer may show as nothing (Default_Ignorable:
 # variation selectors, the combining grapheme joiner, Hangul fillers) or shows blank (U+2800)
@@ -15,4 +21,6 @@ VISIBLE_ID = ("holds a control or invisible character, or white space at either 
 
 def visible(column: str) -> pl.Expr:
     """True for an id of visible characters only (a missing id is another check's)."""
+    import polars as pl
+
     return pl.col(column).str.contains(ID_PATTERN).fill_null(True)

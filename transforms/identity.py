@@ -10,12 +10,17 @@ are different characters: the key does not guess they are one. The raw id is kep
 polars lower-cases with the full Unicode lower-case mapping; case folding differs from it for the characters of
 `CASEFOLD_AFTER_LOWER`, folded after lower-casing (generated from Python's unicodedata;
 tests/transforms/test_identity.py checks, for every assigned character, that the expressions give what Python's
-`casefold` gives).
+`casefold` gives). `application_key_of` is the same key of one id in Python, for a command that looks up one
+application (`explain`) without loading polars.
 """
 
 from __future__ import annotations
 
-import polars as pl
+import unicodedata
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import polars as pl
 
 # character (already lower-cased) -> its case folding, where the two differ
 CASEFOLD_AFTER_LOWER = {
@@ -84,7 +89,20 @@ def person_key(expr: pl.Expr) -> pl.Expr:
 KEYS = (("application_key", "application_id", application_key), ("person_key", "person_id", person_key))
 
 
+def application_key_of(application_id: str) -> str:
+    """The key of one application id, as `application_key` computes it: Python's NFKC, `casefold`, NFKC. An id
+    holding a character this Python's Unicode database has not assigned (polars' may be newer) is keyed by the
+    expression itself."""
+    if any(unicodedata.category(c) in ("Cn", "Cs") for c in application_id):
+        import polars as pl
+
+        return pl.select(application_key(pl.lit(application_id, pl.String))).item()
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", application_id).casefold())
+
+
 def with_keys(df: pl.DataFrame) -> pl.DataFrame:
     """The frame with the keys of the ids it holds (application_key, person_key), where it has not got them yet."""
+    import polars as pl
+
     return df.with_columns(key(pl.col(raw)).alias(name) for name, raw, key in KEYS
                            if raw in df.columns and name not in df.columns)

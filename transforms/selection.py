@@ -11,21 +11,16 @@ import duckdb
 import polars as pl
 
 from schemas.enums import DECIDED_STATUSES
+from schemas.ledger import LEDGER_COLUMNS
 from transforms.identity import with_keys
 from transforms.sqlfiles import read
 
 SELECTION_SQL = read("selection.sql")
 VIEWS_SQL = read("views.sql")
 
-LEDGER_SCHEMA = {
-    "application_id": pl.String, "person_id": pl.String, "program": pl.String, "stream": pl.String,
-    "selection_year": pl.Int32, "submitted_at": pl.Datetime("us", "UTC"), "status": pl.String,
-    "rank_in_stream": pl.Int64, "rank_in_program": pl.Int64, "stream_cap": pl.Int64, "program_cap": pl.Int64,
-    "cap_applied": pl.String, "late_arrival": pl.Boolean,
-    "decided_run_id": pl.String, "decided_at": pl.Datetime("us", "UTC"), "engine_version": pl.String,
-    "config_sha256": pl.String, "application_key": pl.String, "person_key": pl.String, "evaluation_id": pl.Int64,
-    "promoted": pl.Boolean,
-}
+# the ledger's columns (schemas/ledger.py) as polars types
+LEDGER_SCHEMA = {c: {"VARCHAR": pl.String, "INTEGER": pl.Int32, "BIGINT": pl.Int64, "BOOLEAN": pl.Boolean,
+                     "TIMESTAMP WITH TIME ZONE": pl.Datetime("us", "UTC")}[t] for c, t in LEDGER_COLUMNS.items()}
 _DECIDED = ["application_id", "person_id", "program", "stream", "selection_year", "submitted_at", "status",
             "rank_in_stream", "rank_in_program", "stream_cap", "program_cap", "cap_applied", "late_arrival",
             "application_key", "person_key", "evaluation_id", "promoted"]

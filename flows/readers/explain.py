@@ -12,13 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
-import polars as pl
 
 from flows.readers.reasons import reason_words
 from flows.runtime.terminal import shown
 from schemas import french
 from schemas.labels import fill_from_rows, label
-from transforms.identity import application_key
+from transforms.identity import application_key_of
 
 WORDS = {
     "en": {
@@ -151,7 +150,7 @@ def explain(db: Path, application_id: str, lang: str = "fr") -> str:
     today's evaluation differs, what differs and why; an application not decided yet, as the latest delivery
     evaluates it."""
     w = WORDS[lang]
-    key = _key(application_id)
+    key = application_key_of(application_id)
     with duckdb.connect(str(db), read_only=True) as con:
         sel = _dicts(con.sql("SELECT * FROM selections WHERE application_key = $k", params={"k": key}))
         if not sel:
@@ -287,10 +286,7 @@ def _rejected_rows(con: duckdb.DuckDBPyConnection, key: str, extract: str) -> li
     rel = con.sql("SELECT extract, source_file, row_number, reasons, application_id FROM rejected_rows "
                   "WHERE extract = $x AND application_id IS NOT NULL ORDER BY source_file, row_number",
                   params={"x": extract})
-    rows = _dicts(rel)
-    ids = pl.Series("application_id", [r["application_id"] for r in rows], pl.String)
-    return [r for r, same in zip(rows, pl.select(application_key(pl.lit(ids)) == key).to_series(), strict=True)
-            if same]
+    return [r for r in _dicts(rel) if application_key_of(r["application_id"]) == key]
 
 
 def _rejected_lines(rows: list[dict], w: dict, lang: str) -> list[str]:
@@ -313,10 +309,6 @@ def _dicts(rel: duckdb.DuckDBPyRelation) -> list[dict]:
     """A query's rows as dicts of Python values, fetched as they are (a letter reads a few rows: converting them to a
     polars frame would load pyarrow, a tenth of the command's time)."""
     return [dict(zip(rel.columns, row, strict=True)) for row in rel.fetchall()]
-
-
-def _key(application_id: str) -> str:
-    return pl.select(application_key(pl.lit(application_id, pl.String))).item()
 
 
 def _changes(con: duckdb.DuckDBPyConnection, s: dict, decided_rulebook: str, lang: str) -> list[str]:
@@ -399,7 +391,7 @@ def explain_whatif(scenario: Path, application_id: str, lang: str = "fr") -> str
 def _rejected(con: duckdb.DuckDBPyConnection, application_id: str, w: dict, lang: str) -> str:
     """The letter of an application whose row was rejected: where it was read and every reason (the reasons
     name columns and rules of the contract, never the row's values), and its work-experience rows rejected too."""
-    key = _key(application_id)
+    key = application_key_of(application_id)
     rows = _rejected_rows(con, key, "applications")
     spells = _rejected_rows(con, key, "experience")
     if not rows and not spells:

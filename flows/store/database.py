@@ -10,13 +10,16 @@ import shutil
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import polars as pl
 
 from flows.runtime import interrupts
 from flows.runtime.errors import StorageError
 from flows.store import sealfile
+
+if TYPE_CHECKING:  # frames are only passed through here (DuckDB makes them): `explain` opens a database without polars
+    import polars as pl
 
 
 def read_table(db: Path, table: str) -> pl.DataFrame | None:

@@ -45,13 +45,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import polars as pl
 
 from flows.runtime.errors import InputError
 from flows.store import sealfile
 from schemas.enums import DECIDED_STATUSES, STREAMS_BY_PROGRAM
+from schemas.ledger import LEDGER_COLUMNS
 from transforms.digest import hash64, row_text
-from transforms.selection import LEDGER_SCHEMA
 from transforms.sqlfiles import sql_text
 
 CURRENT = 6
@@ -69,15 +68,8 @@ def carried(layout: int) -> tuple[str, ...]:
 # The carried tables of a database of the current layout, as a new one starts them. `evaluations` has the columns of
 # the rule book the run evaluates (an outcome column per rule, the figures, the application's columns): it is created
 # by the run's first evaluation (transforms/keep.py), and only its head is fixed here (EVALUATIONS_HEAD).
-def _column(name: str, dtype: pl.DataType) -> str:
-    """A ledger column in DuckDB's words (transforms/selection.LEDGER_SCHEMA is its one definition)."""
-    if dtype == pl.Datetime("us", "UTC"):
-        return f"{name} TIMESTAMP WITH TIME ZONE"
-    return f"{name} " + {pl.String: "VARCHAR", pl.Int32: "INTEGER", pl.Int64: "BIGINT", pl.Boolean: "BOOLEAN"}[dtype]
-
-
 CARRIED_DDL = {
-    "decisions": "CREATE TABLE decisions (" + ", ".join(_column(c, t) for c, t in LEDGER_SCHEMA.items()) + ")",
+    "decisions": "CREATE TABLE decisions (" + ", ".join(f"{c} {t}" for c, t in LEDGER_COLUMNS.items()) + ")",
     "runs": """CREATE TABLE runs (
         run_id VARCHAR, started_at TIMESTAMP WITH TIME ZONE, finished_at TIMESTAMP WITH TIME ZONE, status VARCHAR,
         rules_version VARCHAR,

@@ -78,3 +78,22 @@ def test_an_id_holding_an_invisible_character_rejects_its_row(invisible):
     [reasons] = rejected.filter(pl.col("extract") == "applications").get_column("reasons").to_list()
     assert reasons == ["person_id: holds a control or invisible character, or white space at either end (an id holds "
                        "visible characters only)"]
+
+
+def test_one_id_s_key_in_python_is_the_expression_s_for_every_character_and_for_ids_of_several():
+    """`explain` keys the id it is asked about in Python (application_key_of), the run keys every row in polars: the
+    same characters (assigned and private use; an unassigned one is left to polars), and strings of them side by
+    side (final sigma, a combining mark after a letter, Hangul jamo composing, compatibility forms), give the same
+    key."""
+    import random
+
+    from transforms.identity import application_key_of
+
+    chars = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) not in ("Cn", "Cs")]
+    rng = random.Random(7)
+    tricky = ["ΣΑΣ", "ὈΔΥΣΣΕΎΣ Σ", "A\u0301\u0327", "\u1100\u1161\u11a8", "ﬃ\u0301", "İSTANBUL", "ǅ", "ß\u0301",
+              "\u0345\u0301", "A\U000e0100", "P\U0010fffd", "A\u0378B"]
+    ids = chars + tricky + ["".join(rng.choices(chars, k=rng.randint(2, 6))) for _ in range(50_000)]
+    got = pl.select(application_key(pl.Series(ids, dtype=pl.String))).to_series().to_list()
+    wrong = [(i, g, application_key_of(i)) for i, g in zip(ids, got, strict=True) if g != application_key_of(i)]
+    assert wrong == []
