@@ -84,3 +84,30 @@ def test_french_letters_are_french_throughout(db):
         words = re.sub(rf"\b[a-z0-9]+(_[a-z0-9]+)+\b|[A-Z][A-Z0-9_]+[A-Z0-9]|\S+\.(csv|parquet)|\b({COLUMNS})\b", "",
                        letter)
         assert not ENGLISH.search(words), (application_id, ENGLISH.search(words).group(0), letter)
+
+
+def test_a_letter_is_written_without_loading_polars_for_any_spelling_of_the_id(db):
+    """`explain` keys the id it is asked about in Python (transforms/identity.application_key_of), so the command
+    loads neither polars nor pyarrow nor Prefect (issue #24: a letter in at most 0.5 s, process included), and finds
+    the application, decided or rejected, under another spelling of its id (full-width, other case)."""
+    import json
+    import subprocess
+    import sys
+    import unicodedata
+
+    [(rejected,)] = rows(db, "SELECT min(application_id) FROM rejected_rows WHERE extract = 'applications' "
+                             "AND application_id LIKE 'BAD%'")
+    [(decided,)] = rows(db, "SELECT min(application_id) FROM selections WHERE status = 'selected'")
+    wide = "".join(chr(ord(c) + 0xFEE0) if c.isascii() and c.isalnum() else c for c in decided)
+    assert unicodedata.normalize("NFKC", wide) == decided != wide
+    for asked, spelled in ((decided, wide), (rejected, rejected.lower())):
+        code = ("import json, sys\nfrom flows.cli.main import main\n"
+                f"sys.argv = ['qcpilot', 'explain', {spelled!r}, '--db', {str(db)!r}, '--lang', 'en']\n"
+                "try:\n    main()\nexcept SystemExit as e:\n    assert e.code in (0, None), e.code\n"
+                "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules} & {'polars', 'pyarrow', 'prefect'})))")
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                              cwd=Path(__file__).parents[2])
+        assert done.returncode == 0, done.stderr
+        letter, loaded = done.stdout.rsplit("\n", 2)[:2]
+        assert json.loads(loaded) == []
+        assert letter.strip() == explain(db, asked, "en").strip()
