@@ -31,6 +31,7 @@ import duckdb
 from flows.readers import explain as letter  # the letter's own readers: the JSON reads what the letter reads
 from flows.readers.reasons import reason_words
 from schemas import french
+from transforms.identity import application_key_of
 from transforms.wording import fields
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -117,7 +118,7 @@ def explain_json(db: Path, application_id: str, lang: str, names: dict[str, list
     where today's evaluation differs, today's with what moved. An application not decided yet: the latest
     delivery's evaluation. The application's work-experience rows the latest delivery rejected (not counted), as the
     letter names them. A rejected row's id: where it was read and why. UnknownApplication otherwise."""
-    key = letter._key(application_id)
+    key = application_key_of(application_id)
     with duckdb.connect(str(db), read_only=True) as con:
         sel = con.sql("SELECT * FROM selections WHERE application_key = $k", params={"k": key}).pl()
         if sel.height == 0:
@@ -185,7 +186,7 @@ def _rejected(con: duckdb.DuckDBPyConnection, application_id: str, lang: str) ->
     """The id of a rejected row (any spelling of it, as the letter finds it): never evaluated; where its row was read
     and every reason (the reasons name columns and checks of the contract, never the row's values), and its
     work-experience rows rejected too (only those when no application of that id was delivered)."""
-    key = letter._key(application_id)
+    key = application_key_of(application_id)
     rows = letter._rejected_rows(con, key, "applications")
     spells = letter._rejected_rows(con, key, "experience")
     if not rows and not spells:
