@@ -10,7 +10,7 @@ are different characters: the key does not guess they are one. The raw id is kep
 polars lower-cases with the full Unicode lower-case mapping; case folding differs from it for the characters of
 `CASEFOLD_AFTER_LOWER`, folded after lower-casing (generated from Python's unicodedata;
 tests/transforms/test_identity.py checks, for every assigned character, that the expressions give what Python's
-`casefold` gives). `application_key_of` is the same key of one id in Python, for a command that looks up one
+`casefold` gives). `application_keys_of` computes the same keys in Python, for a command that looks up one
 application (`explain`) without loading polars.
 """
 
@@ -89,15 +89,24 @@ def person_key(expr: pl.Expr) -> pl.Expr:
 KEYS = (("application_key", "application_id", application_key), ("person_key", "person_id", person_key))
 
 
-def application_key_of(application_id: str) -> str:
-    """The key of one application id, as `application_key` computes it: Python's NFKC, `casefold`, NFKC. An id
-    holding a character this Python's Unicode database has not assigned (polars' may be newer) is keyed by the
-    expression itself."""
-    if any(unicodedata.category(c) in ("Cn", "Cs") for c in application_id):
+def application_keys_of(application_ids: list[str]) -> list[str]:
+    """The keys of application ids, as `application_key` computes them, in Python: NFKC, `casefold`, NFKC. The ids
+    holding a character this Python's Unicode database has not assigned (polars' may be newer) are keyed by the
+    expression itself, all of them at once."""
+    newer = sorted({i for i in application_ids if any(unicodedata.category(c) in ("Cn", "Cs") for c in i)})
+    by_expression = {}
+    if newer:
         import polars as pl
 
-        return pl.select(application_key(pl.lit(application_id, pl.String))).item()
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", application_id).casefold())
+        by_expression = dict(zip(newer, pl.select(application_key(pl.Series(newer, dtype=pl.String))).to_series(),
+                                 strict=True))
+    return [by_expression[i] if i in by_expression
+            else unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", i).casefold()) for i in application_ids]
+
+
+def application_key_of(application_id: str) -> str:
+    """The key of one application id (application_keys_of)."""
+    return application_keys_of([application_id])[0]
 
 
 def with_keys(df: pl.DataFrame) -> pl.DataFrame:

@@ -52,6 +52,8 @@ def explain(
         fail(f"--format must be letter or json, not {format_!r}", 2)
     if format_ == "json" and whatif is not None:
         fail("--format json reads a published decision; a what-if scenario is explained as a letter", 2)
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in application_id):  # bytes that are not UTF-8 reach Python so
+        fail("APPLICATION_ID is not UTF-8 text (an extract's ids are)", 2)
     source = whatif if whatif is not None else db
     with held_open(source):
         _explain(source, db, application_id, lang, whatif, format_)

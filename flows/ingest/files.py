@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import os
+import stat
 from pathlib import Path
 
 from flows.runtime.errors import InputError
@@ -43,9 +45,15 @@ def resolve(specs: list[str]) -> list[Path]:
 
 def sha256(path: Path) -> str:
     """SHA-256 of a file, read every time it is asked for: a file changed in place keeps its size and its
-    modification time if whoever changed it says so (contract: inputs are compared by SHA-256, nothing else)."""
+    modification time if whoever changed it says so (contract: inputs are compared by SHA-256, nothing else).
+    Opened without waiting: a FIFO or a device put in a file's place since the files were listed is refused, not
+    waited on (a thread hashing it could not be stopped by a signal, and the run would hold its lock)."""
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise InputError(f"{path}: not a regular file (replaced since the extract's files were listed)")
+    with open(fd, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()

@@ -72,8 +72,8 @@ class RunContext:
                 ("config", self.config), ("parameters", self.parameters_file()),
                 *(("reference", f) for f in self.reference_files())]
             with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
-                self._fingerprint.update(zip((kind for kind, _ in files),
-                                             pool.map(sha256, (f for _, f in files)), strict=True))
+                digests = list(pool.map(sha256, (f for _, f in files)))  # all or none: a failure keeps nothing
+            self._fingerprint.update(zip((kind for kind, _ in files), digests, strict=True))
         return set(self._fingerprint)
 
 

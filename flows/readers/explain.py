@@ -17,7 +17,7 @@ from flows.readers.reasons import reason_words
 from flows.runtime.terminal import shown
 from schemas import french
 from schemas.labels import fill_from_rows, label
-from transforms.identity import application_key_of
+from transforms.identity import application_key_of, application_keys_of
 
 WORDS = {
     "en": {
@@ -286,7 +286,8 @@ def _rejected_rows(con: duckdb.DuckDBPyConnection, key: str, extract: str) -> li
     rel = con.sql("SELECT extract, source_file, row_number, reasons, application_id FROM rejected_rows "
                   "WHERE extract = $x AND application_id IS NOT NULL ORDER BY source_file, row_number",
                   params={"x": extract})
-    return [r for r in _dicts(rel) if application_key_of(r["application_id"]) == key]
+    rows = _dicts(rel)
+    return [r for r, k in zip(rows, application_keys_of([r["application_id"] for r in rows]), strict=True) if k == key]
 
 
 def _rejected_lines(rows: list[dict], w: dict, lang: str) -> list[str]:
@@ -341,6 +342,10 @@ def explain_whatif(scenario: Path, application_id: str, lang: str = "fr") -> str
     """What the decision would become in a what-if scenario database and which rule or cap makes the difference."""
     w = WORDS[lang]
     with duckdb.connect(str(scenario), read_only=True) as con:
+        # any spelling of the id: the scenario's rows are its delivery's, under the id as delivered
+        spelled = con.execute("SELECT application_id FROM applications WHERE application_key = ?",
+                              [application_key_of(application_id)]).fetchall()
+        application_id = spelled[0][0] if spelled else application_id
         change = con.sql("SELECT * FROM whatif_changes WHERE application_id = $id", params={"id": application_id}).pl()
         if change.height == 0:
             now = con.execute("""SELECT e.outcome, s.status FROM eligibility e JOIN selections s USING (application_id)

@@ -292,3 +292,50 @@ def test_a_bad_csv_row_that_is_not_utf8_prints_no_traceback(tmp_path):
     assert (done.returncode, (done.stdout + done.stderr).strip()) == (
         2, f"qcpilot: {apps / 'a.csv'}: line 21: not UTF-8 text (the contract's CSV is UTF-8); nothing was published")
     assert not (tmp_path / "q.duckdb").exists()
+
+
+def test_a_fifo_put_in_an_input_file_s_place_is_refused_not_waited_on(tmp_path):
+    """An input is hashed by a worker thread (RunContext.fingerprint), which a signal cannot stop: a FIFO put in a
+    listed file's place (as the run starts) is refused at once, one line naming it, instead of holding the run and
+    its lock until someone writes to it."""
+    import threading
+
+    from flows.ingest.files import sha256
+
+    fifo = tmp_path / "applications.csv"
+    os.mkfifo(fifo)
+    said: list[BaseException] = []
+
+    def hash_it():
+        try:
+            sha256(fifo)
+        except BaseException as exc:  # noqa: BLE001 - what it raised is the assertion
+            said.append(exc)
+
+    worker = threading.Thread(target=hash_it, daemon=True)
+    worker.start()
+    worker.join(10)
+    assert not worker.is_alive(), "waited on the FIFO"
+    assert [type(e) for e in said] == [InputError] and str(said[0]) == (
+        f"{fifo}: not a regular file (replaced since the extract's files were listed)")
+
+
+def test_a_fingerprint_that_fails_keeps_nothing_and_is_made_whole_again(tmp_path):
+    """The inputs' SHA-256 are kept all or none: after a file that could not be hashed is put back, the context's
+    fingerprint is every file's, not the part hashed before the failure."""
+    from flows.cli.common import DEFAULT_CONFIG
+    from flows.pipeline.context import RunContext
+
+    shutil.copytree(SAMPLE, tmp_path / "in")
+    ctx = RunContext(specs={e: [str(tmp_path / "in" / e)] for e in ("applications", "experience", "wages")},
+                     db=tmp_path / "x.duckdb", config=DEFAULT_CONFIG, data_dir=DATA)
+    whole = RunContext(specs=ctx.specs, db=ctx.db, config=ctx.config, data_dir=DATA).fingerprint()
+    victim = ctx.files()["experience"][0]
+    kept = victim.read_bytes()
+    victim.unlink()
+    victim.mkdir()
+    with pytest.raises(InputError, match="not a regular file"):
+        ctx.fingerprint()
+    victim.rmdir()
+    victim.write_bytes(kept)
+    assert ctx.fingerprint() == whole

@@ -130,6 +130,10 @@ def test_a_threshold_moved_by_one_cent_fails_the_application_at_the_old_threshol
     assert roles["parameters_override"] == digest(override)
     fr = CliRunner().invoke(cli.app, ["explain", "A4", "--whatif", str(root / "cent.duckdb")])
     assert "AI_FW_SALARY (art. 7 4° b)) : satisfaite -> non satisfaite" in fr.output
+    # any spelling of the id is the same application (identity is the canonical form, never the spelling)
+    for spelled in ("a4", "Ａ４"):
+        again = CliRunner().invoke(cli.app, ["explain", spelled, "--whatif", str(root / "cent.duckdb")])
+        assert again.exit_code == 0 and again.output == fr.output, again.output
     assert "au moins 100\u00a0000,01\u00a0$" in fr.output and "requis 100\u00a0000,01\u00a0$" in fr.output
     report = root / "report.html"
     made = CliRunner().invoke(cli.app, ["report", "--db", str(db), "--whatif", str(root / "cent.duckdb"), "--out",
