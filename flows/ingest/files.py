@@ -47,9 +47,13 @@ def sha256(path: Path) -> str:
     """SHA-256 of a file, read every time it is asked for: a file changed in place keeps its size and its
     modification time if whoever changed it says so (contract: inputs are compared by SHA-256, nothing else).
     Opened without waiting: a FIFO or a device put in a file's place since the files were listed is refused, not
-    waited on (a thread hashing it could not be stopped by a signal, and the run would hold its lock)."""
+    waited on (a thread hashing it could not be stopped by a signal, and the run would hold its lock); a file gone or
+    unreadable since is an InputError naming it, as is a file that is not a regular one."""
     h = hashlib.sha256()
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:  # gone, or unreadable, since the files were listed: the file is named, exit 2
+        raise InputError(f"{path}: cannot be read ({exc.strerror or type(exc).__name__})") from None
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
         raise InputError(f"{path}: not a regular file (replaced since the extract's files were listed)")

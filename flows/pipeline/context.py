@@ -71,8 +71,11 @@ class RunContext:
             files = [(e, f) for e, fs in self.files().items() for f in fs] + [
                 ("config", self.config), ("parameters", self.parameters_file()),
                 *(("reference", f) for f in self.reference_files())]
-            with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+            pool = ThreadPoolExecutor(os.cpu_count() or 1)
+            try:
                 digests = list(pool.map(sha256, (f for _, f in files)))  # all or none: a failure keeps nothing
+            finally:  # a failure or a signal waits for the files being hashed, not for those not started
+                pool.shutdown(cancel_futures=True)
             self._fingerprint.update(zip((kind for kind, _ in files), digests, strict=True))
         return set(self._fingerprint)
 

@@ -449,6 +449,14 @@ def _batch(ctx: RunContext, run_id: str) -> RunResult | Completed:
                      stopped_by=stopped_by or "")
 
 
+def _sha256_now(path: Path) -> str | None:
+    """The file's SHA-256 as it is now; None if it is gone, unreadable or no longer a regular file."""
+    try:
+        return sha256(path)
+    except InputError:
+        return None
+
+
 def archive(files: dict[str, list[Path]], specs: dict[str, list[str]], read: list[reading.InputFile], folder: Path,
             log) -> None:
     """Move a published run's input files out of the inbox into `folder`/EXTRACT/, each at its path under the
@@ -462,7 +470,7 @@ def archive(files: dict[str, list[Path]], specs: dict[str, list[str]], read: lis
             under = next((path.relative_to(r) for r in roots if path.is_relative_to(r)), Path(path.name))
             target = folder / extract / under
             try:
-                if sha256(path) != digests.get((extract, str(path))):
+                if _sha256_now(path) != digests.get((extract, str(path))):
                     log.warning("published, but %s changed since it was read: left in the inbox", path)
                     continue
                 if target.exists():

@@ -191,5 +191,7 @@ def _rejected(con: duckdb.DuckDBPyConnection, application_id: str, lang: str) ->
     spells = letter._rejected_rows(con, key, "experience")
     if not rows and not spells:
         raise letter.UnknownApplication(application_id)
-    return {"application_id": application_id, "lang": lang, "decided": False, "status": "rejected",
+    # the id as the file spells it, not as it was asked for (as the letter says it)
+    return {"application_id": (rows or spells)[0]["application_id"], "lang": lang, "decided": False,
+            "status": "rejected",
             "rejected_rows": _rows(rows, lang), "rejected_spells": _rows(spells, lang)}

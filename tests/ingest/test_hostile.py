@@ -339,3 +339,14 @@ def test_a_fingerprint_that_fails_keeps_nothing_and_is_made_whole_again(tmp_path
     victim.rmdir()
     victim.write_bytes(kept)
     assert ctx.fingerprint() == whole
+
+
+def test_an_input_gone_since_it_was_listed_is_named_in_one_line(tmp_path):
+    """A file listed, then removed before it is hashed (a no-op's check, the run's own record): an InputError naming
+    it (exit 2), never an internal error."""
+    from flows.ingest.files import sha256
+
+    gone = tmp_path / "applications.csv"
+    with pytest.raises(InputError) as said:
+        sha256(gone)
+    assert str(said.value) == f"{gone}: cannot be read (No such file or directory)"

@@ -111,3 +111,12 @@ def test_a_letter_is_written_without_loading_polars_for_any_spelling_of_the_id(d
         letter, loaded = done.stdout.rsplit("\n", 2)[:2]
         assert json.loads(loaded) == []
         assert letter.strip() == explain(db, asked, "en").strip()
+
+
+def test_the_json_of_a_rejected_id_asked_in_another_spelling_names_it_as_the_file_spells_it(db):
+    from flows.readers.grounds import current_figure_names, explain_json
+
+    [(rejected,)] = rows(db, "SELECT min(application_id) FROM rejected_rows WHERE extract = 'applications' "
+                             "AND application_id LIKE 'BAD%'")
+    found = explain_json(db, rejected.lower(), "en", current_figure_names())
+    assert found["status"] == "rejected" and found["application_id"] == rejected != rejected.lower()
