@@ -120,3 +120,16 @@ def test_the_json_of_a_rejected_id_asked_in_another_spelling_names_it_as_the_fil
                              "AND application_id LIKE 'BAD%'")
     found = explain_json(db, rejected.lower(), "en", current_figure_names())
     assert found["status"] == "rejected" and found["application_id"] == rejected != rejected.lower()
+
+
+def test_an_id_that_is_not_utf8_is_refused_in_one_line(db):
+    """Bytes that are not UTF-8 on the command line reach Python as lone surrogates: one line, exit 2, not an
+    internal error."""
+    from typer.testing import CliRunner
+
+    from flows import cli
+
+    for asked in ("\udcff\udcfe", "A\udc80"):
+        said = CliRunner().invoke(cli.app, ["explain", asked, "--db", str(db)])
+        assert said.exit_code == 2
+        assert said.output == "qcpilot: APPLICATION_ID is not UTF-8 text (an extract's ids are)\n"
