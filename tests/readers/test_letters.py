@@ -133,3 +133,25 @@ def test_an_id_that_is_not_utf8_is_refused_in_one_line(db):
         said = CliRunner().invoke(cli.app, ["explain", asked, "--db", str(db)])
         assert said.exit_code == 2
         assert said.output == "qcpilot: APPLICATION_ID is not UTF-8 text (an extract's ids are)\n"
+
+
+def test_a_letters_rules_read_with_fewer_optimizers_are_the_views_rows_and_the_optimizers_come_back(db):
+    from flows.readers.explain import LETTER_UNNEEDED_OPTIMIZERS, _rules
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        [(rulebook_id,)] = con.execute("SELECT rulebook_id FROM runs ORDER BY started_at DESC LIMIT 1").fetchall()
+        evaluations = [e for (e,) in con.execute("SELECT evaluation_id FROM evaluations ORDER BY evaluation_id "
+                                                 "LIMIT 40").fetchall()]
+        for lang in ("fr", "en"):
+            for evaluation_id in evaluations:
+                letter = _rules(con, evaluation_id, rulebook_id, lang)
+                assert con.execute("SELECT current_setting('disabled_optimizers')").fetchall() == [("",)]
+                whole = con.execute(
+                    f"""SELECT r.rule_id, r.outcome, coalesce(k.citation, r.citation), r.detail_{lang},
+                               k.template_{lang}, k.parameters
+                        FROM evaluation_results r LEFT JOIN rulebooks k ON k.rule_id = r.rule_id
+                         AND k.rulebook_id = ? WHERE r.evaluation_id = ? ORDER BY k.ordinal NULLS LAST, r.rule_id""",
+                    [rulebook_id, evaluation_id]).fetchall()
+                assert [tuple(r.values()) for r in letter] == whole and whole
+    assert set(LETTER_UNNEEDED_OPTIMIZERS.split(",")) <= {
+        n for (n,) in duckdb.connect().execute("SELECT name FROM duckdb_optimizers()").fetchall()}
