@@ -58,6 +58,22 @@ def fail(message: str, code: int) -> None:
     raise typer.Exit(code)
 
 
+def prefect_api_problem() -> str | None:
+    """Why the Prefect server PREFECT_API_URL names cannot run a flow (None: it answers, or none is named and a flow
+    starts a temporary one). Asked before a flow starts: a server that is down would otherwise fail the flow's start
+    inside Prefect, an internal error to the operator."""
+    url = os.environ.get("PREFECT_API_URL", "").rstrip("/")
+    if not url:
+        return None
+    import httpx  # only here: a command that starts no flow starts without it
+
+    try:
+        httpx.get(f"{url}/health", timeout=10).raise_for_status()
+    except httpx.HTTPError:
+        return f"PREFECT_API_URL {url}: no Prefect server answers there; start `prefect server start` first"
+    return None
+
+
 def say_and_silence(message: str) -> None:
     """Print the one line, then keep the interpreter's shutdown quiet: objects of an interrupted flow run that
     Prefect still references are freed late, and the DuckDB bindings then print leak warnings."""

@@ -21,6 +21,7 @@ from flows.cli.common import (
     app,
     fail,
     out,
+    prefect_api_problem,
     prefect_environment,
     release_and_fail,
     result_of,
@@ -28,7 +29,7 @@ from flows.cli.common import (
     stopped,
 )
 from flows.runtime import interrupts
-from flows.runtime.errors import QcpilotError
+from flows.runtime.errors import InputError, QcpilotError
 from flows.runtime.terminal import shown
 from schemas.enums import EXTRACTS, MAX_REJECTED_PERCENT
 
@@ -107,6 +108,8 @@ def run(
             from flows.pipeline.context import prepare
 
             target = prepare(ctx, headers=True).target  # everything that can refuse the run cheaply
+            if (problem := prefect_api_problem()) is not None:
+                raise InputError(problem)
             prefect_environment(verbose)
             from flows.pipeline.run import pipeline  # prefect is imported only when a flow runs
             from flows.runtime import progress

@@ -18,6 +18,7 @@ from flows.cli.common import (
     db_option,
     fail,
     out,
+    prefect_api_problem,
 )
 from schemas.enums import EXTRACTS, MAX_REJECTED_PERCENT
 
@@ -84,13 +85,8 @@ def serve(
         reading.read_config(config, SelectionConfig)  # read every night: a bad one would fail every night
     except QcpilotError as exc:
         fail(str(exc), exc.exit_code)
-    import httpx  # only here: every other command starts without it
-
-    url = os.environ["PREFECT_API_URL"].rstrip("/")
-    try:
-        httpx.get(f"{url}/health", timeout=10).raise_for_status()
-    except httpx.HTTPError:
-        fail(f"PREFECT_API_URL {url}: no Prefect server answers there; start `prefect server start` first", 2)
+    if (problem := prefect_api_problem()) is not None:
+        fail(problem, 2)
     for folder in (*(inbox / e for e in EXTRACTS), processed, reports):  # checked above: made only now
         folder.mkdir(parents=True, exist_ok=True)
     from flows.pipeline.serve import serve_nightly

@@ -285,6 +285,17 @@ def test_a_run_with_nothing_new_answers_before_prefect_starts(base, prefect_api)
     assert "Beginning flow run" not in proc.stdout + proc.stderr
 
 
+def test_a_run_whose_prefect_server_is_down_is_refused_in_one_line_before_it_reads_a_row(base, prefect_api):
+    before = digest(base)
+    env = {**prefect_api, "PREFECT_API_URL": "http://127.0.0.1:9/api"}  # no server there
+    proc = qcpilot(env, "run", *extracts(SAMPLE / "applications"), "--db", str(base), "--force")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert one_line(proc) == ("qcpilot: PREFECT_API_URL http://127.0.0.1:9/api: no Prefect server answers there; "
+                              "start `prefect server start` first; nothing was published")
+    assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
+    assert digest(base) == before
+
+
 def test_generate_works_for_any_size_and_never_writes_into_the_sample_by_default(tmp_path):
     sample_before = {p: digest(p) for p in SAMPLE.rglob("*") if p.is_file()}
     for n in (1, 2, 11):
