@@ -69,6 +69,8 @@ def prefect_api_problem() -> str | None:
 
     try:
         httpx.get(f"{url}/health", timeout=10).raise_for_status()
+    except httpx.InvalidURL:
+        return f"PREFECT_API_URL {url}: not a URL (a Prefect server's is like http://127.0.0.1:4200/api)"
     except httpx.HTTPError:
         return f"PREFECT_API_URL {url}: no Prefect server answers there; start `prefect server start` first"
     return None
