@@ -261,7 +261,7 @@ def main() -> None:
                    + (f"{t:.1f} |" if t is not None else "|")
                    + (f" {w:.1f} | {w / p['wall']:.2f} |" if w is not None else " | |") + f" {e:.2f} |"
                    + f" {again['wall']:.1f} | {again['db_mb']:,.0f} | {again['db_mb'] / p['db_mb'] - 1:+.0%} |"
-                   + f" {idle:.1f} |")
+                   + f" {idle:.2f} |")
             lines.append(row)
             print(row, flush=True)
             for f in [*out.glob(f"*-{fmt}-{n}.duckdb"), *out.glob(f"*-{fmt}-{n}*.yaml"),
