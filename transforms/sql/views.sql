@@ -3,10 +3,17 @@
 -- Cap usage per program, stream and year: the cap in force, selected, remaining, cap_reached and the undetermined
 -- applications waiting for review. level = 'stream' rows use the stream cap, level = 'program' rows the program cap.
 CREATE OR REPLACE VIEW cap_usage AS
-WITH groups AS (
-    SELECT program, stream, selection_year, 'stream' AS level FROM selections GROUP BY ALL
+WITH counted AS (  -- the selections counted once per program, stream and year (read once, not once per group)
+    SELECT program, stream, selection_year,
+           count(application_id) FILTER (WHERE status = 'selected') AS selected,
+           count(application_id) FILTER (WHERE status = 'cap_reached') AS cap_reached,
+           count(application_id) FILTER (WHERE status = 'undetermined') AS undetermined
+    FROM selections GROUP BY ALL
+),
+groups AS (
+    SELECT program, stream, selection_year, 'stream' AS level FROM counted
     UNION ALL
-    SELECT program, NULL, selection_year, 'program' FROM selections GROUP BY ALL
+    SELECT program, NULL, selection_year, 'program' FROM counted GROUP BY ALL
 ),
 capped AS (  -- a cap for the year wins over a cap for every year (one row each, by configuration)
     SELECT g.*, coalesce(cy.value, ca.value) AS cap
@@ -19,13 +26,13 @@ capped AS (  -- a cap for the year wins over a cap for every year (one row each,
           AND ca.year IS NULL
 )
 SELECT c.program, c.stream, c.selection_year, c.level, c.cap,
-       count(s.application_id) FILTER (WHERE s.status = 'selected') AS selected,
-       c.cap - count(s.application_id) FILTER (WHERE s.status = 'selected') AS remaining,
-       count(s.application_id) FILTER (WHERE s.status = 'cap_reached') AS cap_reached,
-       count(s.application_id) FILTER (WHERE s.status = 'undetermined') AS undetermined_for_review
+       sum(n.selected)::BIGINT AS selected,
+       c.cap - sum(n.selected)::BIGINT AS remaining,
+       sum(n.cap_reached)::BIGINT AS cap_reached,
+       sum(n.undetermined)::BIGINT AS undetermined_for_review
 FROM capped c
-JOIN selections s ON s.program = c.program AND s.selection_year = c.selection_year
-                 AND (c.stream IS NULL OR s.stream = c.stream)
+JOIN counted n ON n.program = c.program AND n.selection_year = c.selection_year
+                 AND (c.stream IS NULL OR n.stream = c.stream)
 GROUP BY c.program, c.stream, c.selection_year, c.level, c.cap
 ORDER BY c.program, c.selection_year, c.level DESC, c.stream;
 
