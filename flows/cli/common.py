@@ -62,14 +62,14 @@ def prefect_api_problem() -> str | None:
     """Why the Prefect server PREFECT_API_URL names cannot run a flow (None: it answers, or none is named and a flow
     starts a temporary one). Asked before a flow starts: a server that is down would otherwise fail the flow's start
     inside Prefect, an internal error to the operator."""
-    url = os.environ.get("PREFECT_API_URL", "").rstrip("/")
+    url = os.environ.get("PREFECT_API_URL", "").strip().rstrip("/")
     if not url:
         return None
     import httpx  # only here: a command that starts no flow starts without it
 
     try:
         httpx.get(f"{url}/health", timeout=10).raise_for_status()
-    except httpx.InvalidURL:
+    except (httpx.InvalidURL, httpx.UnsupportedProtocol):  # no http:// or https:// either
         return f"PREFECT_API_URL {url}: not a URL (a Prefect server's is like http://127.0.0.1:4200/api)"
     except httpx.HTTPError:
         return f"PREFECT_API_URL {url}: no Prefect server answers there; start `prefect server start` first"
@@ -153,6 +153,8 @@ def prefect_environment(verbose: bool) -> None:
     beyond the package registries, and a batch should not call out). The command prints its own progress, summary
     or one-line reason: Prefect's console logs (and their tracebacks) stay off the terminal unless `verbose`, and
     still reach the Prefect API and UI."""
+    if not os.environ.get("PREFECT_API_URL", "x").strip():  # set but empty: no server named (Prefect would try "")
+        del os.environ["PREFECT_API_URL"]
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     if not verbose:

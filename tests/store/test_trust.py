@@ -294,11 +294,18 @@ def test_a_run_whose_prefect_server_is_down_is_refused_in_one_line_before_it_rea
                               "start `prefect server start` first; nothing was published")
     assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
     for url, said in (("http://[::1", "PREFECT_API_URL http://[::1: not a URL"),
-                      ("http://x\x1b[31m/api", "PREFECT_API_URL http://x\\x1b[31m/api: not a URL")):
+                      ("http://x\x1b[31m/api", "PREFECT_API_URL http://x\\x1b[31m/api: not a URL"),
+                      ("127.0.0.1:4200/api", "PREFECT_API_URL 127.0.0.1:4200/api: not a URL")):
         proc = qcpilot({**prefect_api, "PREFECT_API_URL": url}, "run", *extracts(SAMPLE / "applications"), "--db",
                        str(base), "--force")
         assert proc.returncode == 2 and one_line(proc).startswith(f"qcpilot: {said}"), proc.stdout + proc.stderr
     assert digest(base) == before
+    # set but empty names no server: the run starts Prefect's temporary one, as without the variable, quietly
+    env = {k: v for k, v in prefect_api.items() if k != "PREFECT_API_URL"}
+    proc = qcpilot({**env, "PREFECT_API_URL": ""}, "run", *extracts(SAMPLE / "applications"), "--db", str(base),
+                   "--force", timeout=300)
+    assert proc.returncode == 0 and "qcpilot run" in proc.stdout, proc.stdout + proc.stderr
+    assert proc.stderr.strip() == "", proc.stderr
 
 
 def test_generate_works_for_any_size_and_never_writes_into_the_sample_by_default(tmp_path):
