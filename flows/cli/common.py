@@ -65,14 +65,19 @@ def prefect_api_problem() -> str | None:
     url = os.environ.get("PREFECT_API_URL", "").strip().rstrip("/")
     if not url:
         return None
+    import re
+
     import httpx  # only here: a command that starts no flow starts without it
 
+    said = re.sub(r"//[^/@]*@", "//...@", url)  # a password in the URL is never printed
     try:
         httpx.get(f"{url}/health", timeout=10).raise_for_status()
-    except (httpx.InvalidURL, httpx.UnsupportedProtocol):  # no http:// or https:// either
-        return f"PREFECT_API_URL {url}: not a URL (a Prefect server's is like http://127.0.0.1:4200/api)"
+    except (httpx.InvalidURL, httpx.UnsupportedProtocol, UnicodeError):  # no http://, a host that cannot be encoded
+        return f"PREFECT_API_URL {said}: not a URL (a Prefect server's is like http://127.0.0.1:4200/api)"
     except httpx.HTTPError:
-        return f"PREFECT_API_URL {url}: no Prefect server answers there; start `prefect server start` first"
+        return f"PREFECT_API_URL {said}: no Prefect server answers there; start `prefect server start` first"
+    except Exception as exc:  # a proxy setting httpx cannot use, say: named by its type, never a traceback
+        return f"PREFECT_API_URL {said}: cannot be reached ({type(exc).__name__})"
     return None
 
 

@@ -295,7 +295,9 @@ def test_a_run_whose_prefect_server_is_down_is_refused_in_one_line_before_it_rea
     assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
     for url, said in (("http://[::1", "PREFECT_API_URL http://[::1: not a URL"),
                       ("http://x\x1b[31m/api", "PREFECT_API_URL http://x\\x1b[31m/api: not a URL"),
-                      ("127.0.0.1:4200/api", "PREFECT_API_URL 127.0.0.1:4200/api: not a URL")):
+                      ("127.0.0.1:4200/api", "PREFECT_API_URL 127.0.0.1:4200/api: not a URL"),
+                      ("http://a..b/api", "PREFECT_API_URL http://a..b/api: not a URL"),
+                      ("http://user:secret@127.0.0.1:9/api", "PREFECT_API_URL http://...@127.0.0.1:9/api: no Prefect")):
         proc = qcpilot({**prefect_api, "PREFECT_API_URL": url}, "run", *extracts(SAMPLE / "applications"), "--db",
                        str(base), "--force")
         assert proc.returncode == 2 and one_line(proc).startswith(f"qcpilot: {said}"), proc.stdout + proc.stderr
