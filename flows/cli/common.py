@@ -58,11 +58,17 @@ def fail(message: str, code: int) -> None:
     raise typer.Exit(code)
 
 
+def prefect_api_url() -> str:
+    """The Prefect server PREFECT_API_URL names, without its last slash; "" when it names none (unset or blank: a
+    flow then starts Prefect's temporary server)."""
+    return os.environ.get("PREFECT_API_URL", "").strip().rstrip("/")
+
+
 def prefect_api_problem() -> str | None:
     """Why the Prefect server PREFECT_API_URL names cannot run a flow (None: it answers, or none is named and a flow
     starts a temporary one). Asked before a flow starts: a server that is down would otherwise fail the flow's start
     inside Prefect, an internal error to the operator."""
-    url = os.environ.get("PREFECT_API_URL", "").strip().rstrip("/")
+    url = prefect_api_url()
     if not url:
         return None
     import re
@@ -158,7 +164,7 @@ def prefect_environment(verbose: bool) -> None:
     beyond the package registries, and a batch should not call out). The command prints its own progress, summary
     or one-line reason: Prefect's console logs (and their tracebacks) stay off the terminal unless `verbose`, and
     still reach the Prefect API and UI."""
-    if not os.environ.get("PREFECT_API_URL", "x").strip():  # set but empty: no server named (Prefect would try "")
+    if "PREFECT_API_URL" in os.environ and not prefect_api_url():  # set but blank: Prefect would try it as a URL
         del os.environ["PREFECT_API_URL"]
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

@@ -19,6 +19,7 @@ from flows.cli.common import (
     fail,
     out,
     prefect_api_problem,
+    prefect_api_url,
 )
 from schemas.enums import EXTRACTS, MAX_REJECTED_PERCENT
 
@@ -41,7 +42,7 @@ def serve(
                                                       "(report-RUN_ID.html; default: reports/ beside --db).")] = None,
 ) -> None:
     """Register the nightly run with a Prefect server and serve it (needs `prefect server start`)."""
-    if not os.environ.get("PREFECT_API_URL", "").strip():
+    if not prefect_api_url():
         fail("PREFECT_API_URL is not set: start `prefect server start` and export "
               "PREFECT_API_URL=http://127.0.0.1:4200/api first", 2)
     from prefect.client.schemas.schedules import CronSchedule  # the schedule serve registers: checked first
